@@ -1,0 +1,58 @@
+// Package model defines what the inference server needs of a trained model, and loads models
+// from a directory (XGBoost JSON, LightGBM text) or from the embedded default.
+package model
+
+// Task says how a model's outputs are to be read.
+type Task int
+
+const (
+	// Regression outputs one number per row: regression, reg:logistic, count:poisson,
+	// binary:logitraw margins. Served as {"value": x}.
+	Regression Task = iota
+	// Binary outputs one number per row, the probability of the positive class (binary:logistic).
+	// Served as {"label": L, "probability": p}; L is class 1 when p >= 0.5.
+	Binary
+	// MultiProba outputs NumClasses probabilities per row (multi:softprob). Served as
+	// {"label": L, "probabilities": [...]}; L is the argmax.
+	MultiProba
+	// MultiClass outputs one class index per row (multi:softmax). Served as {"label": L}.
+	MultiClass
+)
+
+// String names the task as it appears in logs and in the OpenAPI document.
+func (t Task) String() string {
+	switch t {
+	case Regression:
+		return "regression"
+	case Binary:
+		return "binary"
+	case MultiProba:
+		return "multiclass-probabilities"
+	case MultiClass:
+		return "multiclass-label"
+	}
+	return "unknown"
+}
+
+// Info describes a loaded model.
+type Info struct {
+	Format      string   // "xgboost-json" or "lightgbm-text"
+	Source      string   // the file it was loaded from, or "embedded:<name>"
+	Objective   string   // the training objective as the library names it, e.g. "binary:logistic"
+	NumFeatures int      // columns per input row
+	Task        Task     // how outputs are read
+	NumClasses  int      // classes for Binary (2), MultiProba and MultiClass; 0 for Regression
+	OutputWidth int      // numbers per row that Predict writes: NumClasses for MultiProba, else 1
+	Features    []string // feature names, from the model or the manifest; nil when unknown
+	Classes     []string // class names from the manifest; nil when unknown (labels are then indices)
+	Description string   // free text from the manifest
+}
+
+// Model predicts. Implementations are safe for concurrent use.
+type Model interface {
+	Info() Info
+	// Predict computes outputs for the rows of x, row-major with Info().NumFeatures values per row
+	// and NaN marking a missing value, into out, which holds rows*Info().OutputWidth values. What it
+	// writes for a row is what the training library's predict() returns for that row.
+	Predict(x []float64, out []float64) error
+}
