@@ -1,0 +1,105 @@
+package stackconfig
+
+import (
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/inferstack/inferstack/internal/pulumimock"
+)
+
+func minimal(env string) map[string]string {
+	return map[string]string{
+		KeyRegion:      "eu-central-1",
+		KeyEnvironment: env,
+		KeyTeam:        "ml-platform",
+		KeyModel:       `{"name":"churn"}`,
+	}
+}
+
+func TestParseMergesOverridesOverThePreset(t *testing.T) {
+	values := minimal(EnvProd)
+	values[KeyEndpoint] = `{"instanceType":"ml.c6g.xlarge","autoscaling":{"maxCapacity":12}}`
+	values[KeyProxy] = `{"cache":{"ttlSeconds":60}}`
+	values[KeyMonitoring] = `{"alarmEmails":["oncall@example.com"]}`
+
+	c, err := ParseMap("prod", values)
+	require.NoError(t, err)
+	assert.Equal(t, "prod", c.Stack)
+	assert.Equal(t, "eu-central-1", c.Region)
+	assert.Equal(t, "ml.c6g.xlarge", c.Endpoint.InstanceType, "override")
+	assert.Equal(t, 12, c.Endpoint.Autoscaling.MaxCapacity, "nested override")
+	assert.Equal(t, 2, c.Endpoint.Autoscaling.MinCapacity, "sibling of a nested override keeps the preset")
+	assert.True(t, c.Endpoint.Autoscaling.Enabled, "sibling keeps the preset")
+	assert.Equal(t, 2, c.Endpoint.InstanceCount, "untouched field keeps the preset")
+	assert.Equal(t, 60, c.Proxy.Cache.TTLSeconds)
+	assert.True(t, c.Proxy.Cache.Enabled)
+	assert.Equal(t, 90, c.Proxy.LogRetentionDays)
+	assert.Equal(t, []string{"oncall@example.com"}, c.Monitoring.AlarmEmails)
+}
+
+func TestParseServerlessOptOutAndPartialServerless(t *testing.T) {
+	dev := minimal(EnvDev)
+	dev[KeyEndpoint] = `{"serverless":null,"instanceType":"ml.t2.medium"}`
+	c, err := ParseMap("dev", dev)
+	require.NoError(t, err)
+	assert.False(t, c.Endpoint.IsServerless(), "null opts a dev stack out of serverless")
+
+	qa := minimal(EnvQA)
+	qa[KeyEndpoint] = `{"serverless":{"memorySizeMb":4096}}`
+	c, err = ParseMap("qa", qa)
+	require.NoError(t, err)
+	require.True(t, c.Endpoint.IsServerless())
+	assert.Equal(t, Serverless{MemorySizeMB: 4096, MaxConcurrency: DefaultServerlessConcurrency}, *c.Endpoint.Serverless)
+}
+
+func TestParseReportsDecodeAndValidationProblemsTogether(t *testing.T) {
+	values := minimal(EnvDev)
+	values[KeyTeam] = ""
+	values[KeyEndpoint] = `{"instanceTypes":"ml.m5.large"}` // typo: unknown field
+	values[KeyProxy] = `{"memoryMb":"lots"}`               // wrong type
+	values[Namespace+":endpoints"] = `{}`                  // unknown key
+	values["aws:profile"] = "dev"                          // other namespaces are not ours
+
+	_, err := ParseMap("dev", values)
+	var ps Problems
+	require.ErrorAs(t, err, &ps)
+	assert.Equal(t, []string{KeyEndpoint, KeyProxy, KeyTeam, Namespace + ":endpoints"}, ps.Keys())
+	assert.Contains(t, ps[0].Allowed, `unknown field "instanceTypes"`)
+	assert.Contains(t, ps[1].Allowed, "memoryMb")
+}
+
+func TestParseUnknownEnvironmentStillValidatesTheRest(t *testing.T) {
+	values := minimal("production")
+	values[KeyModel] = `{"name":"Churn"}`
+	_, err := ParseMap("p", values)
+	var ps Problems
+	require.ErrorAs(t, err, &ps)
+	assert.Equal(t, []string{KeyEnvironment, "inferstack:model.name"}, ps.Keys())
+	assert.Equal(t, `"production"`, ps[0].Value)
+}
+
+// TestLoadReadsPulumiConfig runs Load inside a mocked Pulumi program, where config arrives the way
+// the CLI passes it: fully qualified keys, objects as JSON.
+func TestLoadReadsPulumiConfig(t *testing.T) {
+	values := minimal(EnvStaging)
+	values[KeyAPI] = `{"corsOrigins":["https://app.example.com"]}`
+	var got Config
+	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+		var err error
+		got, err = Load(ctx)
+		return err
+	}, pulumi.WithMocks("inferstack", "staging", pulumimock.New()), withConfig(values))
+	require.NoError(t, err)
+	assert.Equal(t, "staging", got.Stack)
+	assert.Equal(t, EnvStaging, got.Environment)
+	assert.Equal(t, "churn", got.Model.Name)
+	assert.Equal(t, []string{"https://app.example.com"}, got.API.CORSOrigins)
+	assert.Equal(t, 2, got.Endpoint.InstanceCount)
+}
+
+func withConfig(values map[string]string) pulumi.RunOption {
+	return func(info *pulumi.RunInfo) { info.Config = values }
+}
