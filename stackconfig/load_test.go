@@ -59,9 +59,9 @@ func TestParseReportsDecodeAndValidationProblemsTogether(t *testing.T) {
 	values := minimal(EnvDev)
 	values[KeyTeam] = ""
 	values[KeyEndpoint] = `{"instanceTypes":"ml.m5.large"}` // typo: unknown field
-	values[KeyProxy] = `{"memoryMb":"lots"}`               // wrong type
-	values[Namespace+":endpoints"] = `{}`                  // unknown key
-	values["aws:profile"] = "dev"                          // other namespaces are not ours
+	values[KeyProxy] = `{"memoryMb":"lots"}`                // wrong type
+	values[Namespace+":endpoints"] = `{}`                   // unknown key
+	values["aws:profile"] = "dev"                           // other namespaces are not ours
 
 	_, err := ParseMap("dev", values)
 	var ps Problems
