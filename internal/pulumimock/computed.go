@@ -120,6 +120,9 @@ func computed(typ, name string, state resource.PropertyMap) {
 	case "aws:cloudwatch/metricAlarm:MetricAlarm":
 		nameKey()
 		set(state, "arn", "arn:aws:cloudwatch:"+region+":"+acct+":alarm:"+physical)
+	case "aws:budgets/budget:Budget":
+		nameKey()
+		set(state, "arn", "arn:aws:budgets::"+acct+":budget/"+physical)
 	case "aws:cloudwatch/dashboard:Dashboard":
 		set(state, "dashboardArn", "arn:aws:cloudwatch::"+acct+":dashboard/"+str(state, "dashboardName"))
 	case "aws:wafv2/webAcl:WebAcl":

@@ -1,0 +1,500 @@
+package components
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/inferstack/inferstack/internal/pulumimock"
+)
+
+const (
+	typeAlarm     = "aws:cloudwatch/metricAlarm:MetricAlarm"
+	typeKey       = "aws:kms/key:Key"
+	typeTopic     = "aws:sns/topic:Topic"
+	typeTopicPol  = "aws:sns/topicPolicy:TopicPolicy"
+	typeSubscribe = "aws:sns/topicSubscription:TopicSubscription"
+	typeDashboard = "aws:cloudwatch/dashboard:Dashboard"
+	typeBudget    = "aws:budgets/budget:Budget"
+)
+
+// monitoringResult is what a test needs from one mocked run.
+type monitoringResult struct {
+	mocks               *pulumimock.Mocks
+	rollback, alarms    []string
+	topicArn, dashboard string
+	budgetName, keyArn  string
+}
+
+// fullArgs is a real-time deployment with a proxy and an API, as ModelDeployment wires it.
+func fullArgs() *MonitoringArgs {
+	return &MonitoringArgs{
+		EndpointName:     pulumi.String("churn-dev"),
+		FunctionName:     pulumi.String("churn-proxy-1a2b3c4"),
+		ApiName:          pulumi.String("churn-api"),
+		StageName:        pulumi.String("v1"),
+		AlarmEmails:      []string{"oncall@example.com", "ml@example.com"},
+		MonthlyBudgetUsd: 100,
+		BudgetEmails:     []string{"finance@example.com"},
+		Tags:             StandardTags("ml", "churn", "dev", "dev"),
+	}
+}
+
+func runMonitoring(t *testing.T, args *MonitoringArgs) monitoringResult {
+	t.Helper()
+	res := monitoringResult{mocks: pulumimock.New()}
+	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+		m, err := NewMonitoring(ctx, "churn-monitoring", args)
+		if err != nil {
+			return err
+		}
+		m.RollbackAlarmNames.ApplyT(func(v []string) []string { res.rollback = v; return v })
+		m.AlarmNames.ApplyT(func(v []string) []string { res.alarms = v; return v })
+		m.TopicArn.ApplyT(func(v string) string { res.topicArn = v; return v })
+		m.KeyArn.ApplyT(func(v string) string { res.keyArn = v; return v })
+		m.DashboardName.ApplyT(func(v string) string { res.dashboard = v; return v })
+		m.BudgetName.ApplyT(func(v string) string { res.budgetName = v; return v })
+		return nil
+	}, pulumi.WithMocks("inferstack", "dev", res.mocks))
+	require.NoError(t, err)
+	return res
+}
+
+// alarmsByKey indexes the alarms by the suffix after the component name.
+func alarmsByKey(t *testing.T, m *pulumimock.Mocks) map[string]pulumimock.Resource {
+	t.Helper()
+	out := map[string]pulumimock.Resource{}
+	for _, r := range m.OfType(typeAlarm) {
+		out[strings.TrimPrefix(r.Name, "churn-monitoring-")] = r
+	}
+	return out
+}
+
+func input(t *testing.T, r pulumimock.Resource, path string) any {
+	t.Helper()
+	v, ok := r.Input(path)
+	require.True(t, ok, "%s has no input %s", r, path)
+	return v
+}
+
+func TestMonitoringCreatesAlarmsForEachPartThatExists(t *testing.T) {
+	cases := []struct {
+		name string
+		args func() *MonitoringArgs
+		want []string
+	}{
+		{
+			name: "real-time endpoint with proxy and API",
+			args: fullArgs,
+			want: []string{"endpoint-5xx-rate", "endpoint-4xx-rate", "model-latency-p99", "cpu-utilization",
+				"memory-utilization", "lambda-error-rate", "lambda-throttles", "lambda-duration-p99",
+				"api-5xx-rate", "api-4xx-rate", "api-latency-p99"},
+		},
+		{
+			name: "serverless endpoint alone has no instance metrics",
+			args: func() *MonitoringArgs {
+				a := fullArgs()
+				a.Serverless, a.FunctionName, a.ApiName, a.StageName = true, nil, nil, nil
+				return a
+			},
+			want: []string{"endpoint-5xx-rate", "endpoint-4xx-rate", "model-latency-p99"},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			res := runMonitoring(t, tc.args())
+			got := alarmsByKey(t, res.mocks)
+			assert.ElementsMatch(t, tc.want, keys(got))
+			assert.Len(t, res.alarms, len(tc.want))
+			for key, alarm := range got {
+				assert.Equal(t, []any{res.topicArn}, input(t, alarm, "alarmActions"), key)
+				assert.Equal(t, []any{res.topicArn}, input(t, alarm, "okActions"), key)
+				assert.Equal(t, "notBreaching", input(t, alarm, "treatMissingData"), key)
+				assert.Contains(t, input(t, alarm, "alarmDescription"), "runbook.md", key)
+			}
+		})
+	}
+}
+
+func keys(m map[string]pulumimock.Resource) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+func TestMonitoringAlarmThresholdsAndUnits(t *testing.T) {
+	cases := []struct {
+		name       string
+		thresholds MonitoringThresholds
+		want       map[string]float64
+	}{
+		{
+			name: "defaults: p99 500 ms, errors 1%",
+			want: map[string]float64{
+				"model-latency-p99": 500000, // microseconds (pitfall 13)
+				"endpoint-5xx-rate": 1, "endpoint-4xx-rate": 5,
+				"cpu-utilization": 80, "memory-utilization": 80,
+				"lambda-error-rate": 1, "lambda-throttles": 0, "lambda-duration-p99": 24000,
+				"api-5xx-rate": 0.01, "api-4xx-rate": 0.05, "api-latency-p99": 500,
+			},
+		},
+		{
+			name: "from config",
+			thresholds: MonitoringThresholds{LatencyP99Ms: 250, ErrorRatePercent: 2, CPUUtilizationPercent: 320,
+				MemoryUtilizationPercent: 90, LambdaDurationP99Ms: 8000},
+			want: map[string]float64{
+				"model-latency-p99": 250000, "endpoint-5xx-rate": 2, "cpu-utilization": 320,
+				"memory-utilization": 90, "lambda-duration-p99": 8000, "api-5xx-rate": 0.02, "api-latency-p99": 250,
+			},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			args := fullArgs()
+			args.Thresholds = tc.thresholds
+			alarms := alarmsByKey(t, runMonitoring(t, args).mocks)
+			for key, want := range tc.want {
+				require.Contains(t, alarms, key)
+				assert.InDelta(t, want, input(t, alarms[key], "threshold"), 1e-9, key)
+			}
+		})
+	}
+}
+
+func TestMonitoringAlarmMetrics(t *testing.T) {
+	alarms := alarmsByKey(t, runMonitoring(t, fullArgs()).mocks)
+
+	latency := alarms["model-latency-p99"]
+	assert.Equal(t, "AWS/SageMaker", input(t, latency, "namespace"))
+	assert.Equal(t, "ModelLatency", input(t, latency, "metricName"))
+	assert.Equal(t, "p99", input(t, latency, "extendedStatistic"))
+	assert.Equal(t, map[string]any{"EndpointName": "churn-dev", "VariantName": "primary"}, input(t, latency, "dimensions"))
+
+	for _, key := range []string{"cpu-utilization", "memory-utilization"} {
+		assert.Equal(t, "/aws/sagemaker/Endpoints", input(t, alarms[key], "namespace"), key)
+	}
+
+	// The 5XX rate is metric math over the two SageMaker counters, safe without traffic.
+	rate := alarms["endpoint-5xx-rate"]
+	_, hasMetric := rate.Input("metricName")
+	assert.False(t, hasMetric, "a metric math alarm must not also name a metric")
+	queries := input(t, rate, "metricQueries").([]any)
+	require.Len(t, queries, 3)
+	byID := map[string]map[string]any{}
+	for _, q := range queries {
+		byID[q.(map[string]any)["id"].(string)] = q.(map[string]any)
+	}
+	assert.Equal(t, "IF(invocations > 0, 100 * errors / invocations, 0)", byID["rate"]["expression"])
+	assert.Equal(t, true, byID["rate"]["returnData"])
+	assert.Equal(t, "Invocation5XXErrors", byID["errors"]["metric"].(map[string]any)["metricName"])
+	assert.Equal(t, "Invocations", byID["invocations"]["metric"].(map[string]any)["metricName"])
+	assert.Equal(t, "churn-dev", byID["errors"]["metric"].(map[string]any)["dimensions"].(map[string]any)["EndpointName"])
+
+	assert.Equal(t, "Invocation4XXErrors",
+		lookupQuery(t, alarms["endpoint-4xx-rate"], "errors")["metric"].(map[string]any)["metricName"])
+	assert.Equal(t, "Errors",
+		lookupQuery(t, alarms["lambda-error-rate"], "errors")["metric"].(map[string]any)["metricName"])
+
+	api := alarms["api-latency-p99"]
+	assert.Equal(t, "AWS/ApiGateway", input(t, api, "namespace"))
+	assert.Equal(t, map[string]any{"ApiName": "churn-api", "Stage": "v1"}, input(t, api, "dimensions"))
+	assert.Equal(t, "5XXError", input(t, alarms["api-5xx-rate"], "metricName"))
+	assert.Equal(t, "Average", input(t, alarms["api-5xx-rate"], "statistic"))
+	assert.Equal(t, map[string]any{"FunctionName": "churn-proxy-1a2b3c4"}, input(t, alarms["lambda-throttles"], "dimensions"))
+}
+
+func lookupQuery(t *testing.T, alarm pulumimock.Resource, id string) map[string]any {
+	t.Helper()
+	for _, q := range input(t, alarm, "metricQueries").([]any) {
+		if q.(map[string]any)["id"] == id {
+			return q.(map[string]any)
+		}
+	}
+	require.Failf(t, "no query", "%s has no metric query %q", alarm, id)
+	return nil
+}
+
+func TestMonitoringRollbackAlarmsAreTheEndpointErrorAndLatencyAlarms(t *testing.T) {
+	res := runMonitoring(t, fullArgs())
+	alarms := alarmsByKey(t, res.mocks)
+	var want []string
+	for _, key := range []string{"endpoint-5xx-rate", "model-latency-p99"} {
+		want = append(want, alarms[key].State["name"].StringValue())
+	}
+	assert.Equal(t, want, res.rollback)
+}
+
+func TestMonitoringTopicUsesACustomerManagedKeyThatAlarmsAndBudgetsCanUse(t *testing.T) {
+	res := runMonitoring(t, fullArgs())
+	key, err := res.mocks.One(typeKey)
+	require.NoError(t, err)
+	topic, err := res.mocks.One(typeTopic)
+	require.NoError(t, err)
+
+	assert.Equal(t, res.keyArn, input(t, topic, "kmsMasterKeyId"), "alias/aws/sns drops alarm notifications (pitfall 14)")
+	assert.Equal(t, true, input(t, key, "enableKeyRotation"))
+
+	var policy PolicyDocument
+	require.NoError(t, json.Unmarshal([]byte(input(t, key, "policy").(string)), &policy))
+	granted := map[string][]string{} // principal -> actions
+	for _, st := range policy.Statement {
+		require.Equal(t, "Allow", st.Effect)
+		for _, a := range st.Action {
+			assert.NotEqual(t, "kms:*", a, "no service-wide wildcard in the key policy")
+		}
+		switch p := st.Principal["Service"].(type) {
+		case []any:
+			for _, s := range p {
+				granted[s.(string)] = append(granted[s.(string)], st.Action...)
+			}
+		case nil:
+			assert.Equal(t, "arn:aws:iam::"+pulumimock.AccountID+":root", st.Principal["AWS"])
+		}
+	}
+	for _, service := range []string{"cloudwatch.amazonaws.com", "budgets.amazonaws.com"} {
+		assert.ElementsMatch(t, []string{"kms:Decrypt", "kms:GenerateDataKey*"}, granted[service], service)
+	}
+
+	tp, err := res.mocks.One(typeTopicPol)
+	require.NoError(t, err)
+	assert.Equal(t, res.topicArn, input(t, tp, "arn"))
+	var topicPolicy PolicyDocument
+	require.NoError(t, json.Unmarshal([]byte(input(t, tp, "policy").(string)), &topicPolicy))
+	sources := map[string]any{}
+	for _, st := range topicPolicy.Statement {
+		assert.Equal(t, []string{"sns:Publish"}, st.Action)
+		assert.Equal(t, []string{res.topicArn}, st.Resource)
+		sources[st.Principal["Service"].(string)] = st.Condition["ArnLike"].(map[string]any)["aws:SourceArn"]
+	}
+	assert.Equal(t, map[string]any{
+		"cloudwatch.amazonaws.com": "arn:aws:cloudwatch:" + pulumimock.Region + ":" + pulumimock.AccountID + ":alarm:*",
+		"budgets.amazonaws.com":    "arn:aws:budgets::" + pulumimock.AccountID + ":*",
+	}, sources)
+
+	subs := res.mocks.OfType(typeSubscribe)
+	require.Len(t, subs, 2)
+	var emails []any
+	for _, s := range subs {
+		assert.Equal(t, "email", input(t, s, "protocol"))
+		assert.Equal(t, res.topicArn, input(t, s, "topic"))
+		emails = append(emails, input(t, s, "endpoint"))
+	}
+	assert.ElementsMatch(t, []any{"oncall@example.com", "ml@example.com"}, emails)
+}
+
+func TestMonitoringBudgetFiltersByTheStackCostTag(t *testing.T) {
+	res := runMonitoring(t, fullArgs())
+	budget, err := res.mocks.One(typeBudget)
+	require.NoError(t, err)
+	assert.Equal(t, "COST", input(t, budget, "budgetType"))
+	assert.Equal(t, "MONTHLY", input(t, budget, "timeUnit"))
+	assert.Equal(t, "100.00", input(t, budget, "limitAmount"))
+	assert.Equal(t, "USD", input(t, budget, "limitUnit"))
+	assert.Equal(t, []any{map[string]any{"name": "TagKeyValue", "values": []any{"user:stack$dev"}}},
+		input(t, budget, "costFilters"))
+	assert.Equal(t, budget.State["name"].StringValue(), res.budgetName)
+
+	type notification struct {
+		kind      string
+		threshold float64
+	}
+	var got []notification
+	for _, n := range input(t, budget, "notifications").([]any) {
+		n := n.(map[string]any)
+		assert.Equal(t, "GREATER_THAN", n["comparisonOperator"])
+		assert.Equal(t, "PERCENTAGE", n["thresholdType"])
+		assert.Equal(t, []any{res.topicArn}, n["subscriberSnsTopicArns"])
+		assert.Equal(t, []any{"finance@example.com"}, n["subscriberEmailAddresses"])
+		got = append(got, notification{n["notificationType"].(string), n["threshold"].(float64)})
+	}
+	assert.Equal(t, []notification{{"ACTUAL", 80}, {"ACTUAL", 100}, {"FORECASTED", 100}}, got)
+}
+
+func TestMonitoringWithoutBudgetCreatesNone(t *testing.T) {
+	args := fullArgs()
+	args.MonthlyBudgetUsd = 0
+	res := runMonitoring(t, args)
+	assert.Empty(t, res.mocks.OfType(typeBudget))
+	assert.Empty(t, res.budgetName)
+}
+
+// dashboardMetrics flattens the dashboard's metric rows to "namespace/metric" and expressions.
+func dashboardMetrics(t *testing.T, body string) (metrics map[string][]any, expressions []string, regions []string) {
+	t.Helper()
+	var doc struct {
+		Widgets []struct {
+			Type       string `json:"type"`
+			Properties struct {
+				Region  string  `json:"region"`
+				Metrics [][]any `json:"metrics"`
+			} `json:"properties"`
+		} `json:"widgets"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(body), &doc), "dashboard body must be valid JSON")
+	metrics = map[string][]any{}
+	for _, w := range doc.Widgets {
+		assert.Equal(t, "metric", w.Type)
+		regions = append(regions, w.Properties.Region)
+		for _, row := range w.Properties.Metrics {
+			if len(row) == 1 {
+				expressions = append(expressions, row[0].(map[string]any)["expression"].(string))
+				continue
+			}
+			metrics[row[0].(string)+"/"+row[1].(string)] = row
+		}
+	}
+	return metrics, expressions, regions
+}
+
+func TestMonitoringDashboard(t *testing.T) {
+	cases := []struct {
+		name        string
+		args        func() *MonitoringArgs
+		present     []string
+		absent      []string
+		expressions []string
+	}{
+		{
+			name: "everything",
+			args: fullArgs,
+			present: []string{"AWS/SageMaker/Invocation5XXErrors", "AWS/SageMaker/ModelLatency",
+				"/aws/sagemaker/Endpoints/CPUUtilization", "AWS/Lambda/Throttles", "AWS/ApiGateway/Latency",
+				"Inferstack/Proxy/CacheHits", "Inferstack/Proxy/CacheMisses", "Inferstack/Proxy/EndpointLatency"},
+			expressions: []string{"100*h/(h+m)", "model99 / 1000"},
+		},
+		{
+			name: "serverless endpoint alone",
+			args: func() *MonitoringArgs {
+				a := fullArgs()
+				a.Serverless, a.FunctionName, a.ApiName, a.StageName = true, nil, nil, nil
+				return a
+			},
+			present:     []string{"AWS/SageMaker/Invocations", "AWS/SageMaker/ModelLatency"},
+			absent:      []string{"/aws/sagemaker/Endpoints/CPUUtilization", "AWS/Lambda/Errors", "AWS/ApiGateway/Count", "Inferstack/Proxy/CacheHits"},
+			expressions: []string{"model99 / 1000"},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			res := runMonitoring(t, tc.args())
+			d, err := res.mocks.One(typeDashboard)
+			require.NoError(t, err)
+			assert.Equal(t, "churn-monitoring-dev", input(t, d, "dashboardName"))
+			assert.Equal(t, "churn-monitoring-dev", res.dashboard)
+			metrics, expressions, regions := dashboardMetrics(t, input(t, d, "dashboardBody").(string))
+			for _, m := range tc.present {
+				assert.Contains(t, metrics, m)
+			}
+			for _, m := range tc.absent {
+				assert.NotContains(t, metrics, m)
+			}
+			for _, e := range tc.expressions {
+				assert.Contains(t, expressions, e)
+			}
+			for _, r := range regions {
+				assert.Equal(t, pulumimock.Region, r)
+			}
+			assert.Equal(t, []any{"AWS/SageMaker", "ModelLatency", "EndpointName", "churn-dev", "VariantName", "primary",
+				map[string]any{"stat": "p99", "id": "model99", "visible": false}}, metricsRow(t, input(t, d, "dashboardBody").(string), "model99"))
+		})
+	}
+}
+
+// metricsRow finds the metric row whose options carry this id.
+func metricsRow(t *testing.T, body, id string) []any {
+	t.Helper()
+	var doc struct {
+		Widgets []struct {
+			Properties struct {
+				Metrics [][]any `json:"metrics"`
+			} `json:"properties"`
+		} `json:"widgets"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(body), &doc))
+	for _, w := range doc.Widgets {
+		for _, row := range w.Properties.Metrics {
+			if opts, ok := row[len(row)-1].(map[string]any); ok && opts["id"] == id && len(row) > 1 {
+				return row
+			}
+		}
+	}
+	return nil
+}
+
+func TestMonitoringCacheHitRateUsesTheProxyMetricsContract(t *testing.T) {
+	res := runMonitoring(t, fullArgs())
+	d, err := res.mocks.One(typeDashboard)
+	require.NoError(t, err)
+	body := input(t, d, "dashboardBody").(string)
+	assert.Equal(t, []any{"Inferstack/Proxy", "CacheHits", "EndpointName", "churn-dev",
+		map[string]any{"stat": "Sum", "id": "h", "visible": false}}, metricsRow(t, body, "h"))
+	assert.Equal(t, []any{"Inferstack/Proxy", "CacheMisses", "EndpointName", "churn-dev",
+		map[string]any{"stat": "Sum", "id": "m", "visible": false}}, metricsRow(t, body, "m"))
+}
+
+func TestMonitoringTagsEveryTaggableChild(t *testing.T) {
+	res := runMonitoring(t, fullArgs())
+	for _, r := range res.mocks.Resources() {
+		if !r.Custom || r.Type == typeTopicPol || r.Type == typeSubscribe || r.Type == typeDashboard {
+			continue // these AWS resources take no tags
+		}
+		for k, want := range StandardTags("ml", "churn", "dev", "dev") {
+			got, ok := r.Input("tags." + k)
+			assert.True(t, ok, "%s lacks tag %s", r, k)
+			assert.Equal(t, want, got, "%s tag %s", r, k)
+		}
+		assert.Equal(t, r.Name, input(t, r, "tags.Name"))
+		assert.Contains(t, r.Parent, monitoringType, "%s must be parented to the component", r)
+	}
+}
+
+func TestMonitoringValidation(t *testing.T) {
+	cases := []struct {
+		name   string
+		mutate func(a *MonitoringArgs)
+		want   []string
+	}{
+		{"endpoint required", func(a *MonitoringArgs) { a.EndpointName = nil }, []string{"EndpointName is required"}},
+		{"api without stage", func(a *MonitoringArgs) { a.StageName = nil }, []string{"ApiName and StageName"}},
+		{"negative threshold", func(a *MonitoringArgs) { a.Thresholds.LatencyP99Ms = -1 }, []string{"Thresholds.LatencyP99Ms is -1"}},
+		{"error rate over 100", func(a *MonitoringArgs) { a.Thresholds.ErrorRatePercent = 150 }, []string{"Thresholds.ErrorRatePercent is 150"}},
+		{"bad email", func(a *MonitoringArgs) { a.AlarmEmails = []string{"Ops <ops@example.com>"} }, []string{`AlarmEmails has "Ops <ops@example.com>"`}},
+		{"too many budget emails", func(a *MonitoringArgs) {
+			a.BudgetEmails = strings.Split("a@x.io b@x.io c@x.io d@x.io e@x.io f@x.io g@x.io h@x.io i@x.io j@x.io k@x.io", " ")
+		}, []string{"BudgetEmails has 11 addresses"}},
+		{"budget needs the stack tag", func(a *MonitoringArgs) { delete(a.Tags, TagStack) }, []string{`Tags["stack"] is required`}},
+		{"all errors at once", func(a *MonitoringArgs) { a.EndpointName = nil; a.MonthlyBudgetUsd = -5 },
+			[]string{"EndpointName is required", "MonthlyBudgetUsd is -5"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			args := fullArgs()
+			tc.mutate(args)
+			err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+				_, err := NewMonitoring(ctx, "churn-monitoring", args)
+				return err
+			}, pulumi.WithMocks("inferstack", "dev", pulumimock.New()))
+			require.Error(t, err)
+			for _, w := range tc.want {
+				assert.Contains(t, err.Error(), w)
+			}
+		})
+	}
+	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+		_, err := NewMonitoring(ctx, "m", nil)
+		return err
+	}, pulumi.WithMocks("inferstack", "dev", pulumimock.New()))
+	assert.ErrorContains(t, err, "args are required")
+}
+
+func TestDashboardNameIsSafeAndStackScoped(t *testing.T) {
+	assert.Equal(t, "churn-monitoring-prod", dashboardNameFor("churn-monitoring", "prod"))
+	assert.Equal(t, "org-churn-dev", dashboardNameFor("org/churn", "dev."))
+	assert.Len(t, dashboardNameFor(strings.Repeat("a", 300), "dev"), 255)
+}
