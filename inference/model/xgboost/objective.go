@@ -1,0 +1,167 @@
+package xgboost
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+)
+
+// Kind says what Predict writes per row, independent of the objective's exact name.
+type Kind int
+
+const (
+	// Value is one number per row: a regression value or an untransformed margin.
+	Value Kind = iota
+	// Probability is one number per row, the probability of the positive class.
+	Probability
+	// ClassProbabilities is NumClass probabilities per row.
+	ClassProbabilities
+	// ClassIndex is one number per row, the index of the most likely class.
+	ClassIndex
+)
+
+// String names the kind for messages.
+func (k Kind) String() string {
+	switch k {
+	case Value:
+		return "value"
+	case Probability:
+		return "probability"
+	case ClassProbabilities:
+		return "class-probabilities"
+	case ClassIndex:
+		return "class-index"
+	}
+	return "unknown"
+}
+
+// objective describes how an XGBoost objective turns summed tree outputs into predictions.
+type objective struct {
+	kind Kind
+	// toMargin maps the user-facing base_score into the space trees add up in, as the
+	// objective's ProbToMargin does in XGBoost.
+	toMargin func(name string, base float64) (float32, error)
+	// transform maps one row's margins (one per output group) into its outputs.
+	transform transform
+	multi     bool // needs num_class >= 2 output groups
+}
+
+var objectives = map[string]objective{
+	"reg:squarederror":     {kind: Value, toMargin: identityMargin, transform: identityTransform},
+	"reg:linear":           {kind: Value, toMargin: identityMargin, transform: identityTransform}, // pre-1.0 alias
+	"reg:absoluteerror":    {kind: Value, toMargin: identityMargin, transform: identityTransform},
+	"reg:pseudohubererror": {kind: Value, toMargin: identityMargin, transform: identityTransform},
+	"reg:squaredlogerror":  {kind: Value, toMargin: identityMargin, transform: identityTransform},
+	"reg:logistic":         {kind: Value, toMargin: logitMargin, transform: sigmoidTransform},
+	"binary:logistic":      {kind: Probability, toMargin: logitMargin, transform: sigmoidTransform},
+	// binary:logitraw outputs margins; XGBoost 1.x adds base_score to them unchanged.
+	"binary:logitraw": {kind: Value, toMargin: identityMargin, transform: identityTransform},
+	"count:poisson":   {kind: Value, toMargin: logMargin, transform: expTransform},
+	"reg:gamma":       {kind: Value, toMargin: logMargin, transform: expTransform},
+	"reg:tweedie":     {kind: Value, toMargin: logMargin, transform: expTransform},
+	"multi:softprob":  {kind: ClassProbabilities, toMargin: identityMargin, transform: softmaxTransform, multi: true},
+	"multi:softmax":   {kind: ClassIndex, toMargin: identityMargin, transform: argmaxTransform, multi: true},
+}
+
+// SupportedObjectives lists the objectives Parse accepts, sorted.
+func SupportedObjectives() []string {
+	names := make([]string, 0, len(objectives))
+	for n := range objectives {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func lookupObjective(name string) (objective, error) {
+	o, ok := objectives[name]
+	if !ok {
+		return objective{}, fmt.Errorf("unsupported objective %q (supported: %s)", name,
+			strings.Join(SupportedObjectives(), ", "))
+	}
+	return o, nil
+}
+
+func identityMargin(_ string, base float64) (float32, error) { return float32(base), nil }
+
+func logitMargin(name string, base float64) (float32, error) {
+	if !(base > 0 && base < 1) {
+		return 0, fmt.Errorf("base_score %g: objective %s needs a value in (0, 1)", base, name)
+	}
+	b := float32(base)
+	return float32(-math.Log(float64(1/b - 1))), nil
+}
+
+func logMargin(name string, base float64) (float32, error) {
+	if !(base > 0) {
+		return 0, fmt.Errorf("base_score %g: objective %s needs a positive value", base, name)
+	}
+	return float32(math.Log(float64(float32(base)))), nil
+}
+
+// transform names an objective's prediction transform. A switch rather than a func value
+// lets the compiler keep the per-block margins on the stack.
+type transform int
+
+const (
+	identityTransform transform = iota
+	sigmoidTransform
+	expTransform
+	softmaxTransform
+	argmaxTransform
+)
+
+// apply maps one row's margins (one per output group) into its outputs.
+func (t transform) apply(m []float32, out []float64) {
+	switch t {
+	case identityTransform:
+		out[0] = float64(m[0])
+	case sigmoidTransform:
+		sigmoid(m, out)
+	case expTransform:
+		exponential(m, out)
+	case softmaxTransform:
+		softmax(m, out)
+	case argmaxTransform:
+		argmax(m, out)
+	}
+}
+
+// sigmoid follows XGBoost's common::Sigmoid, computed in float32 like the library.
+func sigmoid(m []float32, out []float64) {
+	out[0] = float64(float32(1) / (float32(1) + float32(math.Exp(-float64(m[0])))))
+}
+
+func exponential(m []float32, out []float64) { out[0] = float64(float32(math.Exp(float64(m[0])))) }
+
+// softmax follows XGBoost's common::Softmax: subtract the maximum, exponentiate, normalise,
+// in float32.
+func softmax(m []float32, out []float64) {
+	wmax := m[0]
+	for _, v := range m[1:] {
+		if v > wmax {
+			wmax = v
+		}
+	}
+	var sum float32
+	for i, v := range m {
+		e := float32(math.Exp(float64(v - wmax)))
+		out[i] = float64(e)
+		sum += e
+	}
+	for i := range m {
+		out[i] = float64(float32(out[i]) / sum)
+	}
+}
+
+// argmax returns the first index of the largest margin, as XGBoost's multi:softmax does.
+func argmax(m []float32, out []float64) {
+	best := 0
+	for i, v := range m {
+		if v > m[best] {
+			best = i
+		}
+	}
+	out[0] = float64(best)
+}
