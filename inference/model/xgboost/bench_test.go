@@ -17,7 +17,14 @@ import (
 // rather than committed: a 100-tree depth-6 model is over a megabyte of JSON.
 func syntheticModel(tb testing.TB, trees, depth, nf int) []byte {
 	tb.Helper()
-	rng := rand.New(rand.NewPCG(1, 2))
+	return syntheticMulti(tb, trees, depth, nf, 0)
+}
+
+// syntheticMulti is syntheticModel for multi:softprob with classes classes when classes > 0;
+// tree t then belongs to class t % classes.
+func syntheticMulti(tb testing.TB, trees, depth, nf, classes int) []byte {
+	tb.Helper()
+	rng := rand.New(rand.NewPCG(uint64(trees), uint64(nf)))
 	jsonTrees := make([]map[string]any, trees)
 	info := make([]int, trees)
 	for t := range jsonTrees {
@@ -36,6 +43,9 @@ func syntheticModel(tb testing.TB, trees, depth, nf int) []byte {
 			cond[i] = float32(rng.NormFloat64())
 			dl[i] = rng.IntN(2)
 		}
+		if classes > 0 {
+			info[t] = t % classes
+		}
 		jsonTrees[t] = map[string]any{
 			"id": t, "left_children": left, "right_children": right, "split_indices": split,
 			"split_conditions": cond, "default_left": dl, "split_type": make([]int, n),
@@ -43,9 +53,13 @@ func syntheticModel(tb testing.TB, trees, depth, nf int) []byte {
 			"tree_param":       map[string]string{"num_nodes": fmt.Sprint(n), "num_feature": fmt.Sprint(nf), "size_leaf_vector": "0"},
 		}
 	}
+	objective := "binary:logistic"
+	if classes > 0 {
+		objective = "multi:softprob"
+	}
 	doc := map[string]any{"learner": map[string]any{
-		"learner_model_param": map[string]string{"base_score": "5E-1", "num_class": "0", "num_feature": fmt.Sprint(nf), "num_target": "1"},
-		"objective":           map[string]any{"name": "binary:logistic"},
+		"learner_model_param": map[string]string{"base_score": "5E-1", "num_class": fmt.Sprint(classes), "num_feature": fmt.Sprint(nf), "num_target": "1"},
+		"objective":           map[string]any{"name": objective},
 		"gradient_booster": map[string]any{"name": "gbtree", "model": map[string]any{
 			"gbtree_model_param": map[string]string{"num_trees": fmt.Sprint(trees), "size_leaf_vector": "0"},
 			"tree_info":          info, "trees": jsonTrees,

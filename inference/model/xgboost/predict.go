@@ -50,7 +50,7 @@ const maxStackFeatures = 256
 // Predict writes the predictions for the rows of x (row-major, NumFeatures values per row,
 // NaN for a missing value) into out, which must hold rows*OutputWidth values: what XGBoost's
 // predict() returns for each row. It allocates nothing for models with up to 32 classes and
-// 512 features.
+// 256 features.
 func (m *Model) Predict(x []float64, out []float64) error {
 	nf, width := m.numFeatures, m.OutputWidth()
 	if len(x)%nf != 0 {
