@@ -25,8 +25,6 @@ const (
 	DefaultCPUUtilizationPercent    = 80
 	DefaultMemoryUtilizationPercent = 80
 	DefaultLambdaDurationP99Ms      = 24000 // 80% of the proxy's default 30 s timeout
-	// DefaultVariantName is the production variant SageMakerEndpoint creates.
-	DefaultVariantName = "primary"
 )
 
 // maxBudgetEmails is AWS Budgets' limit of e-mail subscribers per notification.
