@@ -2,6 +2,9 @@ package components
 
 import (
 	"encoding/json"
+	"go/parser"
+	"go/token"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -614,4 +617,22 @@ func TestDefaultDomainPrefix(t *testing.T) {
 	assert.NotEqual(t, defaultDomainPrefix("inferstack", "dev", "iris"), defaultDomainPrefix("inferstack", "prod", "iris"),
 		"prefixes are global per region, so two stacks must not collide")
 	assert.True(t, slices.IsSorted(logRetentionDays))
+}
+
+// TestComponentsDoNotImportWAFv2 keeps the wafv2 SDK (about 100 CPU-seconds and 4 GB to compile)
+// out of this package: WAF is reached through the Firewall function, implemented in package waf.
+func TestComponentsDoNotImportWAFv2(t *testing.T) {
+	files, err := filepath.Glob("*.go")
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	fset := token.NewFileSet()
+	for _, f := range files {
+		parsed, err := parser.ParseFile(fset, f, nil, parser.ImportsOnly)
+		require.NoError(t, err)
+		for _, imp := range parsed.Imports {
+			path := strings.Trim(imp.Path.Value, `"`)
+			assert.False(t, strings.HasSuffix(path, "/aws/wafv2") || strings.HasSuffix(path, "/components/waf"),
+				"%s imports %s: put WAF code in components/waf", f, path)
+		}
+	}
 }
