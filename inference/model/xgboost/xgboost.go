@@ -36,15 +36,22 @@ type Model struct {
 	features    []string
 }
 
-// Sniff reports whether data looks like an XGBoost JSON model, from its first bytes only:
-// a JSON object whose first key is "learner", as XGBoost writes it.
+// Sniff reports whether head, the first bytes of a file, looks like an XGBoost JSON model: a
+// JSON object with a "learner" key near its start (XGBoost writes it first; "version" may
+// precede it in files re-serialised by other tools).
 func Sniff(head []byte) bool {
 	h := bytes.TrimLeft(head, " \t\r\n\ufeff")
 	if len(h) == 0 || h[0] != '{' {
 		return false
 	}
-	h = bytes.TrimLeft(h[1:], " \t\r\n")
-	return bytes.HasPrefix(h, []byte(`"learner"`))
+	return bytes.Contains(h, []byte(`"learner"`))
+}
+
+// SniffUBJSON reports whether head looks like an XGBoost model in UBJSON, the binary form
+// XGBoost 2.x writes for *.ubj names: an object whose keys carry no quotes.
+func SniffUBJSON(head []byte) bool {
+	return len(head) > 0 && head[0] == '{' && !bytes.Contains(head, []byte(`"learner"`)) &&
+		bytes.Contains(head, []byte("learner"))
 }
 
 // LoadFile reads and parses the XGBoost JSON model in path.

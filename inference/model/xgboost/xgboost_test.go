@@ -227,7 +227,11 @@ func TestSniff(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, xgboost.Sniff(data[:64]))
 	assert.True(t, xgboost.Sniff([]byte(" \n{ \"learner\": {")))
-	assert.False(t, xgboost.Sniff([]byte(`{"version": [1,7,4], "learner": {}}`)))
+	assert.True(t, xgboost.Sniff([]byte(`{"version": [1,7,4], "learner": {}}`)))
+	assert.False(t, xgboost.Sniff([]byte(`{"features": ["a"]}`)))
+	assert.False(t, xgboost.Sniff([]byte("{L\x00\x00\x00\x00\x00\x00\x00\x07learner{")))
+	assert.True(t, xgboost.SniffUBJSON([]byte("{L\x00\x00\x00\x00\x00\x00\x00\x07learner{")))
+	assert.False(t, xgboost.SniffUBJSON(data[:64]))
 	assert.False(t, xgboost.Sniff([]byte("tree\nversion=v3")))
 	assert.False(t, xgboost.Sniff(nil))
 }
