@@ -1,0 +1,607 @@
+package server
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+	"unsafe"
+)
+
+// The decoders read the body through a scanner whose buffer is refilled in place: the body is
+// never held whole, only the decoded values are. They are written by hand, not with
+// encoding/json or encoding/csv, because a single-row request must cost next to nothing, and
+// because they must name the row and column of every mistake.
+
+const scanBufSize = 16 << 10
+
+// scanner is a refillable window onto the request body.
+type scanner struct {
+	r        io.Reader
+	buf      []byte
+	pos, end int
+	err      error  // sticky: io.EOF or the body's read error (e.g. *http.MaxBytesError)
+	tok      []byte // the current number or decoded string
+}
+
+func (s *scanner) reset(r io.Reader) {
+	if s.buf == nil {
+		s.buf = make([]byte, scanBufSize)
+	}
+	s.r, s.pos, s.end, s.err = r, 0, 0, nil
+}
+
+// fill reads more of the body, keeping unread bytes; it grows the buffer only when the unread
+// bytes fill it, which only a CSV line longer than the buffer does.
+func (s *scanner) fill() bool {
+	if s.err != nil {
+		return false
+	}
+	if s.pos > 0 {
+		s.end = copy(s.buf, s.buf[s.pos:s.end])
+		s.pos = 0
+	}
+	if s.end == len(s.buf) {
+		s.buf = append(s.buf, make([]byte, len(s.buf))...)
+	}
+	for {
+		n, err := s.r.Read(s.buf[s.end:])
+		s.end += n
+		if err != nil {
+			s.err = err
+			return n > 0
+		}
+		if n > 0 {
+			return true
+		}
+	}
+}
+
+// readErr is the error for running out of body: the read error if there was one (a 413 is
+// reported as such, not as a syntax error), else the given syntax error.
+func (s *scanner) readErr(syntax *Error) error {
+	if s.err != nil && !errors.Is(s.err, io.EOF) {
+		return s.err
+	}
+	return syntax
+}
+
+// peek returns the next byte that is not JSON white space, without consuming it.
+func (s *scanner) peek() (byte, bool) {
+	for {
+		for s.pos < s.end {
+			switch c := s.buf[s.pos]; c {
+			case ' ', '\t', '\n', '\r':
+				s.pos++
+			default:
+				return c, true
+			}
+		}
+		if !s.fill() {
+			return 0, false
+		}
+	}
+}
+
+var errUnexpectedEnd = badRequest(CodeMalformedBody, "the JSON body ends early")
+
+// expect consumes the next non-space byte, which must be c.
+func (s *scanner) expect(c byte, where string) error {
+	got, ok := s.peek()
+	if !ok {
+		return s.readErr(errUnexpectedEnd)
+	}
+	if got != c {
+		return badRequest(CodeMalformedBody, "%s: expected %q, found %q", where, c, got)
+	}
+	s.pos++
+	return nil
+}
+
+// number reads the bytes that can make up a number into tok and parses them.
+func (s *scanner) number() (float64, error) {
+	s.tok = s.tok[:0]
+	for {
+		i := s.pos
+		for i < s.end && isNumberByte(s.buf[i]) {
+			i++
+		}
+		s.tok = append(s.tok, s.buf[s.pos:i]...)
+		s.pos = i
+		if i < s.end || !s.fill() {
+			break
+		}
+	}
+	return parseFloat(s.tok)
+}
+
+func isNumberByte(c byte) bool {
+	return c >= '0' && c <= '9' || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E'
+}
+
+// parseFloat parses b without copying it; strconv does not keep its argument.
+func parseFloat(b []byte) (float64, error) {
+	if len(b) == 0 {
+		return 0, strconv.ErrSyntax
+	}
+	return strconv.ParseFloat(unsafe.String(&b[0], len(b)), 64)
+}
+
+// literal consumes the JSON literal lit (null, true, false) or fails.
+func (s *scanner) literal(lit string) bool {
+	for i := 0; i < len(lit); i++ {
+		if s.pos == s.end && !s.fill() {
+			return false
+		}
+		if s.buf[s.pos] != lit[i] {
+			return false
+		}
+		s.pos++
+	}
+	return true
+}
+
+// str reads a JSON string (the opening quote is next) into tok, decoding escapes.
+func (s *scanner) str() error {
+	s.pos++ // the opening quote, checked by the caller
+	s.tok = s.tok[:0]
+	for {
+		if s.pos == s.end && !s.fill() {
+			return s.readErr(errUnexpectedEnd)
+		}
+		c := s.buf[s.pos]
+		s.pos++
+		switch {
+		case c == '"':
+			return nil
+		case c < 0x20:
+			return badRequest(CodeMalformedBody, "a JSON string holds a raw control character")
+		case c != '\\':
+			s.tok = append(s.tok, c)
+			continue
+		}
+		if s.pos == s.end && !s.fill() {
+			return s.readErr(errUnexpectedEnd)
+		}
+		e := s.buf[s.pos]
+		s.pos++
+		switch e {
+		case '"', '\\', '/':
+			s.tok = append(s.tok, e)
+		case 'b':
+			s.tok = append(s.tok, '\b')
+		case 'f':
+			s.tok = append(s.tok, '\f')
+		case 'n':
+			s.tok = append(s.tok, '\n')
+		case 'r':
+			s.tok = append(s.tok, '\r')
+		case 't':
+			s.tok = append(s.tok, '\t')
+		case 'u':
+			r, err := s.hex4()
+			if err != nil {
+				return err
+			}
+			if r >= 0xD800 && r < 0xDC00 { // a surrogate pair spells one rune
+				if s.literal(`\u`) {
+					lo, err := s.hex4()
+					if err != nil {
+						return err
+					}
+					if lo >= 0xDC00 && lo < 0xE000 {
+						r = (r-0xD800)<<10 | (lo - 0xDC00) + 0x10000
+					} else {
+						r = 0xFFFD
+					}
+				} else {
+					r = 0xFFFD
+				}
+			}
+			s.tok = appendRune(s.tok, r)
+		default:
+			return badRequest(CodeMalformedBody, "a JSON string holds the invalid escape \\%c", e)
+		}
+	}
+}
+
+func (s *scanner) hex4() (rune, error) {
+	var r rune
+	for i := 0; i < 4; i++ {
+		if s.pos == s.end && !s.fill() {
+			return 0, s.readErr(errUnexpectedEnd)
+		}
+		c := s.buf[s.pos]
+		s.pos++
+		switch {
+		case c >= '0' && c <= '9':
+			r = r<<4 | rune(c-'0')
+		case c >= 'a' && c <= 'f':
+			r = r<<4 | rune(c-'a'+10)
+		case c >= 'A' && c <= 'F':
+			r = r<<4 | rune(c-'A'+10)
+		default:
+			return 0, badRequest(CodeMalformedBody, "a JSON string holds an invalid \\u escape")
+		}
+	}
+	return r, nil
+}
+
+func appendRune(b []byte, r rune) []byte {
+	return append(b, string(r)...)
+}
+
+// featureIndex maps feature names to columns for object-shaped instances.
+type featureIndex struct {
+	cols  map[string]int
+	names []string
+}
+
+func newFeatureIndex(names []string) *featureIndex {
+	if len(names) == 0 {
+		return nil
+	}
+	cols := make(map[string]int, len(names))
+	for i, n := range names {
+		cols[n] = i
+	}
+	return &featureIndex{cols: cols, names: names}
+}
+
+// known lists the feature names for an error message, cut short when there are many.
+func (f *featureIndex) known() string {
+	const show = 20
+	if len(f.names) <= show {
+		return strings.Join(f.names, ", ")
+	}
+	return strings.Join(f.names[:show], ", ") + ", … (" + strconv.Itoa(len(f.names)) + " in all; see /openapi.json)"
+}
+
+// jsonDecoder decodes {"instances": [...]} into row-major values with NaN for missing.
+type jsonDecoder struct {
+	s        *scanner
+	nf       int
+	features *featureIndex
+	x        []float64
+	seen     []bool // features set in the current object-shaped row, to refuse duplicates
+}
+
+// decodeJSON appends the rows of the body in s to x and returns them and the row count.
+func decodeJSON(s *scanner, nf int, features *featureIndex, x []float64, seen []bool) ([]float64, int, []bool, error) {
+	d := jsonDecoder{s: s, nf: nf, features: features, x: x, seen: seen}
+	rows, err := d.body()
+	return d.x, rows, d.seen, err
+}
+
+const bodyShape = `{"instances": [[...], ...]}`
+
+func (d *jsonDecoder) body() (int, error) {
+	s := d.s
+	c, ok := s.peek()
+	if !ok {
+		return 0, s.readErr(badRequest(CodeEmptyInput, "the body is empty; send %s", bodyShape))
+	}
+	if c != '{' {
+		return 0, badRequest(CodeMalformedBody, "the body must be a JSON object %s", bodyShape)
+	}
+	s.pos++
+	rows, seenInstances := 0, false
+	if c, ok = s.peek(); ok && c == '}' {
+		s.pos++
+	} else {
+		for {
+			if c, ok = s.peek(); !ok {
+				return 0, s.readErr(errUnexpectedEnd)
+			}
+			if c != '"' {
+				return 0, badRequest(CodeMalformedBody, "expected a key in the JSON object, found %q", c)
+			}
+			if err := s.str(); err != nil {
+				return 0, err
+			}
+			if string(s.tok) != "instances" {
+				return 0, badRequest(CodeMalformedBody, "unknown key %q; the body is %s", s.tok, bodyShape)
+			}
+			if seenInstances {
+				return 0, badRequest(CodeMalformedBody, `the key "instances" appears twice`)
+			}
+			seenInstances = true
+			if err := s.expect(':', `after "instances"`); err != nil {
+				return 0, err
+			}
+			var err error
+			if rows, err = d.instances(); err != nil {
+				return 0, err
+			}
+			if c, ok = s.peek(); !ok {
+				return 0, s.readErr(errUnexpectedEnd)
+			}
+			s.pos++
+			if c == '}' {
+				break
+			}
+			if c != ',' {
+				return 0, badRequest(CodeMalformedBody, "expected ',' or '}' after the instances, found %q", c)
+			}
+		}
+	}
+	if c, ok = s.peek(); ok {
+		return 0, badRequest(CodeMalformedBody, "unexpected %q after the end of the JSON object", c)
+	}
+	if s.err != nil && !errors.Is(s.err, io.EOF) {
+		return 0, s.err
+	}
+	if !seenInstances {
+		return 0, badRequest(CodeMalformedBody, `the key "instances" is missing; the body is %s`, bodyShape)
+	}
+	if rows == 0 {
+		return 0, badRequest(CodeEmptyInput, "instances is empty; send at least one row")
+	}
+	return rows, nil
+}
+
+func (d *jsonDecoder) instances() (int, error) {
+	s := d.s
+	if err := s.expect('[', `"instances"`); err != nil {
+		return 0, err
+	}
+	c, ok := s.peek()
+	if ok && c == ']' {
+		s.pos++
+		return 0, nil
+	}
+	for row := 0; ; row++ {
+		if c, ok = s.peek(); !ok {
+			return 0, s.readErr(errUnexpectedEnd)
+		}
+		var err error
+		switch c {
+		case '[':
+			err = d.arrayRow(row)
+		case '{':
+			err = d.objectRow(row)
+		default:
+			err = badRequest(CodeMalformedBody,
+				"row %d (instances[%d]): an instance must be an array of %d values or an object of feature values, found %s",
+				row+1, row, d.nf, describe(c))
+		}
+		if err != nil {
+			return 0, err
+		}
+		if c, ok = s.peek(); !ok {
+			return 0, s.readErr(errUnexpectedEnd)
+		}
+		s.pos++
+		if c == ']' {
+			return row + 1, nil
+		}
+		if c != ',' {
+			return 0, badRequest(CodeMalformedBody, "row %d (instances[%d]): expected ',' or ']' after it, found %q", row+1, row, c)
+		}
+	}
+}
+
+func (d *jsonDecoder) arrayRow(row int) error {
+	s := d.s
+	s.pos++ // '['
+	start := len(d.x)
+	c, ok := s.peek()
+	if ok && c == ']' {
+		s.pos++
+	} else {
+		for col := 0; ; col++ {
+			v, err := d.value(row, col, false)
+			if err != nil {
+				return err
+			}
+			d.x = append(d.x, v)
+			if c, ok = s.peek(); !ok {
+				return s.readErr(errUnexpectedEnd)
+			}
+			s.pos++
+			if c == ']' {
+				break
+			}
+			if c != ',' {
+				return badRequest(CodeMalformedBody, "row %d (instances[%d]): expected ',' or ']' after column %d, found %q", row+1, row, col+1, c)
+			}
+		}
+	}
+	if got := len(d.x) - start; got != d.nf {
+		return badRequest(CodeWrongFeatures, "row %d (instances[%d]): expected %d features, got %d", row+1, row, d.nf, got)
+	}
+	return nil
+}
+
+func (d *jsonDecoder) objectRow(row int) error {
+	s := d.s
+	if d.features == nil {
+		return badRequest(CodeUnknownFeature,
+			"row %d (instances[%d]): this model's feature names are unknown, so an instance must be an array of %d values",
+			row+1, row, d.nf)
+	}
+	s.pos++ // '{'
+	start := len(d.x)
+	for i := 0; i < d.nf; i++ {
+		d.x = append(d.x, math.NaN()) // an absent feature is a missing value
+	}
+	if cap(d.seen) < d.nf {
+		d.seen = make([]bool, d.nf)
+	}
+	d.seen = d.seen[:d.nf]
+	clear(d.seen)
+	c, ok := s.peek()
+	if ok && c == '}' {
+		s.pos++
+		return nil
+	}
+	for {
+		if c, ok = s.peek(); !ok {
+			return s.readErr(errUnexpectedEnd)
+		}
+		if c != '"' {
+			return badRequest(CodeMalformedBody, "row %d (instances[%d]): expected a feature name, found %s", row+1, row, describe(c))
+		}
+		if err := s.str(); err != nil {
+			return err
+		}
+		col, known := d.features.cols[string(s.tok)]
+		if !known {
+			return badRequest(CodeUnknownFeature, "row %d (instances[%d]): unknown feature %q; the model's features are: %s",
+				row+1, row, s.tok, d.features.known())
+		}
+		if d.seen[col] {
+			return badRequest(CodeMalformedBody, "row %d (instances[%d]): feature %q appears twice", row+1, row, s.tok)
+		}
+		d.seen[col] = true
+		if err := s.expect(':', "after a feature name"); err != nil {
+			return err
+		}
+		v, err := d.value(row, col, true)
+		if err != nil {
+			return err
+		}
+		d.x[start+col] = v
+		if c, ok = s.peek(); !ok {
+			return s.readErr(errUnexpectedEnd)
+		}
+		s.pos++
+		if c == '}' {
+			return nil
+		}
+		if c != ',' {
+			return badRequest(CodeMalformedBody, "row %d (instances[%d]): expected ',' or '}' after a feature value, found %q", row+1, row, c)
+		}
+	}
+}
+
+// value reads one feature value: a number, or null for a missing value.
+// named says the row is an object, so the path names the feature rather than its index.
+func (d *jsonDecoder) value(row, col int, named bool) (float64, error) {
+	s := d.s
+	c, ok := s.peek()
+	if !ok {
+		return 0, s.readErr(errUnexpectedEnd)
+	}
+	where := func() string {
+		path := fmt.Sprintf("instances[%d][%d]", row, col)
+		if named {
+			path = fmt.Sprintf("instances[%d][%q]", row, d.features.names[col])
+		}
+		return fmt.Sprintf("row %d, column %d (%s)", row+1, col+1, path)
+	}
+	switch {
+	case c == 'n':
+		if !s.literal("null") {
+			return 0, badRequest(CodeMalformedBody, "%s: invalid literal; a missing value is null", where())
+		}
+		return math.NaN(), nil
+	case c == '-' || c >= '0' && c <= '9':
+		v, err := s.number()
+		if err != nil {
+			return 0, badRequest(CodeNonNumeric, "%s: %q is not a valid number", where(), s.tok)
+		}
+		return v, nil
+	}
+	return 0, badRequest(CodeNonNumeric, "%s: expected a number or null, found %s", where(), describe(c))
+}
+
+// describe names the JSON value that starts with c, for error messages.
+func describe(c byte) string {
+	switch c {
+	case '"':
+		return "a string"
+	case 't', 'f':
+		return "a boolean"
+	case '[':
+		return "an array"
+	case '{':
+		return "an object"
+	case 'n':
+		return "null"
+	}
+	if c == '-' || c >= '0' && c <= '9' {
+		return "a number"
+	}
+	return strconv.QuoteRune(rune(c))
+}
+
+// decodeCSV appends the rows of a headerless CSV body to x: one row per line, an empty field is
+// a missing value. Blank lines are skipped, a UTF-8 byte-order mark and CRLF line ends are
+// accepted, and fields may be quoted or padded with spaces.
+func decodeCSV(s *scanner, nf int, x []float64) ([]float64, int, error) {
+	rows := 0
+	for line := 1; ; line++ {
+		b, ok := s.line()
+		if !ok {
+			break
+		}
+		if line == 1 {
+			b = bytes.TrimPrefix(b, []byte("\ufeff"))
+		}
+		if len(bytes.TrimSpace(b)) == 0 {
+			continue
+		}
+		start := len(x)
+		for col := 1; ; col++ {
+			i := bytes.IndexByte(b, ',')
+			f := b
+			if i >= 0 {
+				f = b[:i]
+			}
+			v, err := csvField(f)
+			if err != nil {
+				return x, 0, badRequest(CodeNonNumeric, "line %d, column %d: %q is not a number; an empty field is a missing value", line, col, f)
+			}
+			x = append(x, v)
+			if i < 0 {
+				break
+			}
+			b = b[i+1:]
+		}
+		if got := len(x) - start; got != nf {
+			return x, 0, badRequest(CodeWrongFeatures, "line %d: expected %d features, got %d", line, nf, got)
+		}
+		rows++
+	}
+	if s.err != nil && !errors.Is(s.err, io.EOF) {
+		return x, 0, s.err
+	}
+	if rows == 0 {
+		return x, 0, badRequest(CodeEmptyInput, "the CSV body has no rows; send one row of %d values per line", nf)
+	}
+	return x, rows, nil
+}
+
+func csvField(f []byte) (float64, error) {
+	f = bytes.Trim(f, " \t")
+	if len(f) >= 2 && f[0] == '"' && f[len(f)-1] == '"' {
+		f = bytes.Trim(f[1:len(f)-1], " \t")
+	}
+	if len(f) == 0 {
+		return math.NaN(), nil
+	}
+	return parseFloat(f)
+}
+
+// line returns the next line without its line end; false at the end of the body or on a read error.
+func (s *scanner) line() ([]byte, bool) {
+	for {
+		if i := bytes.IndexByte(s.buf[s.pos:s.end], '\n'); i >= 0 {
+			b := s.buf[s.pos : s.pos+i]
+			s.pos += i + 1
+			return bytes.TrimSuffix(b, []byte{'\r'}), true
+		}
+		if !s.fill() {
+			if s.err != nil && !errors.Is(s.err, io.EOF) || s.pos == s.end {
+				return nil, false
+			}
+			b := s.buf[s.pos:s.end]
+			s.pos = s.end
+			return bytes.TrimSuffix(b, []byte{'\r'}), true
+		}
+	}
+}

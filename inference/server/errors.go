@@ -1,0 +1,78 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+)
+
+// Error is a failure the client can act on: it carries the HTTP status, a stable machine-readable
+// code and a message that says what was wrong and what is allowed. Anything that is not an *Error
+// is an internal failure and is answered with a 500 that does not repeat its details.
+type Error struct {
+	Status  int
+	Code    string
+	Message string
+}
+
+// Error returns the user-facing message.
+func (e *Error) Error() string { return e.Message }
+
+// Error codes: stable strings clients may switch on.
+const (
+	CodeMalformedBody    = "malformed_body"
+	CodeWrongFeatures    = "wrong_feature_count"
+	CodeNonNumeric       = "non_numeric_value"
+	CodeUnknownFeature   = "unknown_feature"
+	CodeEmptyInput       = "empty_input"
+	CodePayloadTooLarge  = "payload_too_large"
+	CodeUnsupportedType  = "unsupported_media_type"
+	CodeNotAcceptable    = "not_acceptable"
+	CodeNotFound         = "not_found"
+	CodeMethodNotAllowed = "method_not_allowed"
+	CodeTimeout          = "prediction_timeout"
+	CodeInternal         = "internal_error"
+)
+
+func errorf(status int, code, format string, args ...any) *Error {
+	return &Error{Status: status, Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+func badRequest(code, format string, args ...any) *Error {
+	return errorf(http.StatusBadRequest, code, format, args...)
+}
+
+// asHTTPError is the one place that maps an error to a response: typed errors pass through,
+// the body-size limit becomes a 413, and everything else is an internal error that is logged
+// here with its details and answered without them.
+func asHTTPError(log *slog.Logger, r *http.Request, err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return errorf(http.StatusRequestEntityTooLarge, CodePayloadTooLarge,
+			"the request body is larger than the limit of %d bytes", tooBig.Limit)
+	}
+	log.LogAttrs(r.Context(), slog.LevelError, "request failed",
+		slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("error", err.Error()))
+	return &Error{Status: http.StatusInternalServerError, Code: CodeInternal, Message: "internal error; see the server log"}
+}
+
+// writeError sends err as {"error": {"code": ..., "message": ...}}.
+func writeError(log *slog.Logger, w http.ResponseWriter, r *http.Request, err error) {
+	e := asHTTPError(log, r, err)
+	b := make([]byte, 0, 64+len(e.Message))
+	b = append(b, `{"error":{"code":`...)
+	b = appendJSONString(b, e.Code)
+	b = append(b, `,"message":`...)
+	b = appendJSONString(b, e.Message)
+	b = append(b, "}}\n"...)
+	h := w.Header()
+	h["Content-Type"] = jsonContentType
+	h["X-Content-Type-Options"] = nosniff
+	w.WriteHeader(e.Status)
+	_, _ = w.Write(b) // the client is gone if this fails; nothing left to tell it
+}

@@ -1,0 +1,160 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+var (
+	pingUp   = []byte(`{"status":"UP"}` + "\n")
+	pingDown = []byte(`{"status":"DOWN"}` + "\n")
+)
+
+// handlePing answers SageMaker's health check, which must answer within 2 s: it does no work.
+func (s *Server) handlePing() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, status := pingUp, http.StatusOK
+		if s.opts.Health.Draining() {
+			body, status = pingDown, http.StatusServiceUnavailable
+		}
+		h := w.Header()
+		h["Content-Type"] = jsonContentType
+		h["Content-Length"] = []string{strconv.Itoa(len(body))}
+		w.WriteHeader(status)
+		_, _ = w.Write(body) // the client is gone if this fails
+	})
+}
+
+// handleStatic serves a document built at start-up.
+func (s *Server) handleStatic(contentType []string, body []byte) http.Handler {
+	length := []string{strconv.Itoa(len(body))}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h["Content-Type"] = contentType
+		h["Content-Length"] = length
+		h["X-Content-Type-Options"] = nosniff
+		_, _ = w.Write(body) // the client is gone if this fails
+	})
+}
+
+// requestState is the memory one /invocations request needs; it is pooled so that a steady
+// stream of requests allocates next to nothing.
+type requestState struct {
+	scan scanner
+	x    []float64 // decoded rows
+	out  []float64 // model outputs
+	seen []bool
+	resp []byte
+}
+
+// Pooled buffers larger than this are dropped rather than kept, so that one large batch does
+// not pin its memory for the life of the process.
+const maxPooledFloats = 1 << 18
+
+func (s *Server) putState(st *requestState) {
+	if cap(st.x) > maxPooledFloats || cap(st.out) > maxPooledFloats || cap(st.resp) > 8*maxPooledFloats {
+		return
+	}
+	st.scan.r = nil
+	s.states.Put(st)
+}
+
+// predictChunkRows is how many rows are predicted between two deadline checks: small enough
+// that a deadline is noticed within a few milliseconds, large enough to cost nothing.
+const predictChunkRows = 256
+
+func (s *Server) handleInvocations() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		deadline := s.now().Add(s.opts.PredictTimeout)
+		in, err := requestFormat(r)
+		if err != nil {
+			writeError(s.log, w, r, err)
+			return
+		}
+		outFormat, err := responseFormat(r)
+		if err != nil {
+			writeError(s.log, w, r, err)
+			return
+		}
+		if r.ContentLength > s.opts.MaxBodyBytes {
+			// Refuse before reading; the server closes the connection rather than drain the body.
+			writeError(s.log, w, r, &http.MaxBytesError{Limit: s.opts.MaxBodyBytes})
+			return
+		}
+		st := s.states.Get().(*requestState)
+		defer s.putState(st)
+		st.scan.reset(http.MaxBytesReader(unwrap(w), r.Body, s.opts.MaxBodyBytes))
+		nf := s.info.NumFeatures
+		var rows int
+		if in == formatCSV {
+			st.x, rows, err = decodeCSV(&st.scan, nf, st.x[:0])
+		} else {
+			st.x, rows, st.seen, err = decodeJSON(&st.scan, nf, s.features, st.x[:0], st.seen)
+		}
+		if err != nil {
+			writeError(s.log, w, r, err)
+			return
+		}
+		width := s.info.OutputWidth
+		if n := rows * width; cap(st.out) < n {
+			st.out = make([]float64, n)
+		}
+		st.out = st.out[:rows*width]
+		if err := s.predict(r.Context(), deadline, st.x, st.out, rows); err != nil {
+			if r.Context().Err() != nil {
+				return // the client went away; there is no one to answer
+			}
+			writeError(s.log, w, r, err)
+			return
+		}
+		s.metrics.rows.Add(float64(rows))
+		h := w.Header()
+		if outFormat == formatCSV {
+			st.resp = appendCSV(st.resp[:0], st.out, width)
+			h["Content-Type"] = csvContentType
+		} else {
+			st.resp = s.enc.appendJSON(st.resp[:0], st.out, rows)
+			h["Content-Type"] = jsonContentType
+		}
+		h["Content-Length"] = []string{strconv.Itoa(len(st.resp))}
+		if _, err := w.Write(st.resp); err != nil && s.log.Enabled(r.Context(), slog.LevelDebug) {
+			s.log.LogAttrs(r.Context(), slog.LevelDebug, "response not delivered", slog.String("error", err.Error()))
+		}
+	})
+}
+
+// predict runs the model over rows in chunks, stopping before a chunk once the deadline has
+// passed or the client has gone.
+func (s *Server) predict(ctx context.Context, deadline time.Time, x, out []float64, rows int) error {
+	nf, width := s.info.NumFeatures, s.info.OutputWidth
+	for start := 0; start < rows; start += predictChunkRows {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if s.now().After(deadline) {
+			return errorf(http.StatusServiceUnavailable, CodeTimeout,
+				"the prediction of %d rows took longer than the %s limit; send fewer rows per request", rows, s.opts.PredictTimeout)
+		}
+		end := min(start+predictChunkRows, rows)
+		if err := s.model.Predict(x[start*nf:end*nf], out[start*width:end*width]); err != nil {
+			return fmt.Errorf("predicting rows %d to %d: %w", start+1, end, err)
+		}
+	}
+	return nil
+}
+
+// unwrap returns the connection's own ResponseWriter under any wrappers, because
+// http.MaxBytesReader can only tell that one to close the connection after an oversized body.
+func unwrap(w http.ResponseWriter) http.ResponseWriter {
+	for {
+		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
+			return w
+		}
+		w = u.Unwrap()
+	}
+}

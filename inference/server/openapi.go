@@ -1,0 +1,148 @@
+package server
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/inferstack/inferstack/inference/model"
+)
+
+// obj keeps the document literal below readable.
+type obj = map[string]any
+
+// openAPIDocument describes the routes for the loaded model: its input (feature count and
+// names) and its output shape. It is built once at start-up.
+func openAPIDocument(info model.Info, maxBody int64) ([]byte, error) {
+	nf := info.NumFeatures
+	value := obj{"type": []string{"number", "null"}, "description": "a feature value; null is a missing value"}
+	arrayRow := obj{
+		"type": "array", "items": value, "minItems": nf, "maxItems": nf,
+		"description": fmt.Sprintf("the %d feature values in model order%s", nf, featureList(info.Features)),
+	}
+	rowSchemas := []any{arrayRow}
+	if len(info.Features) > 0 {
+		props := obj{}
+		for _, f := range info.Features {
+			props[f] = value
+		}
+		rowSchemas = append(rowSchemas, obj{
+			"type": "object", "properties": props, "additionalProperties": false,
+			"description": "feature values by name; an absent feature is a missing value",
+		})
+	}
+	jsonRequest := obj{
+		"type": "object", "required": []string{"instances"}, "additionalProperties": false,
+		"properties": obj{"instances": obj{"type": "array", "minItems": 1, "items": obj{"oneOf": rowSchemas}}},
+	}
+
+	label := obj{"type": "integer", "minimum": 0, "description": "the class index"}
+	if len(info.Classes) > 0 {
+		label = obj{"type": "string", "enum": info.Classes, "description": "the class name"}
+	}
+	var prediction obj
+	switch info.Task {
+	case model.Binary:
+		prediction = obj{"type": "object", "required": []string{"label", "probability"}, "properties": obj{
+			"label":       label,
+			"probability": obj{"type": "number", "description": "the probability of the positive class"},
+		}}
+	case model.MultiProba:
+		prediction = obj{"type": "object", "required": []string{"label", "probabilities"}, "properties": obj{
+			"label": label,
+			"probabilities": obj{"type": "array", "items": obj{"type": "number"},
+				"minItems": info.OutputWidth, "maxItems": info.OutputWidth, "description": "one probability per class, by class index"},
+		}}
+	case model.MultiClass:
+		prediction = obj{"type": "object", "required": []string{"label"}, "properties": obj{"label": label}}
+	default:
+		prediction = obj{"type": "object", "required": []string{"value"}, "properties": obj{
+			"value": obj{"type": []string{"number", "null"}, "description": "the model's output; null when not finite"},
+		}}
+	}
+	csvOut := "one line per row holding exactly what the training library's predict() returns for it"
+	if info.OutputWidth > 1 {
+		csvOut += fmt.Sprintf(": %d comma-separated class probabilities", info.OutputWidth)
+	}
+
+	errorResponse := func(desc string) obj {
+		return obj{"description": desc, "content": obj{"application/json": obj{"schema": obj{"$ref": "#/components/schemas/Error"}}}}
+	}
+	status := func(s string) obj {
+		return obj{"type": "object", "properties": obj{"status": obj{"const": s}}}
+	}
+	desc := info.Description
+	if desc == "" {
+		desc = fmt.Sprintf("Serves a %s model (%s, %s).", info.Format, info.Objective, info.Task)
+	}
+	doc := obj{
+		"openapi": "3.1.0",
+		"info": obj{
+			"title":       "inferstack inference server",
+			"version":     "1",
+			"description": desc,
+		},
+		"paths": obj{
+			"/ping": obj{"get": obj{
+				"summary": "Health check (SageMaker calls it every few seconds).",
+				"responses": obj{
+					"200": obj{"description": "the model is loaded", "content": obj{"application/json": obj{"schema": status("UP")}}},
+					"503": obj{"description": "the server is shutting down", "content": obj{"application/json": obj{"schema": status("DOWN")}}},
+				},
+			}},
+			"/invocations": obj{"post": obj{
+				"summary": "Predict a batch of rows.",
+				"parameters": []any{obj{"name": "Accept", "in": "header", "required": false,
+					"schema": obj{"type": "string", "enum": []string{"application/json", "text/csv"}, "default": "application/json"}}},
+				"requestBody": obj{
+					"required":    true,
+					"description": fmt.Sprintf("at most %d bytes", maxBody),
+					"content": obj{
+						"application/json": obj{"schema": jsonRequest},
+						"text/csv": obj{"schema": obj{"type": "string",
+							"description": fmt.Sprintf("no header; one row of %d comma-separated values per line; an empty field is a missing value", nf)}},
+					},
+				},
+				"responses": obj{
+					"200": obj{"description": "one prediction per row, in order", "content": obj{
+						"application/json": obj{"schema": obj{"type": "object", "required": []string{"predictions"},
+							"properties": obj{"predictions": obj{"type": "array", "items": obj{"$ref": "#/components/schemas/Prediction"}}}}},
+						"text/csv": obj{"schema": obj{"type": "string", "description": csvOut}},
+					}},
+					"400": errorResponse("malformed body, wrong feature count, non-numeric or unknown feature"),
+					"406": errorResponse("Accept allows neither application/json nor text/csv"),
+					"413": errorResponse(fmt.Sprintf("body larger than %d bytes", maxBody)),
+					"415": errorResponse("Content-Type is neither application/json nor text/csv"),
+					"500": errorResponse("internal error; details are in the server log"),
+					"503": errorResponse("prediction exceeded the per-request deadline"),
+				},
+			}},
+			"/openapi.json": obj{"get": obj{"summary": "This document.",
+				"responses": obj{"200": obj{"description": "OpenAPI 3.1", "content": obj{"application/json": obj{}}}}}},
+			"/docs": obj{"get": obj{"summary": "This document as a page that works offline.",
+				"responses": obj{"200": obj{"description": "HTML", "content": obj{"text/html": obj{}}}}}},
+			"/metrics": obj{"get": obj{"summary": "Prometheus metrics.",
+				"responses": obj{"200": obj{"description": "Prometheus text format", "content": obj{"text/plain": obj{}}}}}},
+		},
+		"components": obj{"schemas": obj{
+			"Prediction": prediction,
+			"Error": obj{"type": "object", "required": []string{"error"}, "properties": obj{"error": obj{
+				"type": "object", "required": []string{"code", "message"},
+				"properties": obj{"code": obj{"type": "string"}, "message": obj{"type": "string"}},
+			}}},
+		}},
+		"x-model": obj{
+			"format": info.Format, "source": info.Source, "objective": info.Objective, "task": info.Task.String(),
+			"numFeatures": nf, "features": info.Features, "numClasses": info.NumClasses, "classes": info.Classes,
+			"outputWidth": info.OutputWidth,
+		},
+	}
+	return json.MarshalIndent(doc, "", "  ")
+}
+
+func featureList(names []string) string {
+	if len(names) == 0 {
+		return ""
+	}
+	return ": " + strings.Join(names, ", ")
+}
