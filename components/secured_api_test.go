@@ -133,10 +133,10 @@ func apiAwait(t *testing.T, o pulumi.StringOutput) string {
 	return <-ch
 }
 
-// TestEveryMethodRequiresCognitoScopeAndKey walks every registered method (pitfall 8): each
+// TestSecuredApiEveryMethodRequiresCognitoScopeAndKey walks every registered method (pitfall 8): each
 // must use the Cognito authorizer with the invoke scope and, where configured, the API key. The
 // only exception is a CORS preflight, which must be a MOCK that never reaches the proxy.
-func TestEveryMethodRequiresCognitoScopeAndKey(t *testing.T) {
+func TestSecuredApiEveryMethodRequiresCognitoScopeAndKey(t *testing.T) {
 	tests := []struct {
 		name        string
 		requireKey  bool
@@ -204,7 +204,7 @@ func apiIntegrationFor(t *testing.T, all []pulumimock.Resource, resourceID, verb
 	return pulumimock.Resource{}
 }
 
-func TestPostInvocationsValidatesJSONBodies(t *testing.T) {
+func TestSecuredApiPostInvocationsValidatesJSONBodies(t *testing.T) {
 	run := runAPI(t, nil)
 	validator, err := run.mocks.One("aws:apigateway/requestValidator:RequestValidator")
 	require.NoError(t, err)
@@ -224,7 +224,7 @@ func TestPostInvocationsValidatesJSONBodies(t *testing.T) {
 	}
 }
 
-func TestGatewayResponsesAreJSONErrors(t *testing.T) {
+func TestSecuredApiGatewayResponsesAreJSONErrors(t *testing.T) {
 	run := runAPI(t, func(a *SecuredApiArgs) { a.CORSOrigins = []string{"https://app.example.com"} })
 	responses := run.mocks.OfType(apiResponseType)
 	types := map[string]string{}
@@ -258,10 +258,10 @@ func TestGatewayResponsesAreJSONErrors(t *testing.T) {
 	}
 }
 
-// TestDefinitionHashChangesWithEveryPartOfTheAPI is the redeploy contract (pitfall 5): the
+// TestSecuredApiDefinitionHashChangesWithEveryPartOfTheAPI is the redeploy contract (pitfall 5): the
 // Deployment trigger changes when any route, integration, authorizer, validator, model or
 // response changes, and stays equal otherwise.
-func TestDefinitionHashChangesWithEveryPartOfTheAPI(t *testing.T) {
+func TestSecuredApiDefinitionHashChangesWithEveryPartOfTheAPI(t *testing.T) {
 	base := func() apiDefinition {
 		return newAPIDefinition(apiOptions{RequireAPIKey: true, IntegrationTimeout: 29000}).
 			withResolved(testProxyInvokeArn, "arn:aws:cognito-idp:eu-central-1:123456789012:userpool/eu-central-1_A")
@@ -317,9 +317,9 @@ func TestDefinitionHashChangesWithEveryPartOfTheAPI(t *testing.T) {
 	}
 }
 
-// TestDeploymentTriggerFollowsTheDefinitionOnly checks the same contract through the component:
+// TestSecuredApiDeploymentTriggerFollowsTheDefinitionOnly checks the same contract through the component:
 // settings that live on the stage or usage plan must not redeploy, API changes must.
-func TestDeploymentTriggerFollowsTheDefinitionOnly(t *testing.T) {
+func TestSecuredApiDeploymentTriggerFollowsTheDefinitionOnly(t *testing.T) {
 	trigger := func(mutate func(*SecuredApiArgs)) string {
 		run := runAPI(t, mutate)
 		d, err := run.mocks.One(apiDeploymentType)
@@ -355,8 +355,8 @@ func TestDeploymentTriggerFollowsTheDefinitionOnly(t *testing.T) {
 	}
 }
 
-// TestDeploymentIsReplacedBeforeTheStageMoves guards the other half of pitfall 5.
-func TestDeploymentIsReplacedBeforeTheStageMoves(t *testing.T) {
+// TestSecuredApiDeploymentIsReplacedBeforeTheStageMoves guards the other half of pitfall 5.
+func TestSecuredApiDeploymentIsReplacedBeforeTheStageMoves(t *testing.T) {
 	run := runAPI(t, func(a *SecuredApiArgs) { a.CORSOrigins = []string{"https://app.example.com"} })
 	d, err := run.mocks.One(apiDeploymentType)
 	require.NoError(t, err)
@@ -374,7 +374,7 @@ func TestDeploymentIsReplacedBeforeTheStageMoves(t *testing.T) {
 	assert.Equal(t, d.ID, apiStr(t, stage, "deployment"))
 }
 
-func TestPermissionsAreScopedToStageMethodAndPath(t *testing.T) {
+func TestSecuredApiPermissionsAreScopedToStageMethodAndPath(t *testing.T) {
 	run := runAPI(t, func(a *SecuredApiArgs) { a.StageName = "prod" })
 	api, err := run.mocks.One(apiRestApiType)
 	require.NoError(t, err)
@@ -390,7 +390,7 @@ func TestPermissionsAreScopedToStageMethodAndPath(t *testing.T) {
 	assert.ElementsMatch(t, []string{exec + "/prod/GET/ping", exec + "/prod/POST/invocations"}, arns)
 }
 
-func TestStageLogsAndTraces(t *testing.T) {
+func TestSecuredApiStageLogsAndTraces(t *testing.T) {
 	t.Run("logging on", func(t *testing.T) {
 		run := runAPI(t, func(a *SecuredApiArgs) { a.LogRetentionDays = 90 })
 		stage, err := run.mocks.One(apiStageType)
@@ -453,7 +453,7 @@ func TestStageLogsAndTraces(t *testing.T) {
 	})
 }
 
-func TestUsagePlanUsesTheStageOutput(t *testing.T) {
+func TestSecuredApiUsagePlanUsesTheStageOutput(t *testing.T) {
 	run := runAPI(t, nil)
 	plan, err := run.mocks.One(apiUsagePlanType)
 	require.NoError(t, err)
@@ -488,7 +488,7 @@ func TestUsagePlanUsesTheStageOutput(t *testing.T) {
 	})
 }
 
-func TestSecretsAreSecret(t *testing.T) {
+func TestSecuredApiSecretsAreSecret(t *testing.T) {
 	run := runAPI(t, nil)
 	assert.True(t, pulumi.IsSecret(run.api.ApiKeyValue))
 	assert.True(t, pulumi.IsSecret(run.api.MachineClientSecret))
@@ -503,7 +503,7 @@ func TestSecretsAreSecret(t *testing.T) {
 	}
 }
 
-func TestCognitoClientsAndTokenEndpoint(t *testing.T) {
+func TestSecuredApiCognitoClientsAndTokenEndpoint(t *testing.T) {
 	run := runAPI(t, func(a *SecuredApiArgs) {
 		a.CognitoDomainPrefix = "iris-dev-models"
 		a.MFA = MFAOptional
@@ -553,7 +553,7 @@ func TestCognitoClientsAndTokenEndpoint(t *testing.T) {
 	})
 }
 
-func TestEveryTaggableChildIsTagged(t *testing.T) {
+func TestSecuredApiEveryTaggableChildIsTagged(t *testing.T) {
 	run := runAPI(t, func(a *SecuredApiArgs) { a.CreateAccountLogsRole = true })
 	tagged := 0
 	for _, r := range run.mocks.Resources() {
@@ -599,7 +599,7 @@ func TestSecuredApiRejectsBadArgsAllAtOnce(t *testing.T) {
 	assert.ErrorContains(t, err, "args are required")
 }
 
-func TestDefaultDomainPrefix(t *testing.T) {
+func TestSecuredApiDefaultDomainPrefix(t *testing.T) {
 	tests := []struct{ project, stack, name, wantPrefix string }{
 		{"inferstack", "dev", "iris", "iris-"},
 		{"inferstack", "dev", "My_AWS.Api", "my-api-"},
@@ -619,9 +619,9 @@ func TestDefaultDomainPrefix(t *testing.T) {
 	assert.True(t, slices.IsSorted(logRetentionDays))
 }
 
-// TestComponentsDoNotImportWAFv2 keeps the wafv2 SDK (about 100 CPU-seconds and 4 GB to compile)
+// TestSecuredApiComponentsDoNotImportWAFv2 keeps the wafv2 SDK (about 100 CPU-seconds and 4 GB to compile)
 // out of this package: WAF is reached through the Firewall function, implemented in package waf.
-func TestComponentsDoNotImportWAFv2(t *testing.T) {
+func TestSecuredApiComponentsDoNotImportWAFv2(t *testing.T) {
 	files, err := filepath.Glob("*.go")
 	require.NoError(t, err)
 	require.NotEmpty(t, files)
