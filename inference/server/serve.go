@@ -60,6 +60,10 @@ func Serve(ctx context.Context, log *slog.Logger, ln net.Listener, h http.Handle
 
 	log.Info("shutting down", slog.Duration("drain_delay", cfg.DrainDelay), slog.Duration("shutdown_timeout", cfg.ShutdownTimeout))
 	health.Drain()
+	// From now on every response says Connection: close, so that no client is still reusing a
+	// kept-alive connection when Shutdown closes the idle ones (a POST sent on a connection
+	// as it closes would be lost, and clients do not retry a POST).
+	srv.SetKeepAlivesEnabled(false)
 	if cfg.DrainDelay > 0 {
 		t := time.NewTimer(cfg.DrainDelay)
 		select {

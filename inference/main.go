@@ -1,0 +1,232 @@
+// Command server is the inference container's model server: it loads one model and serves it
+// over SageMaker's HTTP contract (GET /ping, POST /invocations) on port 8080.
+//
+//	server [serve] [-port 8080] [-model-dir DIR] [-max-body-bytes N] [-predict-timeout 60s]
+//
+// SageMaker starts it as `docker run IMAGE serve`; `go run ./inference` serves the embedded
+// default model. See docs/inference.md.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/inferstack/inferstack/inference/model"
+	"github.com/inferstack/inferstack/inference/server"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args, os.Getenv, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
+
+// sageMakerModelDir is where SageMaker unpacks ModelDataUrl and where the image puts a baked-in
+// model; a variable so that tests do not depend on the machine's /opt.
+var sageMakerModelDir = "/opt/ml/model"
+
+// config is the start-up configuration, from flags and the environment.
+type config struct {
+	port           int
+	modelDir       string // "" serves the embedded default model
+	modelDirFrom   string // where modelDir came from, for the log
+	maxBodyBytes   int64
+	predictTimeout time.Duration
+	drainDelay     time.Duration
+	logLevel       slog.Level
+}
+
+const usage = `usage: server [serve] [flags]
+
+Serves a model over SageMaker's HTTP contract. Flags:
+`
+
+// parseConfig reads args (os.Args: the program name, an optional "serve", flags) and the
+// environment. Precedence: port from SAGEMAKER_BIND_TO_PORT, then -port, then 8080; model
+// directory from -model-dir, then MODEL_DIR, then /opt/ml/model if it exists, else the default.
+func parseConfig(args []string, getenv func(string) string, out io.Writer) (config, error) {
+	fs := flag.NewFlagSet("server", flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.Usage = func() {
+		fmt.Fprint(out, usage)
+		fs.PrintDefaults()
+	}
+	port := fs.Int("port", 8080, "port to listen on; SAGEMAKER_BIND_TO_PORT overrides it")
+	modelDir := fs.String("model-dir", "", "model directory (default $MODEL_DIR, else "+sageMakerModelDir+" if it exists, else the embedded default model)")
+	maxBody := fs.Int64("max-body-bytes", envInt(getenv, "MAX_BODY_BYTES", server.DefaultMaxBodyBytes),
+		"largest request body; larger ones get 413 (env MAX_BODY_BYTES)")
+	predictTimeout := fs.Duration("predict-timeout", envDuration(getenv, "PREDICT_TIMEOUT", server.DefaultPredictTimeout),
+		"per-request prediction deadline (env PREDICT_TIMEOUT)")
+	drainDelay := fs.Duration("drain-delay", server.DefaultServeConfig(0).DrainDelay,
+		"on SIGTERM, how long /ping answers 503 before the listener closes")
+	logLevel := fs.String("log-level", orDefault(getenv("LOG_LEVEL"), "info"), "debug, info, warn or error (env LOG_LEVEL)")
+
+	rest := args[1:]
+	if err := fs.Parse(rest); err != nil {
+		return config{}, err
+	}
+	if fs.NArg() > 0 && fs.Arg(0) == "serve" { // flags may follow the command too
+		if err := fs.Parse(fs.Args()[1:]); err != nil {
+			return config{}, err
+		}
+	}
+	if fs.NArg() > 0 {
+		return config{}, fmt.Errorf("unexpected argument %q: the only command is serve (run with -h for flags)", fs.Arg(0))
+	}
+	var problems []error
+	for _, bad := range []struct {
+		name string
+		err  error
+	}{{"MAX_BODY_BYTES", envErr(getenv, "MAX_BODY_BYTES", true)}, {"PREDICT_TIMEOUT", envErr(getenv, "PREDICT_TIMEOUT", false)}} {
+		if bad.err != nil {
+			problems = append(problems, bad.err)
+		}
+	}
+
+	c := config{port: *port, maxBodyBytes: *maxBody, predictTimeout: *predictTimeout, drainDelay: *drainDelay}
+	if p := getenv("SAGEMAKER_BIND_TO_PORT"); p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 0 || n > 65535 {
+			problems = append(problems, fmt.Errorf("SAGEMAKER_BIND_TO_PORT %q: want a port number 0..65535", p))
+		}
+		c.port = n
+	}
+	if c.port < 0 || c.port > 65535 {
+		problems = append(problems, fmt.Errorf("-port %d: want a port number 0..65535", c.port))
+	}
+	if c.maxBodyBytes <= 0 {
+		problems = append(problems, fmt.Errorf("max body bytes %d: must be positive", c.maxBodyBytes))
+	}
+	if c.predictTimeout <= 0 {
+		problems = append(problems, fmt.Errorf("predict timeout %s: must be positive", c.predictTimeout))
+	}
+	if err := c.logLevel.UnmarshalText([]byte(*logLevel)); err != nil {
+		problems = append(problems, fmt.Errorf("log level %q: want debug, info, warn or error", *logLevel))
+	}
+	switch {
+	case *modelDir != "":
+		c.modelDir, c.modelDirFrom = *modelDir, "-model-dir"
+	case getenv("MODEL_DIR") != "":
+		c.modelDir, c.modelDirFrom = getenv("MODEL_DIR"), "MODEL_DIR"
+	default:
+		if _, err := os.Stat(sageMakerModelDir); err == nil {
+			c.modelDir, c.modelDirFrom = sageMakerModelDir, "SageMaker model path"
+		}
+	}
+	return c, errors.Join(problems...)
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// envInt and envDuration give the flag defaults from the environment; envErr reports a value
+// they could not parse (they fall back to the default so that flag parsing can go on).
+func envInt(getenv func(string) string, key string, def int64) int64 {
+	if n, err := strconv.ParseInt(getenv(key), 10, 64); err == nil {
+		return n
+	}
+	return def
+}
+
+func envDuration(getenv func(string) string, key string, def time.Duration) time.Duration {
+	if d, err := time.ParseDuration(getenv(key)); err == nil {
+		return d
+	}
+	return def
+}
+
+func envErr(getenv func(string) string, key string, isInt bool) error {
+	v := getenv(key)
+	if v == "" {
+		return nil
+	}
+	if isInt {
+		if _, err := strconv.ParseInt(v, 10, 64); err != nil {
+			return fmt.Errorf("%s %q: want a number of bytes", key, v)
+		}
+		return nil
+	}
+	if _, err := time.ParseDuration(v); err != nil {
+		return fmt.Errorf("%s %q: want a duration such as 60s", key, v)
+	}
+	return nil
+}
+
+// run starts the server and blocks until ctx is cancelled and the server has shut down.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	cfg, err := parseConfig(args, getenv, stdout)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: cfg.logLevel}))
+
+	start := time.Now()
+	m, err := loadModel(log, cfg)
+	if err != nil {
+		return err
+	}
+	loadTime := time.Since(start)
+	info := m.Info()
+	log.Info("model loaded",
+		slog.String("format", info.Format), slog.String("source", info.Source), slog.String("objective", info.Objective),
+		slog.String("task", info.Task.String()), slog.Int("features", info.NumFeatures), slog.Int("classes", info.NumClasses),
+		slog.Bool("feature_names", len(info.Features) > 0), slog.Float64("load_ms", float64(loadTime.Microseconds())/1000))
+
+	health := &server.Health{}
+	srv, err := server.NewServer(log, m, server.Options{
+		MaxBodyBytes: cfg.maxBodyBytes, PredictTimeout: cfg.predictTimeout, ModelLoadTime: loadTime, Health: health,
+	})
+	if err != nil {
+		return fmt.Errorf("describing the model: %w", err)
+	}
+	ln, err := net.Listen("tcp", ":"+strconv.Itoa(cfg.port))
+	if err != nil {
+		return fmt.Errorf("listening: %w", err)
+	}
+	log.Info("listening", slog.String("addr", ln.Addr().String()),
+		slog.Int64("max_body_bytes", cfg.maxBodyBytes), slog.Duration("predict_timeout", cfg.predictTimeout))
+	sc := server.DefaultServeConfig(cfg.predictTimeout)
+	sc.DrainDelay = cfg.drainDelay
+	return server.Serve(ctx, log, ln, srv, health, sc)
+}
+
+// loadModel loads the configured directory, or the embedded default when none is configured.
+// A configured directory that holds no model is an error, never a reason to fall back.
+func loadModel(log *slog.Logger, cfg config) (model.Model, error) {
+	if cfg.modelDir == "" {
+		log.Warn("no model directory: serving the embedded default model",
+			slog.String("hint", "set -model-dir or MODEL_DIR, or mount a model at "+sageMakerModelDir),
+			slog.String("model", model.DefaultSource))
+		m, err := model.Default()
+		if err != nil {
+			return nil, fmt.Errorf("loading the embedded default model: %w", err)
+		}
+		return m, nil
+	}
+	log.Info("loading model", slog.String("dir", cfg.modelDir), slog.String("from", cfg.modelDirFrom))
+	m, err := model.Load(cfg.modelDir)
+	if err != nil {
+		return nil, fmt.Errorf("loading the model (directory from %s): %w", cfg.modelDirFrom, err)
+	}
+	return m, nil
+}
