@@ -280,3 +280,26 @@ func TestInfoIsACopy(t *testing.T) {
 	assert.Equal(t, "sepal_length", m.Info().Features[0])
 	assert.Equal(t, "setosa", m.Info().Classes[0])
 }
+
+// BenchmarkDefaultPredict measures the embedded iris model through the Model interface, as the
+// server calls it.
+func BenchmarkDefaultPredict(b *testing.B) {
+	m, err := model.Default()
+	require.NoError(b, err)
+	for _, rows := range []int{1, 1000} {
+		b.Run("rows="+strconv.Itoa(rows), func(b *testing.B) {
+			x := make([]float64, 0, rows*4)
+			for i := 0; i < rows; i++ {
+				x = append(x, 5.1+float64(i%20)*0.1, 3.5, 1.4+float64(i%40)*0.1, 0.2+float64(i%25)*0.1)
+			}
+			out := make([]float64, rows*3)
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := m.Predict(x, out); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+		})
+	}
+}
