@@ -86,8 +86,9 @@ func lookupObjective(name string) (objective, error) {
 func identityMargin(_ string, base float64) (float32, error) { return float32(base), nil }
 
 func logitMargin(name string, base float64) (float32, error) {
-	if !(base > 0 && base < 1) {
-		return 0, fmt.Errorf("base_score %g: objective %s needs a value in (0, 1)", base, name)
+	// XGBoost 3 accepts 0 and 1 (all training labels equal); the margin is then infinite.
+	if !(base >= 0 && base <= 1) {
+		return 0, fmt.Errorf("base_score %g: objective %s needs a value in [0, 1]", base, name)
 	}
 	b := float32(base)
 	return float32(-math.Log(float64(1/b - 1))), nil

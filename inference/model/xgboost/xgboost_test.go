@@ -77,7 +77,7 @@ func TestParseRejects(t *testing.T) {
 		}, "feature_names has 1 names for 5 features"},
 		{"base score out of range for logistic", "binary_logistic", func(l map[string]any) {
 			l["learner_model_param"].(map[string]any)["base_score"] = "1.5E0"
-		}, "base_score 1.5: objective binary:logistic needs a value in (0, 1)"},
+		}, "base_score 1.5: objective binary:logistic needs a value in [0, 1]"},
 		{"base score not a number", "binary_logistic", func(l map[string]any) {
 			l["learner_model_param"].(map[string]any)["base_score"] = "half"
 		}, `base_score: want a number or a [list] of numbers, got "half"`},
