@@ -241,3 +241,23 @@ func TestSupportedObjectivesAreSorted(t *testing.T) {
 	assert.IsIncreasing(t, objs)
 	assert.Contains(t, objs, "count:poisson")
 }
+
+func TestDegenerateBaseScore(t *testing.T) {
+	// A model trained on labels that are all 0 or all 1 has base_score 0 or 1; XGBoost 3 saves
+	// it and predicts exactly that probability.
+	for _, base := range []string{"0E0", "1E0"} {
+		t.Run(base, func(t *testing.T) {
+			m, err := xgboost.Parse(mutated(t, "binary_logistic", func(l map[string]any) {
+				l["learner_model_param"].(map[string]any)["base_score"] = base
+			}))
+			require.NoError(t, err)
+			out := make([]float64, 1)
+			require.NoError(t, m.Predict([]float64{0.1, 0.2, 0.3, 0.4, 0.5}, out))
+			want := 0.0
+			if base == "1E0" {
+				want = 1
+			}
+			assert.Equal(t, want, out[0])
+		})
+	}
+}
