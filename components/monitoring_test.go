@@ -13,25 +13,25 @@ import (
 )
 
 const (
-	typeAlarm     = "aws:cloudwatch/metricAlarm:MetricAlarm"
-	typeKey       = "aws:kms/key:Key"
-	typeTopic     = "aws:sns/topic:Topic"
-	typeTopicPol  = "aws:sns/topicPolicy:TopicPolicy"
-	typeSubscribe = "aws:sns/topicSubscription:TopicSubscription"
-	typeDashboard = "aws:cloudwatch/dashboard:Dashboard"
-	typeBudget    = "aws:budgets/budget:Budget"
+	monTypeAlarm        = "aws:cloudwatch/metricAlarm:MetricAlarm"
+	monTypeKey          = "aws:kms/key:Key"
+	monTypeTopic        = "aws:sns/topic:Topic"
+	monTypeTopicPolicy  = "aws:sns/topicPolicy:TopicPolicy"
+	monTypeSubscription = "aws:sns/topicSubscription:TopicSubscription"
+	monTypeDashboard    = "aws:cloudwatch/dashboard:Dashboard"
+	monTypeBudget       = "aws:budgets/budget:Budget"
 )
 
-// monitoringResult is what a test needs from one mocked run.
-type monitoringResult struct {
+// monResult is what a test needs from one mocked run.
+type monResult struct {
 	mocks               *pulumimock.Mocks
 	rollback, alarms    []string
 	topicArn, dashboard string
 	budgetName, keyArn  string
 }
 
-// fullArgs is a real-time deployment with a proxy and an API, as ModelDeployment wires it.
-func fullArgs() *MonitoringArgs {
+// monFullArgs is a real-time deployment with a proxy and an API, as ModelDeployment wires it.
+func monFullArgs() *MonitoringArgs {
 	return &MonitoringArgs{
 		EndpointName:     pulumi.String("churn-dev"),
 		FunctionName:     pulumi.String("churn-proxy-1a2b3c4"),
@@ -44,9 +44,9 @@ func fullArgs() *MonitoringArgs {
 	}
 }
 
-func runMonitoring(t *testing.T, args *MonitoringArgs) monitoringResult {
+func monRun(t *testing.T, args *MonitoringArgs) monResult {
 	t.Helper()
-	res := monitoringResult{mocks: pulumimock.New()}
+	res := monResult{mocks: pulumimock.New()}
 	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
 		m, err := NewMonitoring(ctx, "churn-monitoring", args)
 		if err != nil {
@@ -64,20 +64,20 @@ func runMonitoring(t *testing.T, args *MonitoringArgs) monitoringResult {
 	return res
 }
 
-// alarmsByKey indexes the alarms by the suffix after the component name.
-func alarmsByKey(t *testing.T, m *pulumimock.Mocks) map[string]pulumimock.Resource {
+// monAlarmsByKey indexes the alarms by the suffix after the component name.
+func monAlarmsByKey(t *testing.T, m *pulumimock.Mocks) map[string]pulumimock.Resource {
 	t.Helper()
 	out := map[string]pulumimock.Resource{}
-	for _, r := range m.OfType(typeAlarm) {
+	for _, r := range m.OfType(monTypeAlarm) {
 		out[strings.TrimPrefix(r.Name, "churn-monitoring-")] = r
 	}
 	return out
 }
 
-func input(t *testing.T, r pulumimock.Resource, path string) any {
+func monInput(t *testing.T, r pulumimock.Resource, path string) any {
 	t.Helper()
 	v, ok := r.Input(path)
-	require.True(t, ok, "%s has no input %s", r, path)
+	require.True(t, ok, "%s has no monInput %s", r, path)
 	return v
 }
 
@@ -89,7 +89,7 @@ func TestMonitoringCreatesAlarmsForEachPartThatExists(t *testing.T) {
 	}{
 		{
 			name: "real-time endpoint with proxy and API",
-			args: fullArgs,
+			args: monFullArgs,
 			want: []string{"endpoint-5xx-rate", "endpoint-4xx-rate", "model-latency-p99", "cpu-utilization",
 				"memory-utilization", "lambda-error-rate", "lambda-throttles", "lambda-duration-p99",
 				"api-5xx-rate", "api-4xx-rate", "api-latency-p99"},
@@ -97,7 +97,7 @@ func TestMonitoringCreatesAlarmsForEachPartThatExists(t *testing.T) {
 		{
 			name: "serverless endpoint alone has no instance metrics",
 			args: func() *MonitoringArgs {
-				a := fullArgs()
+				a := monFullArgs()
 				a.Serverless, a.FunctionName, a.ApiName, a.StageName = true, nil, nil, nil
 				return a
 			},
@@ -106,21 +106,21 @@ func TestMonitoringCreatesAlarmsForEachPartThatExists(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			res := runMonitoring(t, tc.args())
-			got := alarmsByKey(t, res.mocks)
-			assert.ElementsMatch(t, tc.want, keys(got))
+			res := monRun(t, tc.args())
+			got := monAlarmsByKey(t, res.mocks)
+			assert.ElementsMatch(t, tc.want, monKeys(got))
 			assert.Len(t, res.alarms, len(tc.want))
 			for key, alarm := range got {
-				assert.Equal(t, []any{res.topicArn}, input(t, alarm, "alarmActions"), key)
-				assert.Equal(t, []any{res.topicArn}, input(t, alarm, "okActions"), key)
-				assert.Equal(t, "notBreaching", input(t, alarm, "treatMissingData"), key)
-				assert.Contains(t, input(t, alarm, "alarmDescription"), "runbook.md", key)
+				assert.Equal(t, []any{res.topicArn}, monInput(t, alarm, "alarmActions"), key)
+				assert.Equal(t, []any{res.topicArn}, monInput(t, alarm, "okActions"), key)
+				assert.Equal(t, "notBreaching", monInput(t, alarm, "treatMissingData"), key)
+				assert.Contains(t, monInput(t, alarm, "alarmDescription"), "runbook.md", key)
 			}
 		})
 	}
 }
 
-func keys(m map[string]pulumimock.Resource) []string {
+func monKeys(m map[string]pulumimock.Resource) []string {
 	out := make([]string, 0, len(m))
 	for k := range m {
 		out = append(out, k)
@@ -156,35 +156,35 @@ func TestMonitoringAlarmThresholdsAndUnits(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			args := fullArgs()
+			args := monFullArgs()
 			args.Thresholds = tc.thresholds
-			alarms := alarmsByKey(t, runMonitoring(t, args).mocks)
+			alarms := monAlarmsByKey(t, monRun(t, args).mocks)
 			for key, want := range tc.want {
 				require.Contains(t, alarms, key)
-				assert.InDelta(t, want, input(t, alarms[key], "threshold"), 1e-9, key)
+				assert.InDelta(t, want, monInput(t, alarms[key], "threshold"), 1e-9, key)
 			}
 		})
 	}
 }
 
 func TestMonitoringAlarmMetrics(t *testing.T) {
-	alarms := alarmsByKey(t, runMonitoring(t, fullArgs()).mocks)
+	alarms := monAlarmsByKey(t, monRun(t, monFullArgs()).mocks)
 
 	latency := alarms["model-latency-p99"]
-	assert.Equal(t, "AWS/SageMaker", input(t, latency, "namespace"))
-	assert.Equal(t, "ModelLatency", input(t, latency, "metricName"))
-	assert.Equal(t, "p99", input(t, latency, "extendedStatistic"))
-	assert.Equal(t, map[string]any{"EndpointName": "churn-dev", "VariantName": "primary"}, input(t, latency, "dimensions"))
+	assert.Equal(t, "AWS/SageMaker", monInput(t, latency, "namespace"))
+	assert.Equal(t, "ModelLatency", monInput(t, latency, "metricName"))
+	assert.Equal(t, "p99", monInput(t, latency, "extendedStatistic"))
+	assert.Equal(t, map[string]any{"EndpointName": "churn-dev", "VariantName": "primary"}, monInput(t, latency, "dimensions"))
 
 	for _, key := range []string{"cpu-utilization", "memory-utilization"} {
-		assert.Equal(t, "/aws/sagemaker/Endpoints", input(t, alarms[key], "namespace"), key)
+		assert.Equal(t, "/aws/sagemaker/Endpoints", monInput(t, alarms[key], "namespace"), key)
 	}
 
 	// The 5XX rate is metric math over the two SageMaker counters, safe without traffic.
 	rate := alarms["endpoint-5xx-rate"]
 	_, hasMetric := rate.Input("metricName")
 	assert.False(t, hasMetric, "a metric math alarm must not also name a metric")
-	queries := input(t, rate, "metricQueries").([]any)
+	queries := monInput(t, rate, "metricQueries").([]any)
 	require.Len(t, queries, 3)
 	byID := map[string]map[string]any{}
 	for _, q := range queries {
@@ -197,21 +197,21 @@ func TestMonitoringAlarmMetrics(t *testing.T) {
 	assert.Equal(t, "churn-dev", byID["errors"]["metric"].(map[string]any)["dimensions"].(map[string]any)["EndpointName"])
 
 	assert.Equal(t, "Invocation4XXErrors",
-		lookupQuery(t, alarms["endpoint-4xx-rate"], "errors")["metric"].(map[string]any)["metricName"])
+		monQuery(t, alarms["endpoint-4xx-rate"], "errors")["metric"].(map[string]any)["metricName"])
 	assert.Equal(t, "Errors",
-		lookupQuery(t, alarms["lambda-error-rate"], "errors")["metric"].(map[string]any)["metricName"])
+		monQuery(t, alarms["lambda-error-rate"], "errors")["metric"].(map[string]any)["metricName"])
 
 	api := alarms["api-latency-p99"]
-	assert.Equal(t, "AWS/ApiGateway", input(t, api, "namespace"))
-	assert.Equal(t, map[string]any{"ApiName": "churn-api", "Stage": "v1"}, input(t, api, "dimensions"))
-	assert.Equal(t, "5XXError", input(t, alarms["api-5xx-rate"], "metricName"))
-	assert.Equal(t, "Average", input(t, alarms["api-5xx-rate"], "statistic"))
-	assert.Equal(t, map[string]any{"FunctionName": "churn-proxy-1a2b3c4"}, input(t, alarms["lambda-throttles"], "dimensions"))
+	assert.Equal(t, "AWS/ApiGateway", monInput(t, api, "namespace"))
+	assert.Equal(t, map[string]any{"ApiName": "churn-api", "Stage": "v1"}, monInput(t, api, "dimensions"))
+	assert.Equal(t, "5XXError", monInput(t, alarms["api-5xx-rate"], "metricName"))
+	assert.Equal(t, "Average", monInput(t, alarms["api-5xx-rate"], "statistic"))
+	assert.Equal(t, map[string]any{"FunctionName": "churn-proxy-1a2b3c4"}, monInput(t, alarms["lambda-throttles"], "dimensions"))
 }
 
-func lookupQuery(t *testing.T, alarm pulumimock.Resource, id string) map[string]any {
+func monQuery(t *testing.T, alarm pulumimock.Resource, id string) map[string]any {
 	t.Helper()
-	for _, q := range input(t, alarm, "metricQueries").([]any) {
+	for _, q := range monInput(t, alarm, "metricQueries").([]any) {
 		if q.(map[string]any)["id"] == id {
 			return q.(map[string]any)
 		}
@@ -221,8 +221,8 @@ func lookupQuery(t *testing.T, alarm pulumimock.Resource, id string) map[string]
 }
 
 func TestMonitoringRollbackAlarmsAreTheEndpointErrorAndLatencyAlarms(t *testing.T) {
-	res := runMonitoring(t, fullArgs())
-	alarms := alarmsByKey(t, res.mocks)
+	res := monRun(t, monFullArgs())
+	alarms := monAlarmsByKey(t, res.mocks)
 	var want []string
 	for _, key := range []string{"endpoint-5xx-rate", "model-latency-p99"} {
 		want = append(want, alarms[key].State["name"].StringValue())
@@ -231,17 +231,17 @@ func TestMonitoringRollbackAlarmsAreTheEndpointErrorAndLatencyAlarms(t *testing.
 }
 
 func TestMonitoringTopicUsesACustomerManagedKeyThatAlarmsAndBudgetsCanUse(t *testing.T) {
-	res := runMonitoring(t, fullArgs())
-	key, err := res.mocks.One(typeKey)
+	res := monRun(t, monFullArgs())
+	key, err := res.mocks.One(monTypeKey)
 	require.NoError(t, err)
-	topic, err := res.mocks.One(typeTopic)
+	topic, err := res.mocks.One(monTypeTopic)
 	require.NoError(t, err)
 
-	assert.Equal(t, res.keyArn, input(t, topic, "kmsMasterKeyId"), "alias/aws/sns drops alarm notifications (pitfall 14)")
-	assert.Equal(t, true, input(t, key, "enableKeyRotation"))
+	assert.Equal(t, res.keyArn, monInput(t, topic, "kmsMasterKeyId"), "alias/aws/sns drops alarm notifications (pitfall 14)")
+	assert.Equal(t, true, monInput(t, key, "enableKeyRotation"))
 
 	var policy PolicyDocument
-	require.NoError(t, json.Unmarshal([]byte(input(t, key, "policy").(string)), &policy))
+	require.NoError(t, json.Unmarshal([]byte(monInput(t, key, "policy").(string)), &policy))
 	granted := map[string][]string{} // principal -> actions
 	for _, st := range policy.Statement {
 		require.Equal(t, "Allow", st.Effect)
@@ -261,11 +261,11 @@ func TestMonitoringTopicUsesACustomerManagedKeyThatAlarmsAndBudgetsCanUse(t *tes
 		assert.ElementsMatch(t, []string{"kms:Decrypt", "kms:GenerateDataKey*"}, granted[service], service)
 	}
 
-	tp, err := res.mocks.One(typeTopicPol)
+	tp, err := res.mocks.One(monTypeTopicPolicy)
 	require.NoError(t, err)
-	assert.Equal(t, res.topicArn, input(t, tp, "arn"))
+	assert.Equal(t, res.topicArn, monInput(t, tp, "arn"))
 	var topicPolicy PolicyDocument
-	require.NoError(t, json.Unmarshal([]byte(input(t, tp, "policy").(string)), &topicPolicy))
+	require.NoError(t, json.Unmarshal([]byte(monInput(t, tp, "policy").(string)), &topicPolicy))
 	sources := map[string]any{}
 	for _, st := range topicPolicy.Statement {
 		assert.Equal(t, []string{"sns:Publish"}, st.Action)
@@ -277,27 +277,27 @@ func TestMonitoringTopicUsesACustomerManagedKeyThatAlarmsAndBudgetsCanUse(t *tes
 		"budgets.amazonaws.com":    "arn:aws:budgets::" + pulumimock.AccountID + ":*",
 	}, sources)
 
-	subs := res.mocks.OfType(typeSubscribe)
+	subs := res.mocks.OfType(monTypeSubscription)
 	require.Len(t, subs, 2)
 	var emails []any
 	for _, s := range subs {
-		assert.Equal(t, "email", input(t, s, "protocol"))
-		assert.Equal(t, res.topicArn, input(t, s, "topic"))
-		emails = append(emails, input(t, s, "endpoint"))
+		assert.Equal(t, "email", monInput(t, s, "protocol"))
+		assert.Equal(t, res.topicArn, monInput(t, s, "topic"))
+		emails = append(emails, monInput(t, s, "endpoint"))
 	}
 	assert.ElementsMatch(t, []any{"oncall@example.com", "ml@example.com"}, emails)
 }
 
 func TestMonitoringBudgetFiltersByTheStackCostTag(t *testing.T) {
-	res := runMonitoring(t, fullArgs())
-	budget, err := res.mocks.One(typeBudget)
+	res := monRun(t, monFullArgs())
+	budget, err := res.mocks.One(monTypeBudget)
 	require.NoError(t, err)
-	assert.Equal(t, "COST", input(t, budget, "budgetType"))
-	assert.Equal(t, "MONTHLY", input(t, budget, "timeUnit"))
-	assert.Equal(t, "100.00", input(t, budget, "limitAmount"))
-	assert.Equal(t, "USD", input(t, budget, "limitUnit"))
+	assert.Equal(t, "COST", monInput(t, budget, "budgetType"))
+	assert.Equal(t, "MONTHLY", monInput(t, budget, "timeUnit"))
+	assert.Equal(t, "100.00", monInput(t, budget, "limitAmount"))
+	assert.Equal(t, "USD", monInput(t, budget, "limitUnit"))
 	assert.Equal(t, []any{map[string]any{"name": "TagKeyValue", "values": []any{"user:stack$dev"}}},
-		input(t, budget, "costFilters"))
+		monInput(t, budget, "costFilters"))
 	assert.Equal(t, budget.State["name"].StringValue(), res.budgetName)
 
 	type notification struct {
@@ -305,7 +305,7 @@ func TestMonitoringBudgetFiltersByTheStackCostTag(t *testing.T) {
 		threshold float64
 	}
 	var got []notification
-	for _, n := range input(t, budget, "notifications").([]any) {
+	for _, n := range monInput(t, budget, "notifications").([]any) {
 		n := n.(map[string]any)
 		assert.Equal(t, "GREATER_THAN", n["comparisonOperator"])
 		assert.Equal(t, "PERCENTAGE", n["thresholdType"])
@@ -317,15 +317,15 @@ func TestMonitoringBudgetFiltersByTheStackCostTag(t *testing.T) {
 }
 
 func TestMonitoringWithoutBudgetCreatesNone(t *testing.T) {
-	args := fullArgs()
+	args := monFullArgs()
 	args.MonthlyBudgetUsd = 0
-	res := runMonitoring(t, args)
-	assert.Empty(t, res.mocks.OfType(typeBudget))
+	res := monRun(t, args)
+	assert.Empty(t, res.mocks.OfType(monTypeBudget))
 	assert.Empty(t, res.budgetName)
 }
 
-// dashboardMetrics flattens the dashboard's metric rows to "namespace/metric" and expressions.
-func dashboardMetrics(t *testing.T, body string) (metrics map[string][]any, expressions []string, regions []string) {
+// monDashboardMetrics flattens the dashboard's metric rows to "namespace/metric" and expressions.
+func monDashboardMetrics(t *testing.T, body string) (metrics map[string][]any, expressions []string, regions []string) {
 	t.Helper()
 	var doc struct {
 		Widgets []struct {
@@ -362,7 +362,7 @@ func TestMonitoringDashboard(t *testing.T) {
 	}{
 		{
 			name: "everything",
-			args: fullArgs,
+			args: monFullArgs,
 			present: []string{"AWS/SageMaker/Invocation5XXErrors", "AWS/SageMaker/ModelLatency",
 				"/aws/sagemaker/Endpoints/CPUUtilization", "AWS/Lambda/Throttles", "AWS/ApiGateway/Latency",
 				"Inferstack/Proxy/CacheHits", "Inferstack/Proxy/CacheMisses", "Inferstack/Proxy/EndpointLatency"},
@@ -371,7 +371,7 @@ func TestMonitoringDashboard(t *testing.T) {
 		{
 			name: "serverless endpoint alone",
 			args: func() *MonitoringArgs {
-				a := fullArgs()
+				a := monFullArgs()
 				a.Serverless, a.FunctionName, a.ApiName, a.StageName = true, nil, nil, nil
 				return a
 			},
@@ -382,12 +382,12 @@ func TestMonitoringDashboard(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			res := runMonitoring(t, tc.args())
-			d, err := res.mocks.One(typeDashboard)
+			res := monRun(t, tc.args())
+			d, err := res.mocks.One(monTypeDashboard)
 			require.NoError(t, err)
-			assert.Equal(t, "churn-monitoring-dev", input(t, d, "dashboardName"))
+			assert.Equal(t, "churn-monitoring-dev", monInput(t, d, "dashboardName"))
 			assert.Equal(t, "churn-monitoring-dev", res.dashboard)
-			metrics, expressions, regions := dashboardMetrics(t, input(t, d, "dashboardBody").(string))
+			metrics, expressions, regions := monDashboardMetrics(t, monInput(t, d, "dashboardBody").(string))
 			for _, m := range tc.present {
 				assert.Contains(t, metrics, m)
 			}
@@ -401,13 +401,13 @@ func TestMonitoringDashboard(t *testing.T) {
 				assert.Equal(t, pulumimock.Region, r)
 			}
 			assert.Equal(t, []any{"AWS/SageMaker", "ModelLatency", "EndpointName", "churn-dev", "VariantName", "primary",
-				map[string]any{"stat": "p99", "id": "model99", "visible": false}}, metricsRow(t, input(t, d, "dashboardBody").(string), "model99"))
+				map[string]any{"stat": "p99", "id": "model99", "visible": false}}, monMetricsRow(t, monInput(t, d, "dashboardBody").(string), "model99"))
 		})
 	}
 }
 
-// metricsRow finds the metric row whose options carry this id.
-func metricsRow(t *testing.T, body, id string) []any {
+// monMetricsRow finds the metric row whose options carry this id.
+func monMetricsRow(t *testing.T, body, id string) []any {
 	t.Helper()
 	var doc struct {
 		Widgets []struct {
@@ -428,20 +428,20 @@ func metricsRow(t *testing.T, body, id string) []any {
 }
 
 func TestMonitoringCacheHitRateUsesTheProxyMetricsContract(t *testing.T) {
-	res := runMonitoring(t, fullArgs())
-	d, err := res.mocks.One(typeDashboard)
+	res := monRun(t, monFullArgs())
+	d, err := res.mocks.One(monTypeDashboard)
 	require.NoError(t, err)
-	body := input(t, d, "dashboardBody").(string)
+	body := monInput(t, d, "dashboardBody").(string)
 	assert.Equal(t, []any{"Inferstack/Proxy", "CacheHits", "EndpointName", "churn-dev",
-		map[string]any{"stat": "Sum", "id": "h", "visible": false}}, metricsRow(t, body, "h"))
+		map[string]any{"stat": "Sum", "id": "h", "visible": false}}, monMetricsRow(t, body, "h"))
 	assert.Equal(t, []any{"Inferstack/Proxy", "CacheMisses", "EndpointName", "churn-dev",
-		map[string]any{"stat": "Sum", "id": "m", "visible": false}}, metricsRow(t, body, "m"))
+		map[string]any{"stat": "Sum", "id": "m", "visible": false}}, monMetricsRow(t, body, "m"))
 }
 
 func TestMonitoringTagsEveryTaggableChild(t *testing.T) {
-	res := runMonitoring(t, fullArgs())
+	res := monRun(t, monFullArgs())
 	for _, r := range res.mocks.Resources() {
-		if !r.Custom || r.Type == typeTopicPol || r.Type == typeSubscribe || r.Type == typeDashboard {
+		if !r.Custom || r.Type == monTypeTopicPolicy || r.Type == monTypeSubscription || r.Type == monTypeDashboard {
 			continue // these AWS resources take no tags
 		}
 		for k, want := range StandardTags("ml", "churn", "dev", "dev") {
@@ -449,7 +449,7 @@ func TestMonitoringTagsEveryTaggableChild(t *testing.T) {
 			assert.True(t, ok, "%s lacks tag %s", r, k)
 			assert.Equal(t, want, got, "%s tag %s", r, k)
 		}
-		assert.Equal(t, r.Name, input(t, r, "tags.Name"))
+		assert.Equal(t, r.Name, monInput(t, r, "tags.Name"))
 		assert.Contains(t, r.Parent, monitoringType, "%s must be parented to the component", r)
 	}
 }
@@ -474,7 +474,7 @@ func TestMonitoringValidation(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			args := fullArgs()
+			args := monFullArgs()
 			tc.mutate(args)
 			err := pulumi.RunErr(func(ctx *pulumi.Context) error {
 				_, err := NewMonitoring(ctx, "churn-monitoring", args)
@@ -493,7 +493,7 @@ func TestMonitoringValidation(t *testing.T) {
 	assert.ErrorContains(t, err, "args are required")
 }
 
-func TestDashboardNameIsSafeAndStackScoped(t *testing.T) {
+func TestMonitoringDashboardNameIsSafeAndStackScoped(t *testing.T) {
 	assert.Equal(t, "churn-monitoring-prod", dashboardNameFor("churn-monitoring", "prod"))
 	assert.Equal(t, "org-churn-dev", dashboardNameFor("org/churn", "dev."))
 	assert.Len(t, dashboardNameFor(strings.Repeat("a", 300), "dev"), 255)
