@@ -125,6 +125,8 @@ type SecuredApi struct {
 	InvokeURL pulumi.StringOutput `pulumi:"invokeUrl"`
 	// RestApiID is the REST API's ID.
 	RestApiID pulumi.StringOutput `pulumi:"restApiId"`
+	// RestApiName is the REST API's name, the ApiName dimension of its CloudWatch metrics.
+	RestApiName pulumi.StringOutput `pulumi:"restApiName"`
 	// StageName is the stage's name, read from the Stage.
 	StageName pulumi.StringOutput `pulumi:"stageName"`
 	// StageArn is the stage's ARN (WAF associations use it).
@@ -184,6 +186,7 @@ func NewSecuredApi(ctx *pulumi.Context, name string, args *SecuredApiArgs,
 
 	c.InvokeURL = stage.invokeURL
 	c.RestApiID = rest.id
+	c.RestApiName = rest.api.Name
 	c.StageName = stage.name
 	c.StageArn = stage.arn
 	c.ExecutionArn = rest.executionArn
@@ -210,6 +213,7 @@ func NewSecuredApi(ctx *pulumi.Context, name string, args *SecuredApiArgs,
 	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
 		"invokeUrl":           c.InvokeURL,
 		"restApiId":           c.RestApiID,
+		"restApiName":         c.RestApiName,
 		"stageName":           c.StageName,
 		"stageArn":            c.StageArn,
 		"executionArn":        c.ExecutionArn,

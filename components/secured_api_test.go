@@ -538,6 +538,9 @@ func TestSecuredApiCognitoClientsAndTokenEndpoint(t *testing.T) {
 		apiAwait(t, run.api.TokenEndpoint))
 	assert.Equal(t, machine.ID, apiAwait(t, run.api.MachineClientID))
 	assert.Equal(t, people.ID, apiAwait(t, run.api.UserClientID))
+	api, err := run.mocks.One(apiRestApiType)
+	require.NoError(t, err)
+	assert.Equal(t, apiState(t, api, "name"), apiAwait(t, run.api.RestApiName), "monitoring's ApiName dimension")
 	assert.Regexp(t, `^https://[a-z0-9]+\.execute-api\.`+pulumimock.Region+`\.amazonaws\.com/v1$`, apiAwait(t, run.api.InvokeURL))
 
 	t.Run("machine client is optional (pitfall 18)", func(t *testing.T) {

@@ -76,6 +76,7 @@ func computed(typ, name string, state resource.PropertyMap) {
 		nameKey()
 		set(state, "arn", "arn:aws:logs:"+region+":"+acct+":log-group:"+physical)
 	case "aws:apigateway/restApi:RestApi":
+		nameKey()
 		id := suffix(name) + "abc"
 		set(state, "id", id)
 		set(state, "rootResourceId", "root"+suffix(name)[:4])
