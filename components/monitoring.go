@@ -91,6 +91,10 @@ type MonitoringArgs struct {
 	MonthlyBudgetUsd float64
 	// BudgetEmails receive the budget notifications directly, besides the topic (optional, at most 10).
 	BudgetEmails []string
+	// AlarmNamePrefix (optional) names the alarms "<prefix>-<alarm>" instead of autonaming them, so
+	// that their names are known before the endpoint exists: see MonitoringRollbackAlarmNames. It
+	// must be unique in the account and region (include the stack).
+	AlarmNamePrefix string
 	// Tags are the cost tags (see StandardTags). The budget filters on the stack tag, so it is
 	// required when MonthlyBudgetUsd is set.
 	Tags map[string]string
@@ -170,7 +174,7 @@ func NewMonitoring(ctx *pulumi.Context, name string, args *MonitoringArgs,
 
 	var rollback, all pulumi.StringArray
 	for _, spec := range alarmSpecs(&a) {
-		alarm, err := newAlarm(ctx, name, spec, topic.Arn, a.Tags, parent)
+		alarm, err := newAlarm(ctx, name, a.AlarmNamePrefix, spec, topic.Arn, a.Tags, parent)
 		if err != nil {
 			return nil, err
 		}
@@ -310,6 +314,10 @@ func (a *MonitoringArgs) validate() error {
 	if len(a.BudgetEmails) > maxBudgetEmails {
 		errs = append(errs, fmt.Errorf("BudgetEmails has %d addresses: AWS Budgets allows at most %d per notification",
 			len(a.BudgetEmails), maxBudgetEmails))
+	}
+	if len(a.AlarmNamePrefix) > maxAlarmNamePrefix {
+		errs = append(errs, fmt.Errorf("AlarmNamePrefix is %d characters: CloudWatch alarm names allow 255, so at most %d",
+			len(a.AlarmNamePrefix), maxAlarmNamePrefix))
 	}
 	if a.MonthlyBudgetUsd < 0 {
 		errs = append(errs, fmt.Errorf("MonthlyBudgetUsd is %v: want a positive amount, or 0 for no budget", a.MonthlyBudgetUsd))

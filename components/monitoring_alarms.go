@@ -22,6 +22,23 @@ const microsecondsPerMs = 1000
 // runbookURL is where an alarm's description sends the person it wakes up.
 const runbookURL = "https://github.com/inferstack/inferstack/blob/main/docs/runbook.md"
 
+// Keys of the alarms SageMaker watches during a blue/green update.
+const (
+	alarmKeyEndpoint5xx  = "endpoint-5xx-rate"
+	alarmKeyModelLatency = "model-latency-p99"
+)
+
+// maxAlarmNamePrefix leaves room for the longest alarm key within CloudWatch's 255 characters.
+const maxAlarmNamePrefix = 255 - len("-memory-utilization")
+
+// MonitoringRollbackAlarmNames returns the names of Monitoring's rollback alarms (endpoint 5XX
+// rate and p99 model latency) when MonitoringArgs.AlarmNamePrefix is prefix. SageMakerEndpoint
+// takes rollback alarm names as plain strings, before the endpoint exists, while these alarms
+// watch the endpoint's name: the prefix breaks that cycle.
+func MonitoringRollbackAlarmNames(prefix string) []string {
+	return []string{prefix + "-" + alarmKeyEndpoint5xx, prefix + "-" + alarmKeyModelLatency}
+}
+
 // alarmSpec is one alarm as plain Go values: either one metric and statistic, or a metric math
 // expression over queries.
 type alarmSpec struct {
@@ -70,7 +87,7 @@ func alarmSpecs(a *MonitoringArgs) []alarmSpec {
 	}
 	specs := []alarmSpec{
 		{
-			key: "endpoint-5xx-rate", rollback: true,
+			key: alarmKeyEndpoint5xx, rollback: true,
 			description: "SageMaker endpoint 5XX error rate (%) above threshold: the model container fails requests.",
 			expression:  rateExpression("errors", "invocations"), queries: invocationRate("Invocation5XXErrors"),
 			threshold: t.ErrorRatePercent,
@@ -82,7 +99,7 @@ func alarmSpecs(a *MonitoringArgs) []alarmSpec {
 			threshold: t.ClientErrorRatePercent,
 		},
 		{
-			key: "model-latency-p99", rollback: true,
+			key: alarmKeyModelLatency, rollback: true,
 			description: "SageMaker ModelLatency p99 above threshold (microseconds).",
 			namespace:   namespaceSageMaker, metric: "ModelLatency", dims: variant, extended: "p99",
 			threshold: t.LatencyP99Ms * microsecondsPerMs,
@@ -156,7 +173,7 @@ func alarmSpecs(a *MonitoringArgs) []alarmSpec {
 }
 
 // newAlarm creates one alarm that notifies the topic on ALARM and on OK.
-func newAlarm(ctx *pulumi.Context, name string, s alarmSpec, topicArn pulumi.StringOutput,
+func newAlarm(ctx *pulumi.Context, name, prefix string, s alarmSpec, topicArn pulumi.StringOutput,
 	tags map[string]string, opts ...pulumi.ResourceOption) (*cloudwatch.MetricAlarm, error) {
 	child := name + "-" + s.key
 	args := &cloudwatch.MetricAlarmArgs{
@@ -170,6 +187,9 @@ func newAlarm(ctx *pulumi.Context, name string, s alarmSpec, topicArn pulumi.Str
 		AlarmActions:     pulumi.Array{topicArn},
 		OkActions:        pulumi.Array{topicArn},
 		Tags:             tagsFor(tags, child),
+	}
+	if prefix != "" {
+		args.Name = pulumi.String(prefix + "-" + s.key)
 	}
 	if s.expression != "" {
 		queries := cloudwatch.MetricAlarmMetricQueryArray{cloudwatch.MetricAlarmMetricQueryArgs{

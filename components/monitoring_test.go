@@ -498,3 +498,23 @@ func TestMonitoringDashboardNameIsSafeAndStackScoped(t *testing.T) {
 	assert.Equal(t, "org-churn-dev", dashboardNameFor("org/churn", "dev."))
 	assert.Len(t, dashboardNameFor(strings.Repeat("a", 300), "dev"), 255)
 }
+
+func TestMonitoringAlarmNamePrefixGivesRollbackNamesBeforeTheEndpointExists(t *testing.T) {
+	args := monFullArgs()
+	args.AlarmNamePrefix = "churn-dev"
+	res := monRun(t, args)
+	want := MonitoringRollbackAlarmNames("churn-dev")
+	assert.Equal(t, []string{"churn-dev-endpoint-5xx-rate", "churn-dev-model-latency-p99"}, want)
+	assert.Equal(t, want, res.rollback)
+	alarms := monAlarmsByKey(t, res.mocks)
+	assert.Equal(t, "churn-dev-model-latency-p99", monInput(t, alarms["model-latency-p99"], "name"))
+	assert.Equal(t, "churn-dev-lambda-throttles", monInput(t, alarms["lambda-throttles"], "name"))
+	assert.Contains(t, res.alarms, "churn-dev-api-latency-p99")
+
+	args.AlarmNamePrefix = strings.Repeat("x", 240)
+	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+		_, err := NewMonitoring(ctx, "churn-monitoring", args)
+		return err
+	}, pulumi.WithMocks("inferstack", "dev", pulumimock.New()))
+	assert.ErrorContains(t, err, "AlarmNamePrefix is 240 characters")
+}
