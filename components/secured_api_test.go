@@ -639,3 +639,27 @@ func TestSecuredApiComponentsDoNotImportWAFv2(t *testing.T) {
 		}
 	}
 }
+
+func TestSecuredApiPreflightEchoesOnlyAllowedOrigins(t *testing.T) {
+	origins := []string{"https://app.example.com", "https://admin.example.com"}
+	run := runAPI(t, func(a *SecuredApiArgs) { a.CORSOrigins = origins })
+	responses := run.mocks.OfType("aws:apigateway/integrationResponse:IntegrationResponse")
+	require.Len(t, responses, 2, "one preflight per resource")
+	for _, r := range responses {
+		assert.Equal(t, "OPTIONS", apiStr(t, r, "httpMethod"))
+		tmpl := apiStr(t, r, "responseTemplates.application/json")
+		for _, o := range origins {
+			assert.Contains(t, tmpl, `$origin == "`+o+`"`)
+		}
+		assert.Contains(t, tmpl, "$context.responseOverride.header.Access-Control-Allow-Origin = $origin")
+		headers := apiInput(t, r, "responseParameters").(map[string]any)
+		assert.Contains(t, headers["method.response.header.Access-Control-Allow-Headers"], "Authorization")
+		assert.Contains(t, headers["method.response.header.Access-Control-Allow-Headers"], "X-Api-Key")
+		assert.Regexp(t, `^'(GET|POST),OPTIONS'$`, headers["method.response.header.Access-Control-Allow-Methods"])
+	}
+	for _, gr := range run.mocks.OfType(apiResponseType) {
+		headers := apiInput(t, gr, "responseParameters").(map[string]any)
+		_, static := headers["gatewayresponse.header.Access-Control-Allow-Origin"]
+		assert.False(t, static, "with several origins no single static origin is right")
+	}
+}
