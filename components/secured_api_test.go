@@ -663,3 +663,23 @@ func TestSecuredApiPreflightEchoesOnlyAllowedOrigins(t *testing.T) {
 		assert.False(t, static, "with several origins no single static origin is right")
 	}
 }
+
+// BenchmarkSecuredApiUnderMocks is the cost of one whole SecuredApi program run in tests.
+func BenchmarkSecuredApiUnderMocks(b *testing.B) {
+	for b.Loop() {
+		if _, err := tryRunAPI(func(a *SecuredApiArgs) { a.CORSOrigins = []string{"https://app.example.com"} }); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkSecuredApiDefinitionHash is the cost of the Deployment trigger, paid on every preview.
+func BenchmarkSecuredApiDefinitionHash(b *testing.B) {
+	d := newAPIDefinition(apiOptions{RequireAPIKey: true, CORSOrigins: []string{"https://a.example"}, IntegrationTimeout: 29000}).
+		withResolved(testProxyInvokeArn, "arn:aws:cognito-idp:eu-central-1:123456789012:userpool/eu-central-1_A")
+	for b.Loop() {
+		if _, err := d.Hash(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

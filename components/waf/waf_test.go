@@ -18,7 +18,7 @@ const (
 	proxyArn        = "arn:aws:lambda:" + pulumimock.Region + ":" + pulumimock.AccountID + ":function:proxy"
 )
 
-func runSecuredAPI(t *testing.T, wafOn bool) (*pulumimock.Mocks, *components.SecuredApi) {
+func runSecuredAPI(t testing.TB, wafOn bool) (*pulumimock.Mocks, *components.SecuredApi) {
 	t.Helper()
 	mocks := pulumimock.New()
 	var api *components.SecuredApi
@@ -123,5 +123,12 @@ func TestAttachRejectsBadArgs(t *testing.T) {
 			}, pulumi.WithMocks("inferstack", "prod", pulumimock.New()))
 			assert.ErrorContains(t, err, tc.want)
 		})
+	}
+}
+
+// BenchmarkSecuredApiWithWAFUnderMocks is the cost of one SecuredApi run with the web ACL.
+func BenchmarkSecuredApiWithWAFUnderMocks(b *testing.B) {
+	for b.Loop() {
+		runSecuredAPI(b, true)
 	}
 }
