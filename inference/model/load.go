@@ -146,12 +146,19 @@ func findModel(fsys fs.FS, where string, manifest *Manifest) (name, format strin
 	formats := map[string]string{}
 	for _, e := range entries {
 		n := e.Name()
-		if e.IsDir() {
+		mode := e.Type()
+		if mode&fs.ModeSymlink != 0 {
+			// Mounted volumes (Kubernetes ConfigMaps, for one) link every file; follow them.
+			if st, err := fs.Stat(fsys, n); err == nil {
+				mode = st.Mode().Type()
+			}
+		}
+		if mode.IsDir() {
 			seen = append(seen, n+"/")
 			continue
 		}
 		seen = append(seen, n)
-		if n == ManifestName || strings.HasPrefix(n, ".") || !e.Type().IsRegular() && e.Type()&fs.ModeSymlink == 0 {
+		if n == ManifestName || strings.HasPrefix(n, ".") || !mode.IsRegular() {
 			continue
 		}
 		head, err := readHead(fsys, n)

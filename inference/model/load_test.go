@@ -47,6 +47,7 @@ func modelDir(t *testing.T, files map[string]file) string {
 			data, err = os.ReadFile(f.from)
 			require.NoError(t, err)
 		}
+		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
 		require.NoError(t, os.WriteFile(path, data, 0o644))
 	}
 	return dir
@@ -216,6 +217,18 @@ func TestLoadErrors(t *testing.T) {
 			assert.Equal(t, tc.noModel, errors.Is(err, model.ErrNoModel))
 		})
 	}
+}
+
+func TestLoadFollowsSymlinks(t *testing.T) {
+	// The layout of a Kubernetes ConfigMap volume: every entry a link into a hidden directory.
+	dir := modelDir(t, map[string]file{"..data/model.json": {from: xgbSoftprob}, "..data/sub/": {}})
+	require.NoError(t, os.Symlink(filepath.Join("..data", "model.json"), filepath.Join(dir, "model.json")))
+	require.NoError(t, os.Symlink(filepath.Join("..data", "sub"), filepath.Join(dir, "sub")))
+	require.NoError(t, os.Symlink("nowhere", filepath.Join(dir, "dangling")))
+	m, err := model.Load(dir)
+	require.NoError(t, err)
+	assert.Equal(t, filepath.Join(dir, "model.json"), m.Info().Source)
+	assert.Equal(t, model.MultiProba, m.Info().Task)
 }
 
 func TestLoadNotADirectory(t *testing.T) {
