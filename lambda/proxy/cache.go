@@ -1,0 +1,142 @@
+package proxy
+
+import (
+	"container/list"
+	"crypto/sha256"
+	"encoding/binary"
+	"hash"
+	"sync"
+	"time"
+)
+
+// CacheKey identifies one cacheable request.
+type CacheKey [sha256.Size]byte
+
+// NewCacheKey hashes what decides a response: the endpoint, the content type, the accepted type
+// and the body. Each part is length-prefixed so that no two different requests hash the same
+// input ("a","bc" vs "ab","c").
+func NewCacheKey(endpoint, contentType, accept string, body []byte) CacheKey {
+	h := hasherPool.Get().(hash.Hash)
+	h.Reset()
+	var n [8]byte
+	for _, s := range [...]string{endpoint, contentType, accept} {
+		binary.BigEndian.PutUint64(n[:], uint64(len(s)))
+		h.Write(n[:])
+		h.Write([]byte(s))
+	}
+	binary.BigEndian.PutUint64(n[:], uint64(len(body)))
+	h.Write(n[:])
+	h.Write(body)
+	var k CacheKey
+	h.Sum(k[:0])
+	hasherPool.Put(h)
+	return k
+}
+
+var hasherPool = sync.Pool{New: func() any { return sha256.New() }}
+
+// CachedResponse is a successful endpoint response as it is replayed.
+type CachedResponse struct {
+	ContentType string
+	Body        []byte
+}
+
+// entryOverhead approximates the bytes an entry costs beyond its body and content type (key,
+// list element, map slot), so that many tiny responses cannot exceed the byte bound unnoticed.
+const entryOverhead = 128
+
+func (r CachedResponse) size() int64 {
+	return int64(len(r.Body) + len(r.ContentType) + entryOverhead)
+}
+
+type cacheEntry struct {
+	key     CacheKey
+	resp    CachedResponse
+	size    int64
+	expires time.Time
+}
+
+// Cache is an LRU cache with a TTL, bounded by entries and by bytes. It is safe for concurrent
+// use. Responses are never mutated after Put, so Get hands out the stored body without copying.
+type Cache struct {
+	ttl        time.Duration
+	maxEntries int
+	maxBytes   int64
+	now        func() time.Time
+
+	mu    sync.Mutex
+	ll    *list.List // front = most recently used
+	items map[CacheKey]*list.Element
+	bytes int64
+}
+
+// NewCache returns an empty cache. now is the clock (time.Now in production, a fake in tests).
+func NewCache(ttl time.Duration, maxEntries int, maxBytes int64, now func() time.Time) *Cache {
+	if now == nil {
+		now = time.Now
+	}
+	return &Cache{
+		ttl: ttl, maxEntries: maxEntries, maxBytes: maxBytes, now: now,
+		ll: list.New(), items: make(map[CacheKey]*list.Element),
+	}
+}
+
+// Get returns the response for k if it is cached and fresh; an expired entry is dropped.
+func (c *Cache) Get(k CacheKey) (CachedResponse, bool) {
+	now := c.now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	el, ok := c.items[k]
+	if !ok {
+		return CachedResponse{}, false
+	}
+	e := el.Value.(*cacheEntry)
+	if !now.Before(e.expires) {
+		c.remove(el)
+		return CachedResponse{}, false
+	}
+	c.ll.MoveToFront(el)
+	return e.resp, true
+}
+
+// Put stores r under k, evicting the least recently used entries until both bounds hold. A
+// response larger than the whole byte bound is not stored: it would evict everything and then
+// not fit.
+func (c *Cache) Put(k CacheKey, r CachedResponse) {
+	size := r.size()
+	if size > c.maxBytes {
+		return
+	}
+	expires := c.now().Add(c.ttl)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if el, ok := c.items[k]; ok {
+		c.remove(el)
+	}
+	el := c.ll.PushFront(&cacheEntry{key: k, resp: r, size: size, expires: expires})
+	c.items[k] = el
+	c.bytes += size
+	for c.ll.Len() > c.maxEntries || c.bytes > c.maxBytes {
+		c.remove(c.ll.Back())
+	}
+}
+
+// Len returns the number of entries, expired ones included until they are looked up or evicted.
+func (c *Cache) Len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.ll.Len()
+}
+
+// Bytes returns the accounted size of all entries.
+func (c *Cache) Bytes() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.bytes
+}
+
+func (c *Cache) remove(el *list.Element) {
+	e := c.ll.Remove(el).(*cacheEntry)
+	delete(c.items, e.key)
+	c.bytes -= e.size
+}

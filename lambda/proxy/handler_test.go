@@ -1,0 +1,448 @@
+package proxy_test
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/inferstack/inferstack/lambda/proxy"
+	"github.com/inferstack/inferstack/lambda/proxyconfig"
+)
+
+// echoContainer is a model server that answers each body with its own call number, so a test can
+// tell a cached answer from a fresh one. Bodies starting "bad" get a 400, "crash" a 500.
+func echoContainer() http.Handler {
+	var n atomic.Int64
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		switch {
+		case strings.HasPrefix(string(body), "bad"):
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			fmt.Fprint(w, `{"error":"row 0 has 3 features, the model needs 4"}`)
+		case strings.HasPrefix(string(body), "crash"):
+			w.WriteHeader(http.StatusInternalServerError)
+			fmt.Fprint(w, "panic: runtime error at /src/model.go:42")
+		default:
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprintf(w, `{"call":%d,"body":%q,"accept":%q}`, n.Add(1), body, r.Header.Get("Accept"))
+		}
+	})
+}
+
+func cacheOn() proxyconfig.Config { return proxyconfig.Default(testEndpoint) }
+
+func cacheOff() proxyconfig.Config {
+	c := proxyconfig.Default(testEndpoint)
+	c.CacheEnabled = false
+	return c
+}
+
+func TestInvocationPassesBodyContentTypeAndAccept(t *testing.T) {
+	e := newEnv(t, cacheOn(), echoContainer(), nil)
+	resp := e.do(t, invocation("1,2,3,4", map[string]string{"content-type": "text/csv", "ACCEPT": "application/json"}))
+	require.Equal(t, http.StatusOK, resp.StatusCode, resp.Body)
+	assert.JSONEq(t, `{"call":1,"body":"1,2,3,4","accept":"application/json"}`, resp.Body)
+	assert.Equal(t, "application/json", resp.Headers["Content-Type"])
+	assert.Equal(t, "MISS", resp.Headers["X-Cache"])
+	assert.NotEmpty(t, resp.Headers["X-Request-Id"])
+	assert.Equal(t, testEndpoint, e.fake.lastInvoke.endpoint)
+	assert.Equal(t, "text/csv", e.fake.lastInvoke.contentType, "header names are matched case-insensitively")
+	assert.Equal(t, "1,2,3,4", string(e.fake.lastInvoke.body))
+}
+
+func TestInvocationWithoutContentTypeSendsJSON(t *testing.T) {
+	e := newEnv(t, cacheOn(), echoContainer(), nil)
+	req := invocation(`{"instances":[[1,2,3,4]]}`, nil)
+	delete(req.Headers, "Content-Type")
+	resp := e.do(t, req)
+	require.Equal(t, http.StatusOK, resp.StatusCode, resp.Body)
+	assert.Equal(t, "application/json", e.fake.lastInvoke.contentType)
+}
+
+func TestCacheHitMissAndKeyParts(t *testing.T) {
+	e := newEnv(t, cacheOn(), echoContainer(), nil)
+	first := e.do(t, invocation(`[1,2,3,4]`, nil))
+	second := e.do(t, invocation(`[1,2,3,4]`, nil))
+	require.Equal(t, http.StatusOK, second.StatusCode)
+	assert.Equal(t, "MISS", first.Headers["X-Cache"])
+	assert.Equal(t, "HIT", second.Headers["X-Cache"])
+	assert.Equal(t, first.Body, second.Body, "a hit replays the cached body")
+	assert.NotEqual(t, first.Headers["X-Request-Id"], second.Headers["X-Request-Id"], "a hit still carries its own request ID")
+	assert.EqualValues(t, 1, e.fake.invocations.Load(), "the endpoint is invoked once")
+
+	// Every part of the key separates requests.
+	for _, tc := range []struct {
+		name string
+		req  events.APIGatewayProxyRequest
+	}{
+		{"another body", invocation(`[1,2,3,5]`, nil)},
+		{"another content type", invocation(`[1,2,3,4]`, map[string]string{"Content-Type": "text/csv"})},
+		{"another accept", invocation(`[1,2,3,4]`, map[string]string{"Accept": "text/csv"})},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := e.fake.invocations.Load()
+			resp := e.do(t, tc.req)
+			assert.Equal(t, "MISS", resp.Headers["X-Cache"])
+			assert.Equal(t, before+1, e.fake.invocations.Load())
+		})
+	}
+}
+
+func TestCacheTTLExpiry(t *testing.T) {
+	cfg := cacheOn()
+	cfg.CacheTTL = 60 * time.Second
+	clock := newFakeClock()
+	e := newEnv(t, cfg, echoContainer(), clock)
+	require.Equal(t, "MISS", e.do(t, invocation(`[1]`, nil)).Headers["X-Cache"])
+	clock.Advance(59 * time.Second)
+	assert.Equal(t, "HIT", e.do(t, invocation(`[1]`, nil)).Headers["X-Cache"], "fresh until the TTL")
+	clock.Advance(time.Second)
+	resp := e.do(t, invocation(`[1]`, nil))
+	assert.Equal(t, "MISS", resp.Headers["X-Cache"], "expired at the TTL")
+	assert.Contains(t, resp.Body, `"call":2`)
+}
+
+func TestCacheControlBypass(t *testing.T) {
+	tests := []struct {
+		name         string
+		cacheControl string
+		wantCached   bool // whether the fresh answer replaced the cached one
+	}{
+		{"no-cache refreshes the entry", "no-cache", true},
+		{"directive among others", "max-age=0, No-Cache", true},
+		{"no-store leaves the entry alone", "no-store", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, cacheOn(), echoContainer(), nil)
+			first := e.do(t, invocation(`[7]`, nil))
+			bypass := e.do(t, invocation(`[7]`, map[string]string{"Cache-Control": tc.cacheControl}))
+			assert.Equal(t, "MISS", bypass.Headers["X-Cache"])
+			assert.Contains(t, bypass.Body, `"call":2`, "the bypass reached the endpoint")
+			after := e.do(t, invocation(`[7]`, nil))
+			assert.Equal(t, "HIT", after.Headers["X-Cache"])
+			if tc.wantCached {
+				assert.Equal(t, bypass.Body, after.Body)
+			} else {
+				assert.Equal(t, first.Body, after.Body)
+			}
+		})
+	}
+}
+
+func TestErrorsAreNotCached(t *testing.T) {
+	e := newEnv(t, cacheOn(), echoContainer(), nil)
+	for i := 0; i < 2; i++ {
+		resp := e.do(t, invocation(`bad row`, nil))
+		assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
+		assert.Equal(t, "MISS", resp.Headers["X-Cache"])
+	}
+	assert.EqualValues(t, 2, e.fake.invocations.Load())
+	assert.Zero(t, e.h.Cache().Len())
+}
+
+func TestCacheOffMeansNoCacheOnThePath(t *testing.T) {
+	e := newEnv(t, cacheOff(), echoContainer(), nil)
+	require.Nil(t, e.h.Cache())
+	a := e.do(t, invocation(`[1]`, nil))
+	b := e.do(t, invocation(`[1]`, nil))
+	assert.NotContains(t, a.Headers, "X-Cache")
+	assert.NotContains(t, b.Headers, "X-Cache")
+	assert.NotEqual(t, a.Body, b.Body)
+	assert.EqualValues(t, 2, e.fake.invocations.Load())
+	for _, l := range e.out.lines(t) {
+		if l["msg"] == "request" {
+			assert.NotContains(t, l, proxy.MetricCacheHits, "no cache metrics without a cache")
+			assert.NotContains(t, l, proxy.MetricCacheMisses)
+		}
+	}
+}
+
+// TestErrorMapping sends each error the way AWS sends it and checks what the caller gets.
+func TestErrorMapping(t *testing.T) {
+	tests := []struct {
+		name       string
+		err        awsError
+		wantStatus int
+		wantBody   string // substring of the response body
+		notInBody  string
+	}{
+		{"container 4xx passes through", awsError{424, "ModelError", map[string]any{
+			"Message": "Received client error (422) from primary", "OriginalStatusCode": 422,
+			"OriginalMessage": `{"error":"feature petal_width missing"}`}}, 422, `{"error":"feature petal_width missing"}`, "primary"},
+		{"container 5xx hidden", awsError{424, "ModelError", map[string]any{
+			"Message": "Received server error (500) from primary", "OriginalStatusCode": 500,
+			"OriginalMessage": "panic at model.go:42"}}, 502, "the model failed to answer", "model.go"},
+		{"container timeout", awsError{424, "ModelError", map[string]any{
+			"Message": "Your invocation timed out while waiting for a response from container primary."}}, 504, "in time", ""},
+		{"validation", awsError{400, "ValidationError", map[string]any{
+			"message": "Endpoint x of account 123456789012 not found."}}, 400, "rejected the request", testAccount},
+		{"throttling", awsError{400, "ThrottlingException", map[string]any{"message": "Rate exceeded"}}, 429, "too many requests", ""},
+		{"model not ready", awsError{429, "ModelNotReadyException", map[string]any{"Message": "model loading"}}, 503, "not available", ""},
+		{"service unavailable", awsError{503, "ServiceUnavailable", map[string]any{"Message": "unavailable"}}, 503, "not available", ""},
+		{"internal failure", awsError{500, "InternalFailure", map[string]any{"Message": "boom at host i-0abc"}}, 502, "could not be invoked", "i-0abc"},
+		{"access denied", awsError{403, "AccessDeniedException", map[string]any{"Message": "User arn:aws:sts::123456789012:assumed-role/x is not authorized"}}, 502, "could not be invoked", testAccount},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, cacheOn(), echoContainer(), nil)
+			e.fake.set(func(f *fakeSageMaker) { f.invokeErr = &tc.err })
+			resp := e.do(t, invocation(`[1]`, nil))
+			assert.Equal(t, tc.wantStatus, resp.StatusCode, resp.Body)
+			assert.Contains(t, resp.Body, tc.wantBody)
+			if tc.notInBody != "" {
+				assert.NotContains(t, resp.Body, tc.notInBody, "internal details stay in the log")
+			}
+			reqID := resp.Headers["X-Request-Id"]
+			require.NotEmpty(t, reqID)
+			if tc.wantStatus >= 500 || tc.wantStatus == 429 {
+				assert.Contains(t, resp.Body, reqID, "the caller can quote the request ID")
+			}
+			if tc.wantStatus == 429 || tc.wantStatus == 503 {
+				assert.NotEmpty(t, resp.Headers["Retry-After"])
+			}
+			assert.Zero(t, e.h.Cache().Len(), "errors are not cached")
+		})
+	}
+}
+
+func TestContainerErrorsThroughTheFake(t *testing.T) {
+	e := newEnv(t, cacheOn(), echoContainer(), nil)
+	resp := e.do(t, invocation(`bad row`, nil))
+	assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
+	assert.JSONEq(t, `{"error":"row 0 has 3 features, the model needs 4"}`, resp.Body)
+	assert.Equal(t, "application/json", resp.Headers["Content-Type"])
+
+	resp = e.do(t, invocation(`crash`, nil))
+	assert.Equal(t, http.StatusBadGateway, resp.StatusCode)
+	assert.NotContains(t, resp.Body, "panic")
+}
+
+func TestEndpointTimeoutIs504(t *testing.T) {
+	e := newEnv(t, cacheOn(), echoContainer(), nil)
+	e.fake.set(func(f *fakeSageMaker) { f.delay = time.Minute })
+	// Lambda's deadline; the handler keeps a margin back to answer before it.
+	ctx, cancel := context.WithTimeout(context.Background(), 700*time.Millisecond)
+	defer cancel()
+	resp, err := e.h.Handle(ctx, invocation(`[1]`, nil))
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusGatewayTimeout, resp.StatusCode, resp.Body)
+	assert.NoError(t, ctx.Err(), "answered before the Lambda deadline")
+}
+
+func TestMalformedAndOversizeEvents(t *testing.T) {
+	big := strings.Repeat("1", proxy.MaxBodyBytes+1)
+	exact := strings.Repeat("1", proxy.MaxBodyBytes)
+	tests := []struct {
+		name       string
+		body       string
+		base64     bool
+		wantStatus int
+		wantInvoke bool
+	}{
+		{"base64 body decoded", base64.StdEncoding.EncodeToString([]byte(`[1,2]`)), true, 200, true},
+		{"malformed base64", "not*base64!", true, 400, false},
+		{"empty body", "", false, 400, false},
+		{"body at the limit", exact, false, 200, true},
+		{"body over the limit", big, false, 413, false},
+		{"base64 body over the limit", base64.StdEncoding.EncodeToString([]byte(big)), true, 413, false},
+		{"base64 body at the limit", base64.StdEncoding.EncodeToString([]byte(exact)), true, 200, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, cacheOn(), echoContainer(), nil)
+			req := invocation(tc.body, nil)
+			req.IsBase64Encoded = tc.base64
+			resp := e.do(t, req)
+			assert.Equal(t, tc.wantStatus, resp.StatusCode)
+			assert.Equal(t, tc.wantInvoke, e.fake.invocations.Load() == 1)
+			if tc.wantStatus != 200 {
+				assert.Contains(t, resp.Body, resp.Headers["X-Request-Id"])
+			}
+		})
+	}
+	t.Run("base64 body reaches the endpoint decoded", func(t *testing.T) {
+		e := newEnv(t, cacheOn(), echoContainer(), nil)
+		req := invocation(base64.StdEncoding.EncodeToString([]byte("1,2,3,4")), map[string]string{"Content-Type": "text/csv"})
+		req.IsBase64Encoded = true
+		require.Equal(t, http.StatusOK, e.do(t, req).StatusCode)
+		assert.Equal(t, "1,2,3,4", string(e.fake.lastInvoke.body))
+	})
+}
+
+func TestRoutes(t *testing.T) {
+	e := newEnv(t, cacheOn(), echoContainer(), nil)
+	tests := []struct {
+		name       string
+		method     string
+		resource   string
+		wantStatus int
+		wantAllow  string
+	}{
+		{"unknown route", http.MethodGet, "/admin", 404, ""},
+		{"GET invocations", http.MethodGet, "/invocations", 405, "POST"},
+		{"POST ping", http.MethodPost, "/ping", 405, "GET"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			resp := e.do(t, events.APIGatewayProxyRequest{HTTPMethod: tc.method, Resource: tc.resource, Path: tc.resource})
+			assert.Equal(t, tc.wantStatus, resp.StatusCode)
+			assert.Equal(t, tc.wantAllow, resp.Headers["Allow"])
+			assert.Contains(t, resp.Body, `"requestId":"unknown"`)
+		})
+	}
+	assert.Zero(t, e.fake.invocations.Load())
+}
+
+func TestPing(t *testing.T) {
+	tests := []struct {
+		status     string
+		wantStatus int
+		wantBody   string
+	}{
+		{"InService", 200, `{"status":"UP","endpointStatus":"InService"}`},
+		{"Updating", 200, `{"status":"UP","endpointStatus":"Updating"}`},
+		{"Creating", 503, `{"status":"DOWN","endpointStatus":"Creating"}`},
+		{"Failed", 503, `{"status":"DOWN","endpointStatus":"Failed"}`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.status, func(t *testing.T) {
+			e := newEnv(t, cacheOn(), echoContainer(), nil)
+			e.fake.set(func(f *fakeSageMaker) { f.endpointStatus = tc.status })
+			resp := e.do(t, ping())
+			assert.Equal(t, tc.wantStatus, resp.StatusCode)
+			assert.JSONEq(t, tc.wantBody, resp.Body)
+			assert.NotEmpty(t, resp.Headers["X-Request-Id"])
+		})
+	}
+}
+
+func TestPingRemembersStatusForStatusTTL(t *testing.T) {
+	cfg := cacheOn()
+	cfg.StatusTTL = 5 * time.Second
+	clock := newFakeClock()
+	e := newEnv(t, cfg, echoContainer(), clock)
+	e.fake.set(func(f *fakeSageMaker) { f.endpointStatus = "Creating" })
+	assert.Equal(t, 503, e.do(t, ping()).StatusCode)
+	e.fake.set(func(f *fakeSageMaker) { f.endpointStatus = "InService" })
+	clock.Advance(4 * time.Second)
+	assert.Equal(t, 503, e.do(t, ping()).StatusCode, "remembered")
+	assert.EqualValues(t, 1, e.fake.describes.Load())
+	clock.Advance(time.Second)
+	assert.Equal(t, 200, e.do(t, ping()).StatusCode, "asked again after the TTL")
+	assert.EqualValues(t, 2, e.fake.describes.Load())
+}
+
+func TestPingDescribeFailureIs503AndNotRemembered(t *testing.T) {
+	e := newEnv(t, cacheOn(), echoContainer(), newFakeClock())
+	e.fake.set(func(f *fakeSageMaker) {
+		f.describeErr = &awsError{400, "ThrottlingException", map[string]any{"message": "Rate exceeded"}}
+	})
+	resp := e.do(t, ping())
+	assert.Equal(t, 503, resp.StatusCode)
+	assert.Contains(t, resp.Body, resp.Headers["X-Request-Id"])
+	assert.NotContains(t, resp.Body, "Rate exceeded")
+	e.fake.set(func(f *fakeSageMaker) { f.describeErr = nil })
+	assert.Equal(t, 200, e.do(t, ping()).StatusCode, "the failure was not remembered")
+}
+
+// TestMetricsAndLogs checks the EMF contract the Monitoring dashboard reads and that every line
+// carries the request ID.
+func TestMetricsAndLogs(t *testing.T) {
+	e := newEnv(t, cacheOn(), echoContainer(), nil)
+	miss := e.do(t, invocation(`[1]`, nil))
+	hit := e.do(t, invocation(`[1]`, nil))
+	bad := e.do(t, invocation(`crash`, nil))
+
+	lines := e.out.lines(t)
+	byID := map[string][]map[string]any{}
+	for _, l := range lines {
+		id, ok := l["request_id"].(string)
+		require.True(t, ok, "every line carries the request ID: %v", l)
+		byID[id] = append(byID[id], l)
+	}
+	emf := func(resp events.APIGatewayProxyResponse) map[string]any {
+		t.Helper()
+		for _, l := range byID[resp.Headers["X-Request-Id"]] {
+			if _, ok := l["_aws"]; ok {
+				return l
+			}
+		}
+		require.Fail(t, "no EMF line", "request %s", resp.Headers["X-Request-Id"])
+		return nil
+	}
+
+	m := emf(miss)
+	aws := m["_aws"].(map[string]any)
+	assert.NotZero(t, aws["Timestamp"])
+	directive := aws["CloudWatchMetrics"].([]any)[0].(map[string]any)
+	assert.Equal(t, proxy.MetricNamespace, directive["Namespace"])
+	assert.Equal(t, "Inferstack/Proxy", directive["Namespace"])
+	assert.Equal(t, []any{[]any{"EndpointName"}}, directive["Dimensions"])
+	units := map[string]string{}
+	for _, mt := range directive["Metrics"].([]any) {
+		mm := mt.(map[string]any)
+		units[mm["Name"].(string)] = mm["Unit"].(string)
+	}
+	assert.Equal(t, map[string]string{"CacheHits": "Count", "CacheMisses": "Count", "Latency": "Milliseconds",
+		"EndpointLatency": "Milliseconds"}, units)
+	assert.Equal(t, testEndpoint, m["EndpointName"])
+	assert.EqualValues(t, 0, m["CacheHits"])
+	assert.EqualValues(t, 1, m["CacheMisses"])
+	assert.Contains(t, m, "Latency")
+	assert.GreaterOrEqual(t, m["Latency"].(float64), m["EndpointLatency"].(float64))
+	assert.EqualValues(t, 200, m["status"])
+
+	h := emf(hit)
+	assert.EqualValues(t, 1, h["CacheHits"])
+	assert.EqualValues(t, 0, h["CacheMisses"])
+	assert.NotContains(t, h, "EndpointLatency", "a hit never calls the endpoint")
+	assert.Equal(t, "HIT", h["cache"])
+
+	b := emf(bad)
+	assert.EqualValues(t, 502, b["status"])
+	assert.Len(t, byID[bad.Headers["X-Request-Id"]], 2, "the failure is logged with the same request ID")
+}
+
+func TestConcurrentRequests(t *testing.T) {
+	e := newEnv(t, cacheOn(), echoContainer(), nil)
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 25; i++ {
+				resp, err := e.h.Handle(context.Background(), invocation(fmt.Sprintf(`[%d]`, i%5), nil))
+				if !assert.NoError(t, err) || !assert.Equal(t, http.StatusOK, resp.StatusCode) {
+					return
+				}
+				assert.Contains(t, resp.Body, fmt.Sprintf(`"body":"[%d]"`, i%5), "never another request's answer")
+			}
+		}()
+	}
+	wg.Wait()
+	assert.Equal(t, 5, e.h.Cache().Len())
+	// Each key misses at least once; concurrent first requests may each miss.
+	assert.GreaterOrEqual(t, e.fake.invocations.Load(), int64(5))
+	assert.Less(t, e.fake.invocations.Load(), int64(200))
+}
+
+func TestNewHandlerRejectsBadConfig(t *testing.T) {
+	cfg := cacheOn()
+	cfg.EndpointName = ""
+	_, err := proxy.NewHandler(cfg, proxy.Deps{})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), proxyconfig.EnvEndpointName)
+}

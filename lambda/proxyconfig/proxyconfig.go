@@ -1,0 +1,193 @@
+// Package proxyconfig is the contract between the LambdaProxy component, which sets the function's
+// environment, and the handler, which reads it at cold start. Both sides use this one package, so a
+// renamed variable or a changed default cannot drift between them. It imports only the standard
+// library, so the Pulumi components can use it without compiling the AWS SDK.
+package proxyconfig
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Environment variables the handler reads.
+const (
+	EnvEndpointName     = "ENDPOINT_NAME"
+	EnvCacheEnabled     = "CACHE_ENABLED"
+	EnvCacheTTLSeconds  = "CACHE_TTL_SECONDS"
+	EnvCacheMaxEntries  = "CACHE_MAX_ENTRIES"
+	EnvCacheMaxBytes    = "CACHE_MAX_BYTES"
+	EnvStatusTTLSeconds = "STATUS_TTL_SECONDS"
+	EnvLogLevel         = "LOG_LEVEL"
+)
+
+// Defaults, matching the `proxy.cache` defaults of the stack config.
+const (
+	DefaultCacheTTL        = 300 * time.Second
+	DefaultCacheMaxEntries = 10000
+	DefaultCacheMaxBytes   = 64 << 20
+	// DefaultStatusTTL is how long GET /ping remembers the endpoint status: long enough that a
+	// health checker polling every second costs one DescribeEndpoint per few seconds, short enough
+	// that a failed endpoint shows within one check interval.
+	DefaultStatusTTL = 5 * time.Second
+	DefaultLogLevel  = "INFO"
+)
+
+// Limits the values are checked against.
+const (
+	MaxCacheTTL        = 24 * time.Hour
+	MaxCacheMaxEntries = 1_000_000
+	// MaxCacheMaxBytes is the largest cache allowed: Lambda's largest memory size is 10240 MB and
+	// the cache must leave room for the runtime and one request in flight.
+	MaxCacheMaxBytes = 8 << 30
+	MaxStatusTTL     = 5 * time.Minute
+)
+
+// endpointNamePattern is SageMaker's endpoint name rule (CreateEndpoint EndpointName).
+var endpointNamePattern = regexp.MustCompile(`^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$`)
+
+// Config is the handler's configuration.
+type Config struct {
+	// EndpointName is the SageMaker endpoint every request goes to (required).
+	EndpointName string
+	// CacheEnabled turns the response cache on; when false no cache exists on the request path.
+	CacheEnabled bool
+	// CacheTTL is how long a cached response is served (1 s .. 24 h).
+	CacheTTL time.Duration
+	// CacheMaxEntries bounds the number of cached responses (1 .. 1,000,000).
+	CacheMaxEntries int
+	// CacheMaxBytes bounds the cached bytes, keys and bodies included (1 KiB .. 8 GiB).
+	CacheMaxBytes int64
+	// StatusTTL is how long GET /ping remembers the endpoint status (0 .. 5 min).
+	StatusTTL time.Duration
+	// LogLevel is DEBUG, INFO, WARN or ERROR.
+	LogLevel string
+}
+
+// Default returns the configuration for an endpoint with every other value at its default.
+func Default(endpointName string) Config {
+	return Config{
+		EndpointName:    endpointName,
+		CacheEnabled:    true,
+		CacheTTL:        DefaultCacheTTL,
+		CacheMaxEntries: DefaultCacheMaxEntries,
+		CacheMaxBytes:   DefaultCacheMaxBytes,
+		StatusTTL:       DefaultStatusTTL,
+		LogLevel:        DefaultLogLevel,
+	}
+}
+
+// Validate reports every invalid value at once, each naming its variable, the value and what is
+// allowed.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(env string, value any, allowed string) {
+		errs = append(errs, fmt.Errorf("%s %q: %s", env, fmt.Sprint(value), allowed))
+	}
+	if c.EndpointName == "" {
+		errs = append(errs, fmt.Errorf("%s is required: the name of the SageMaker endpoint to invoke", EnvEndpointName))
+	} else if !endpointNamePattern.MatchString(c.EndpointName) {
+		bad(EnvEndpointName, c.EndpointName, "must be a SageMaker endpoint name: 1-63 letters, digits and inner hyphens")
+	}
+	if c.CacheEnabled {
+		if c.CacheTTL < time.Second || c.CacheTTL > MaxCacheTTL {
+			bad(EnvCacheTTLSeconds, c.CacheTTL.Seconds(), "must be a whole number of seconds from 1 to 86400")
+		}
+		if c.CacheMaxEntries < 1 || c.CacheMaxEntries > MaxCacheMaxEntries {
+			bad(EnvCacheMaxEntries, c.CacheMaxEntries, "must be from 1 to 1000000")
+		}
+		if c.CacheMaxBytes < 1<<10 || c.CacheMaxBytes > MaxCacheMaxBytes {
+			bad(EnvCacheMaxBytes, c.CacheMaxBytes, "must be from 1024 to 8589934592 bytes")
+		}
+	}
+	if c.StatusTTL < 0 || c.StatusTTL > MaxStatusTTL {
+		bad(EnvStatusTTLSeconds, c.StatusTTL.Seconds(), "must be from 0 to 300 seconds")
+	}
+	switch c.LogLevel {
+	case "DEBUG", "INFO", "WARN", "ERROR":
+	default:
+		bad(EnvLogLevel, c.LogLevel, "must be DEBUG, INFO, WARN or ERROR")
+	}
+	return errors.Join(errs...)
+}
+
+// Environ returns the environment variables that make FromEnv return c. The component sets them
+// on the function.
+func (c Config) Environ() map[string]string {
+	return map[string]string{
+		EnvEndpointName:     c.EndpointName,
+		EnvCacheEnabled:     strconv.FormatBool(c.CacheEnabled),
+		EnvCacheTTLSeconds:  strconv.FormatInt(int64(c.CacheTTL/time.Second), 10),
+		EnvCacheMaxEntries:  strconv.Itoa(c.CacheMaxEntries),
+		EnvCacheMaxBytes:    strconv.FormatInt(c.CacheMaxBytes, 10),
+		EnvStatusTTLSeconds: strconv.FormatInt(int64(c.StatusTTL/time.Second), 10),
+		EnvLogLevel:         c.LogLevel,
+	}
+}
+
+// FromEnv reads the configuration, applying defaults to unset variables, and reports every
+// unparsable or invalid value at once, so that a misconfigured function fails its cold start
+// with one message that says what to fix.
+func FromEnv(getenv func(string) string) (Config, error) {
+	c := Default(strings.TrimSpace(getenv(EnvEndpointName)))
+	var errs []error
+	parse := func(env string, set func(string) error) {
+		v := strings.TrimSpace(getenv(env))
+		if v == "" {
+			return
+		}
+		if err := set(v); err != nil {
+			errs = append(errs, fmt.Errorf("%s %q: %w", env, v, err))
+		}
+	}
+	parse(EnvCacheEnabled, func(v string) error {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return errors.New("must be true or false")
+		}
+		c.CacheEnabled = b
+		return nil
+	})
+	seconds := func(dst *time.Duration) func(string) error {
+		return func(v string) error {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n < 0 || n > int64(MaxCacheTTL/time.Second) {
+				return errors.New("must be a whole number of seconds")
+			}
+			*dst = time.Duration(n) * time.Second
+			return nil
+		}
+	}
+	parse(EnvCacheTTLSeconds, seconds(&c.CacheTTL))
+	parse(EnvStatusTTLSeconds, seconds(&c.StatusTTL))
+	parse(EnvCacheMaxEntries, func(v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return errors.New("must be a whole number")
+		}
+		c.CacheMaxEntries = n
+		return nil
+	})
+	parse(EnvCacheMaxBytes, func(v string) error {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return errors.New("must be a whole number of bytes")
+		}
+		c.CacheMaxBytes = n
+		return nil
+	})
+	parse(EnvLogLevel, func(v string) error {
+		c.LogLevel = strings.ToUpper(v)
+		return nil
+	})
+	if err := c.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return Config{}, fmt.Errorf("invalid proxy configuration:\n%w", err)
+	}
+	return c, nil
+}

@@ -1,0 +1,80 @@
+package proxyconfig_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/inferstack/inferstack/lambda/proxyconfig"
+)
+
+func getenv(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestFromEnvDefaults(t *testing.T) {
+	c, err := proxyconfig.FromEnv(getenv(map[string]string{"ENDPOINT_NAME": "churn-prod"}))
+	require.NoError(t, err)
+	assert.Equal(t, proxyconfig.Config{
+		EndpointName: "churn-prod", CacheEnabled: true, CacheTTL: 300 * time.Second, CacheMaxEntries: 10000,
+		CacheMaxBytes: 64 << 20, StatusTTL: 5 * time.Second, LogLevel: "INFO",
+	}, c)
+}
+
+func TestEnvironRoundTrips(t *testing.T) {
+	tests := []proxyconfig.Config{
+		proxyconfig.Default("a"),
+		{EndpointName: "churn-dev-endpoint-1", CacheEnabled: false, CacheTTL: time.Second, CacheMaxEntries: 1,
+			CacheMaxBytes: 1 << 10, StatusTTL: 0, LogLevel: "DEBUG"},
+		{EndpointName: "x", CacheEnabled: true, CacheTTL: 24 * time.Hour, CacheMaxEntries: 1_000_000,
+			CacheMaxBytes: 8 << 30, StatusTTL: 5 * time.Minute, LogLevel: "ERROR"},
+	}
+	for _, want := range tests {
+		t.Run(want.EndpointName, func(t *testing.T) {
+			env := want.Environ()
+			for k := range env {
+				assert.True(t, strings.HasPrefix(k, "CACHE_") || k == "ENDPOINT_NAME" || k == "STATUS_TTL_SECONDS" || k == "LOG_LEVEL", k)
+			}
+			got, err := proxyconfig.FromEnv(getenv(env))
+			require.NoError(t, err)
+			assert.Equal(t, want, got)
+		})
+	}
+}
+
+func TestFromEnvReportsEveryProblem(t *testing.T) {
+	_, err := proxyconfig.FromEnv(getenv(map[string]string{
+		"ENDPOINT_NAME":      "bad_name!",
+		"CACHE_ENABLED":      "yes please",
+		"CACHE_TTL_SECONDS":  "0",
+		"CACHE_MAX_ENTRIES":  "many",
+		"CACHE_MAX_BYTES":    "12",
+		"STATUS_TTL_SECONDS": "-1",
+		"LOG_LEVEL":          "chatty",
+	}))
+	require.Error(t, err)
+	for _, want := range []string{
+		`ENDPOINT_NAME "bad_name!": must be a SageMaker endpoint name`,
+		`CACHE_ENABLED "yes please": must be true or false`,
+		`CACHE_TTL_SECONDS "0": must be a whole number of seconds from 1 to 86400`,
+		`CACHE_MAX_ENTRIES "many": must be a whole number`,
+		`CACHE_MAX_BYTES "12": must be from 1024`,
+		`STATUS_TTL_SECONDS "-1": must be a whole number of seconds`,
+		`LOG_LEVEL "CHATTY": must be DEBUG, INFO, WARN or ERROR`,
+	} {
+		assert.Contains(t, err.Error(), want)
+	}
+}
+
+func TestFromEnvRequiresEndpoint(t *testing.T) {
+	_, err := proxyconfig.FromEnv(getenv(nil))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "ENDPOINT_NAME is required")
+}
+
+func TestCacheLimitsIgnoredWhenCacheIsOff(t *testing.T) {
+	c, err := proxyconfig.FromEnv(getenv(map[string]string{"ENDPOINT_NAME": "e", "CACHE_ENABLED": "false", "CACHE_MAX_ENTRIES": "0"}))
+	require.NoError(t, err)
+	assert.False(t, c.CacheEnabled)
+}
