@@ -149,7 +149,8 @@ func NewModelImage(ctx *pulumi.Context, name string, args *ModelImageArgs, opts 
 	}
 
 	c.ImageURI = image.RepoDigest
-	c.ImageTag = pulumi.String(a.Tag).ToStringOutput()
+	// Derived from the image so that it resolves once the push is done.
+	c.ImageTag = image.ImageName.ApplyT(func(string) string { return a.Tag }).(pulumi.StringOutput)
 	c.RepositoryURL = repo.RepositoryUrl
 	c.RepositoryArn = repo.Arn
 	c.RepositoryName = repo.Name

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sync"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -42,13 +43,14 @@ func miRun(t *testing.T, args *ModelImageArgs) (*pulumimock.Mocks, map[string]st
 	t.Helper()
 	mocks := pulumimock.New()
 	out := map[string]string{}
+	var mu sync.Mutex // applies run concurrently
 	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
 		img, err := NewModelImage(ctx, "churn", args)
 		if err != nil {
 			return err
 		}
 		capture := func(key string, o pulumi.StringOutput) {
-			o.ApplyT(func(v string) string { out[key] = v; return v })
+			o.ApplyT(func(v string) string { mu.Lock(); out[key] = v; mu.Unlock(); return v })
 		}
 		capture("imageUri", img.ImageURI)
 		capture("imageTag", img.ImageTag)
