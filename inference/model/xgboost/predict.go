@@ -13,7 +13,7 @@ const blockTrees = 8
 // treeBlock is blockTrees consecutive trees, walked together. The last block is padded with a
 // tree that is a single zero leaf, which leaves every float32 sum unchanged.
 type treeBlock struct {
-	roots  [blockTrees]int32
+	roots  [blockTrees]uint32
 	groups [blockTrees]int32
 	depth  int32 // the deepest of the block's trees
 }
@@ -31,10 +31,10 @@ func (m *Model) buildBlocks() {
 					pad = int32(len(m.nodes))
 					m.nodes = append(m.nodes, leafNode(pad, 0))
 				}
-				b.roots[k] = pad
+				b.roots[k] = uint32(pad)
 				continue
 			}
-			b.roots[k], b.groups[k] = m.roots[t], m.groups[t]
+			b.roots[k], b.groups[k] = uint32(m.roots[t]), m.groups[t]
 			b.depth = max(b.depth, m.depths[t])
 		}
 		m.blocks = append(m.blocks, b)
@@ -124,9 +124,9 @@ func (m *Model) marginRow(row []float32, margins []float32) {
 }
 
 // step moves one walk from node i to the child the row goes to; a leaf stays put.
-func step(nodes []node, row []float32, i int32) int32 {
+func step(nodes []node, row []float32, i uint32) uint32 {
 	n := &nodes[i]
-	var right int32
+	var right uint32
 	if !(row[n.feat] < n.cond) {
 		right = 1
 	}

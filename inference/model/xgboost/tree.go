@@ -25,7 +25,7 @@ const maxDepth = 256
 type node struct {
 	cond float32 // split threshold; NaN for a leaf
 	feat uint32  // position in Predict's doubled row
-	left int32   // absolute index of the left child; the node's own index - 1 for a leaf
+	left uint32  // absolute index of the left child; the node's own index - 1 (mod 2^32) for a leaf
 	leaf float32 // leaf value
 }
 
@@ -95,7 +95,7 @@ func (m *Model) appendTree(t *jsonTree, w float32) (int32, error) {
 		if math.IsNaN(float64(t.SplitConditions[it.old])) {
 			return 0, fmt.Errorf("node %d: split condition is NaN", it.old)
 		}
-		nd := node{cond: t.SplitConditions[it.old], feat: uint32(f), left: child}
+		nd := node{cond: t.SplitConditions[it.old], feat: uint32(f), left: uint32(child)}
 		if !t.DefaultLeft[it.old] {
 			nd.feat += uint32(m.numFeatures)
 		}
@@ -107,5 +107,5 @@ func (m *Model) appendTree(t *jsonTree, w float32) (int32, error) {
 
 // leafNode returns the leaf at index pos with value v.
 func leafNode(pos int32, v float32) node {
-	return node{cond: float32(math.NaN()), left: pos - 1, leaf: v}
+	return node{cond: float32(math.NaN()), left: uint32(pos) - 1, leaf: v}
 }
