@@ -316,3 +316,42 @@ func BenchmarkDefaultPredict(b *testing.B) {
 		})
 	}
 }
+
+// TestPredictConcurrently checks the Model contract's "safe for concurrent use" for both
+// formats; run with -race it also catches shared scratch state.
+func TestPredictConcurrently(t *testing.T) {
+	for _, fixture := range []string{xgbSoftprob, lgbBinary} {
+		t.Run(filepath.Base(fixture), func(t *testing.T) {
+			m, err := model.Load(modelDir(t, map[string]file{"m": {from: fixture}}))
+			require.NoError(t, err)
+			info := m.Info()
+			const rows = 64
+			x := make([]float64, rows*info.NumFeatures)
+			for i := range x {
+				x[i] = float64(i%17) * 0.37
+			}
+			want := make([]float64, rows*info.OutputWidth)
+			require.NoError(t, m.Predict(x, want))
+
+			errs := make(chan error, 8)
+			results := make(chan []float64, 8)
+			for g := 0; g < 8; g++ {
+				go func() {
+					out := make([]float64, len(want))
+					for i := 0; i < 50; i++ {
+						if err := m.Predict(x, out); err != nil {
+							errs <- err
+							return
+						}
+					}
+					errs <- nil
+					results <- out
+				}()
+			}
+			for g := 0; g < 8; g++ {
+				require.NoError(t, <-errs)
+				assert.Equal(t, want, <-results)
+			}
+		})
+	}
+}
