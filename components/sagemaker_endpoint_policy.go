@@ -144,6 +144,17 @@ func endpointName(project, stack, name string, a SageMakerEndpointArgs) string {
 	return base + "-" + suffix
 }
 
+// PlannedEndpointName returns the name NewSageMakerEndpoint will give the endpoint of a component
+// called name with these args, before it exists: components whose resources the endpoint must name
+// (rollback alarms, see RollbackConfig.AlarmNames) use it to name their own.
+func PlannedEndpointName(ctx *pulumi.Context, name string, args *SageMakerEndpointArgs) string {
+	var a SageMakerEndpointArgs
+	if args != nil {
+		a = *args
+	}
+	return endpointName(ctx.Project(), ctx.Stack(), name, a)
+}
+
 // splitS3 splits s3://bucket/key into bucket and key.
 func splitS3(uri string) (bucket, key string, err error) {
 	rest, ok := strings.CutPrefix(uri, "s3://")
