@@ -86,6 +86,7 @@ func (m *loadedModel) Info() Info {
 	return info
 }
 
+// Predict delegates to the format package, which checks the slice lengths.
 func (m *loadedModel) Predict(x []float64, out []float64) error { return m.p.Predict(x, out) }
 
 // load finds, parses and describes the model in fsys; where names the directory in errors and

@@ -79,6 +79,7 @@ type jsonTreeParam struct {
 // booleans by others.
 type flag bool
 
+// UnmarshalJSON accepts 0, 1, true and false.
 func (f *flag) UnmarshalJSON(b []byte) error {
 	s := string(bytes.TrimSpace(b))
 	switch s {
