@@ -51,7 +51,9 @@ func Parse(stack string, get Getter) (Config, error) {
 		{KeyModel, &c.Model}, {KeyImage, &c.Image}, {KeyEndpoint, &c.Endpoint},
 		{KeyProxy, &c.Proxy}, {KeyAPI, &c.API}, {KeyMonitoring, &c.Monitoring},
 	}
+	targets := map[string]any{}
 	for _, s := range sections {
+		targets[s.key] = s.out
 		raw, ok := get(s.key)
 		if !ok {
 			continue
@@ -59,6 +61,17 @@ func Parse(stack string, get Getter) (Config, error) {
 		if err := decodeStrict(raw, s.out); err != nil {
 			problems = append(problems, Problem{Key: s.key, Value: abbreviate(raw),
 				Allowed: "an object with the documented fields (" + err.Error() + ")"})
+		}
+	}
+	// Flat keys override the objects: they are what template prompts and `config set` write.
+	for _, leaf := range flatLeaves {
+		raw, ok := get(leaf.key())
+		if !ok {
+			continue
+		}
+		if err := decodeStrict(leaf.object(raw), targets[Namespace+":"+leaf.section]); err != nil {
+			problems = append(problems, Problem{Key: leaf.key(), Value: abbreviate(raw),
+				Allowed: "a value of the field's type (" + err.Error() + ")"})
 		}
 	}
 	fillDerived(&c)
@@ -82,7 +95,7 @@ func ParseMap(stack string, values map[string]string) (Config, error) {
 		KeyEndpoint: true, KeyProxy: true, KeyAPI: true, KeyMonitoring: true}
 	var unknown []string
 	for k := range values {
-		if strings.HasPrefix(k, Namespace+":") && !known[k] {
+		if strings.HasPrefix(k, Namespace+":") && !known[k] && !isFlatKey(k) {
 			unknown = append(unknown, k)
 		}
 	}

@@ -103,3 +103,44 @@ func TestLoadReadsPulumiConfig(t *testing.T) {
 func withConfig(values map[string]string) pulumi.RunOption {
 	return func(info *pulumi.RunInfo) { info.Config = values }
 }
+
+// TestParseFlatKeys covers the keys `pulumi new` prompts and `pulumi config set` (without --path)
+// write: one top-level key per nested field, applied over the section's object.
+func TestParseFlatKeys(t *testing.T) {
+	values := minimal(EnvQA)
+	delete(values, KeyModel)
+	values["inferstack:model.name"] = "fraud"
+	values[KeyEndpoint] = `{"instanceType":"ml.c5.large","instanceCount":3}`
+	values["inferstack:endpoint.instanceCount"] = "2"
+	values["inferstack:endpoint.rollback.enabled"] = "true"
+	values["inferstack:endpoint.serverless.memorySizeMb"] = "3072"
+	values["inferstack:proxy.cache.enabled"] = "false"
+	values["inferstack:api.corsOrigins"] = `["https://app.example.com"]`
+	c, err := ParseMap("qa", values)
+	require.NoError(t, err)
+	assert.Equal(t, "fraud", c.Model.Name, "a string leaf takes the raw text")
+	assert.Equal(t, "ml.c5.large", c.Endpoint.InstanceType, "the object still applies")
+	assert.Equal(t, 2, c.Endpoint.InstanceCount, "the flat key wins over the object")
+	assert.True(t, c.Endpoint.Rollback.Enabled)
+	require.True(t, c.Endpoint.IsServerless(), "a flat key below a pointer allocates it")
+	assert.Equal(t, 3072, c.Endpoint.Serverless.MemorySizeMB)
+	assert.False(t, c.Proxy.Cache.Enabled)
+	assert.Equal(t, []string{"https://app.example.com"}, c.API.CORSOrigins)
+
+	values = minimal(EnvDev)
+	values["inferstack:endpoint.instanceCount"] = "two"
+	_, err = ParseMap("dev", values)
+	var ps Problems
+	require.ErrorAs(t, err, &ps)
+	assert.Equal(t, []string{"inferstack:endpoint.instanceCount"}, ps.Keys())
+	assert.Equal(t, "two", ps[0].Value)
+}
+
+func TestFlatLeavesCoverTheSchema(t *testing.T) {
+	for _, key := range []string{"inferstack:model.name", "inferstack:endpoint.rollback.alarmNames",
+		"inferstack:proxy.cache.maxMb", "inferstack:api.quota.period", "inferstack:monitoring.budgetEmails"} {
+		assert.True(t, isFlatKey(key), key)
+	}
+	assert.False(t, isFlatKey("inferstack:model.environment"), "maps are set as objects")
+	assert.False(t, isFlatKey("inferstack:endpoint.instancetype"))
+}
