@@ -17,6 +17,11 @@ type ModelDeploymentArgs struct {
 	// Endpoint (required) serves the image. ImageURI and RepositoryArn are wired from Image and
 	// must be left unset.
 	Endpoint SageMakerEndpointArgs
+	// Monitoring (optional) adds alarms, a dashboard and the cost budget. EndpointName,
+	// VariantName, Serverless and AlarmNamePrefix are wired from Endpoint and must be left unset.
+	// With Endpoint.Rollback and no Rollback.AlarmNames, Monitoring's endpoint 5XX-rate and p99
+	// latency alarms become the endpoint's rollback alarms.
+	Monitoring *MonitoringArgs
 	// Tags (optional) are put on every part, replacing the parts' own Tags; use StandardTags.
 	Tags map[string]string
 }
@@ -39,6 +44,12 @@ type ModelDeployment struct {
 	VariantName pulumi.StringOutput `pulumi:"variantName"`
 	// EndpointRoleArn is the endpoint's execution role.
 	EndpointRoleArn pulumi.StringOutput `pulumi:"endpointRoleArn"`
+	// AlarmTopicArn is the SNS topic of alarm and budget notifications ("" without Monitoring).
+	AlarmTopicArn pulumi.StringOutput `pulumi:"alarmTopicArn"`
+	// DashboardName is the CloudWatch dashboard ("" without Monitoring).
+	DashboardName pulumi.StringOutput `pulumi:"dashboardName"`
+	// RollbackAlarmNames are the alarms that roll endpoint deployments back (empty without rollback).
+	RollbackAlarmNames pulumi.StringArrayOutput `pulumi:"rollbackAlarmNames"`
 }
 
 // NewModelDeployment creates every part of one model's deployment as children of one component.
@@ -49,10 +60,20 @@ func NewModelDeployment(ctx *pulumi.Context, name string, args *ModelDeploymentA
 	if args.Endpoint.ImageURI != nil || args.Endpoint.RepositoryArn != nil {
 		return nil, fmt.Errorf("model deployment %q: Endpoint.ImageURI and Endpoint.RepositoryArn come from Image; leave them unset", name)
 	}
+	if m := args.Monitoring; m != nil && (m.EndpointName != nil || m.VariantName != nil || m.Serverless || m.AlarmNamePrefix != "") {
+		return nil, fmt.Errorf("model deployment %q: Monitoring.EndpointName, VariantName, Serverless and AlarmNamePrefix come from Endpoint; leave them unset", name)
+	}
 	a := *args
+	if a.Monitoring != nil {
+		m := *a.Monitoring
+		a.Monitoring = &m
+	}
 	if a.Tags != nil {
 		a.Image.Tags = a.Tags
 		a.Endpoint.Tags = a.Tags
+		if a.Monitoring != nil {
+			a.Monitoring.Tags = a.Tags
+		}
 	}
 
 	c := &ModelDeployment{}
@@ -68,11 +89,39 @@ func NewModelDeployment(ctx *pulumi.Context, name string, args *ModelDeploymentA
 	endpointArgs := a.Endpoint
 	endpointArgs.ImageURI = image.ImageURI
 	endpointArgs.RepositoryArn = image.RepositoryArn
+	// Monitoring's alarms are named from the endpoint's planned name, so the endpoint can list its
+	// rollback alarms before either exists, and the alarms need not wait for the endpoint.
+	endpointName := PlannedEndpointName(ctx, name+"-endpoint", &endpointArgs)
+	if a.Monitoring != nil && endpointArgs.Rollback != nil && len(endpointArgs.Rollback.AlarmNames) == 0 {
+		rollback := *endpointArgs.Rollback
+		rollback.AlarmNames = MonitoringRollbackAlarmNames(endpointName)
+		endpointArgs.Rollback = &rollback
+	}
 	endpoint, err := NewSageMakerEndpoint(ctx, name+"-endpoint", &endpointArgs, parent)
 	if err != nil {
 		return nil, fmt.Errorf("model deployment %q: %w", name, err)
 	}
-	// The proxy, API and monitoring join here; each takes the endpoint's outputs as inputs.
+	// The proxy and API join here; each takes the endpoint's outputs as inputs.
+
+	c.AlarmTopicArn = pulumi.String("").ToStringOutput()
+	c.DashboardName = pulumi.String("").ToStringOutput()
+	if a.Monitoring != nil {
+		m := a.Monitoring
+		m.EndpointName = pulumi.String(endpointName)
+		variant := endpointArgs.VariantName
+		if variant == "" {
+			variant = DefaultVariantName
+		}
+		m.VariantName = pulumi.String(variant)
+		m.Serverless = endpointArgs.Serverless != nil
+		m.AlarmNamePrefix = endpointName
+		monitoring, err := NewMonitoring(ctx, name+"-monitoring", m, parent)
+		if err != nil {
+			return nil, fmt.Errorf("model deployment %q: %w", name, err)
+		}
+		c.AlarmTopicArn = monitoring.TopicArn
+		c.DashboardName = monitoring.DashboardName
+	}
 
 	c.ImageURI = image.ImageURI
 	c.RepositoryURL = image.RepositoryURL
@@ -80,13 +129,17 @@ func NewModelDeployment(ctx *pulumi.Context, name string, args *ModelDeploymentA
 	c.EndpointArn = endpoint.EndpointArn
 	c.VariantName = endpoint.VariantName
 	c.EndpointRoleArn = endpoint.RoleArn
+	c.RollbackAlarmNames = endpoint.RollbackAlarmNames
 	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
-		"imageUri":        c.ImageURI,
-		"repositoryUrl":   c.RepositoryURL,
-		"endpointName":    c.EndpointName,
-		"endpointArn":     c.EndpointArn,
-		"variantName":     c.VariantName,
-		"endpointRoleArn": c.EndpointRoleArn,
+		"imageUri":           c.ImageURI,
+		"repositoryUrl":      c.RepositoryURL,
+		"endpointName":       c.EndpointName,
+		"endpointArn":        c.EndpointArn,
+		"variantName":        c.VariantName,
+		"endpointRoleArn":    c.EndpointRoleArn,
+		"alarmTopicArn":      c.AlarmTopicArn,
+		"dashboardName":      c.DashboardName,
+		"rollbackAlarmNames": c.RollbackAlarmNames,
 	}); err != nil {
 		return nil, err
 	}

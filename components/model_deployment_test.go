@@ -76,3 +76,84 @@ func TestModelDeploymentRejectsBadArgs(t *testing.T) {
 		})
 	}
 }
+
+func TestModelDeploymentJoinsMonitoring(t *testing.T) {
+	cases := []struct {
+		name       string
+		endpoint   func() SageMakerEndpointArgs
+		cpuAlarm   bool
+		ownsAlarms bool // the endpoint's rollback alarms are Monitoring's
+	}{
+		{"real-time with rollback", func() SageMakerEndpointArgs { return *seRealtime() }, true, true},
+		{"serverless without rollback", func() SageMakerEndpointArgs { return *seServerless() }, false, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			mocks := pulumimock.New()
+			var endpointName, topicArn string
+			var rollback []string
+			err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+				endpoint := tc.endpoint()
+				endpoint.ImageURI, endpoint.RepositoryArn = nil, nil
+				d, err := NewModelDeployment(ctx, "churn", &ModelDeploymentArgs{
+					Image:      ModelImageArgs{Context: miContext(t)},
+					Endpoint:   endpoint,
+					Monitoring: &MonitoringArgs{AlarmEmails: []string{"oncall@example.com"}, MonthlyBudgetUsd: 100},
+					Tags:       StandardTags("ml-platform", "churn", "dev", "dev"),
+				})
+				if err != nil {
+					return err
+				}
+				d.EndpointName.ApplyT(func(v string) string { endpointName = v; return v })
+				d.AlarmTopicArn.ApplyT(func(v string) string { topicArn = v; return v })
+				d.RollbackAlarmNames.ApplyT(func(v []string) []string { rollback = v; return v })
+				return nil
+			}, pulumi.WithMocks("inferstack", "dev", mocks))
+			require.NoError(t, err)
+
+			monitoring := seOne(t, mocks, monitoringType)
+			assert.Contains(t, monitoring.Parent, "ModelDeployment::churn")
+			assert.Regexp(t, `^arn:aws:sns:`, topicArn)
+			alarms := map[string]pulumimock.Resource{}
+			for _, r := range mocks.OfType(monTypeAlarm) {
+				alarms[seInput(t, r, "name").(string)] = r
+			}
+			latency, ok := alarms[endpointName+"-model-latency-p99"]
+			require.True(t, ok, "Monitoring's alarms are named from the endpoint's real name")
+			assert.Equal(t, endpointName, seInput(t, latency, "dimensions.EndpointName"))
+			assert.Equal(t, DefaultVariantName, seInput(t, latency, "dimensions.VariantName"))
+			assert.Equal(t, "ml-platform", seInput(t, latency, "tags.team"))
+			_, cpu := alarms[endpointName+"-cpu-utilization"]
+			assert.Equal(t, tc.cpuAlarm, cpu, "CPU alarms only for real-time endpoints")
+
+			if !tc.ownsAlarms {
+				assert.Empty(t, rollback)
+				return
+			}
+			assert.Equal(t, MonitoringRollbackAlarmNames(endpointName), rollback)
+			for _, n := range rollback {
+				assert.Contains(t, alarms, n, "every rollback alarm exists")
+			}
+			var names []any
+			for _, a := range seInput(t, seOne(t, mocks, "aws:sagemaker/endpoint:Endpoint"),
+				"deploymentConfig.autoRollbackConfiguration.alarms").([]any) {
+				names = append(names, a.(map[string]any)["alarmName"])
+			}
+			assert.Equal(t, []any{rollback[0], rollback[1]}, names, "the endpoint rolls back on Monitoring's alarms")
+			assert.Len(t, mocks.OfType(monTypeAlarm), len(alarms), "no duplicate rollback alarms from the endpoint")
+		})
+	}
+}
+
+func TestModelDeploymentRejectsMonitoringFieldsWiredByHand(t *testing.T) {
+	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+		endpoint := *seServerless()
+		endpoint.ImageURI, endpoint.RepositoryArn = nil, nil
+		_, err := NewModelDeployment(ctx, "churn", &ModelDeploymentArgs{
+			Image: ModelImageArgs{Context: miContext(t)}, Endpoint: endpoint,
+			Monitoring: &MonitoringArgs{EndpointName: pulumi.String("other")},
+		})
+		return err
+	}, pulumi.WithMocks("inferstack", "dev", pulumimock.New()))
+	assert.ErrorContains(t, err, "come from Endpoint")
+}
