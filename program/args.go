@@ -1,0 +1,86 @@
+package program
+
+import (
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/inferstack/inferstack/components"
+	"github.com/inferstack/inferstack/stackconfig"
+)
+
+// The mapping from stack config to component args: one function per component, so that a
+// component joins by adding its function and one line in DeploymentArgs.
+
+// DeploymentArgs maps the whole config to the composite's args.
+func DeploymentArgs(c stackconfig.Config) components.ModelDeploymentArgs {
+	return components.ModelDeploymentArgs{
+		Image:    ImageArgs(c),
+		Endpoint: EndpointArgs(c),
+		Tags:     Tags(c),
+	}
+}
+
+// Tags are the cost tags of every resource of the stack.
+func Tags(c stackconfig.Config) map[string]string {
+	return components.StandardTags(c.Team, c.Model.Name, c.Environment, c.Stack)
+}
+
+// ModelDirBuildArg is the docker build argument that names model.dir for the Dockerfile to copy
+// into /opt/ml/model.
+const ModelDirBuildArg = "MODEL_DIR"
+
+// ImageArgs maps `image` (and model.dir) to the ModelImage args.
+func ImageArgs(c stackconfig.Config) components.ModelImageArgs {
+	a := components.ModelImageArgs{
+		Context:    c.Image.Context,
+		Dockerfile: c.Image.Dockerfile,
+		Platform:   components.PlatformFor(c.Endpoint.InstanceType, c.Endpoint.IsServerless()),
+		KeepImages: c.Image.KeepImages,
+		// A prod repository keeps its images even through `pulumi destroy`.
+		ForceDelete: !c.IsProd(),
+		Tags:        Tags(c),
+	}
+	if c.Model.Dir != "" {
+		a.BuildArgs = map[string]string{ModelDirBuildArg: c.Model.Dir}
+	}
+	if c.Image.KMSKeyArn != "" {
+		a.KMSKeyArn = pulumi.String(c.Image.KMSKeyArn)
+	}
+	return a
+}
+
+// EndpointArgs maps `endpoint` (and model.dataUrl, model.environment) to the SageMakerEndpoint
+// args; ImageURI and RepositoryArn come from the image inside ModelDeployment.
+func EndpointArgs(c stackconfig.Config) components.SageMakerEndpointArgs {
+	e := c.Endpoint
+	a := components.SageMakerEndpointArgs{
+		ModelDataURL:     c.Model.DataURL,
+		Environment:      pulumi.ToStringMap(c.Model.Environment),
+		InstanceType:     e.InstanceType,
+		InstanceCount:    e.InstanceCount,
+		VolumeSizeGB:     e.VolumeSizeGB,
+		KMSKeyArn:        e.KMSKeyArn,
+		NetworkIsolation: e.NetworkIsolation,
+		Tags:             Tags(c),
+	}
+	if s := e.Serverless; s != nil {
+		a.Serverless = &components.ServerlessConfig{MemorySizeMB: s.MemorySizeMB, MaxConcurrency: s.MaxConcurrency}
+		a.InstanceType, a.InstanceCount, a.VolumeSizeGB, a.KMSKeyArn = "", 0, 0, ""
+	}
+	if s := e.Autoscaling; s.Enabled {
+		a.Autoscaling = &components.AutoscalingConfig{MinCapacity: s.MinCapacity, MaxCapacity: s.MaxCapacity,
+			TargetInvocationsPerInstance: s.TargetInvocationsPerInstance,
+			ScaleInCooldownSeconds:       s.ScaleInCooldownSeconds, ScaleOutCooldownSeconds: s.ScaleOutCooldownSeconds}
+	}
+	if d := e.DataCapture; d.Enabled {
+		a.DataCapture = &components.DataCaptureConfig{DestinationS3URI: d.DestinationS3URI, SamplingPercentage: d.SamplingPercentage}
+	}
+	if e.VPC.IsSet() {
+		a.VPC = &components.VPCConfig{SubnetIDs: e.VPC.SubnetIDs, SecurityGroupIDs: e.VPC.SecurityGroupIDs}
+	}
+	if r := e.Rollback; r.Enabled {
+		a.Rollback = &components.RollbackConfig{AlarmNames: r.AlarmNames, TrafficRouting: r.TrafficRouting,
+			CanaryPercent: r.CanaryPercent, WaitIntervalSeconds: r.WaitIntervalSeconds,
+			TerminationWaitSeconds: r.TerminationWaitSeconds, LatencyP99Ms: c.Monitoring.LatencyP99Ms}
+	}
+	return a
+}

@@ -1,0 +1,60 @@
+// Package program is the inferstack Pulumi program: main.go passes Run to pulumi.Run, and the
+// whole-program tests run the same function under mocks once per committed stack file.
+package program
+
+import (
+	"fmt"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/inferstack/inferstack/components"
+	"github.com/inferstack/inferstack/stackconfig"
+)
+
+// Stack output names: what a user needs after `pulumi up`.
+const (
+	OutEndpointName  = "endpointName"
+	OutEndpointArn   = "endpointArn"
+	OutVariantName   = "variantName"
+	OutImageURI      = "imageUri"
+	OutRepositoryURL = "repositoryUrl"
+	OutRegion        = "region"
+	OutInvokeCommand = "invokeCommand"
+)
+
+// Run loads the stack config, deploys the model and exports the outputs.
+func Run(ctx *pulumi.Context) error {
+	outputs, err := Deploy(ctx)
+	if err != nil {
+		return err
+	}
+	for k, v := range outputs {
+		ctx.Export(k, v)
+	}
+	return nil
+}
+
+// Deploy is Run without the exports: it returns them, so that tests can read the values.
+func Deploy(ctx *pulumi.Context) (pulumi.Map, error) {
+	cfg, err := stackconfig.Load(ctx)
+	if err != nil {
+		// The Problems error lists every key at once; say which stack file to fix.
+		return nil, fmt.Errorf("Pulumi.%s.yaml: %w", ctx.Stack(), err)
+	}
+	args := DeploymentArgs(cfg)
+	d, err := components.NewModelDeployment(ctx, cfg.Model.Name, &args)
+	if err != nil {
+		return nil, err
+	}
+	return pulumi.Map{
+		OutEndpointName:  d.EndpointName,
+		OutEndpointArn:   d.EndpointArn,
+		OutVariantName:   d.VariantName,
+		OutImageURI:      d.ImageURI,
+		OutRepositoryURL: d.RepositoryURL,
+		OutRegion:        pulumi.String(cfg.Region),
+		// The first thing to try after a deploy, before the API exists.
+		OutInvokeCommand: pulumi.Sprintf("aws sagemaker-runtime invoke-endpoint --region %s --endpoint-name %s "+
+			"--content-type application/json --body fileb://request.json response.json", cfg.Region, d.EndpointName),
+	}, nil
+}
