@@ -66,7 +66,8 @@ func Parse(stack string, get Getter) (Config, error) {
 	// Flat keys override the objects: they are what template prompts and `config set` write.
 	for _, leaf := range flatLeaves {
 		raw, ok := get(leaf.key())
-		if !ok {
+		if !ok || raw == "" {
+			// An empty answer to a template prompt means "keep the preset".
 			continue
 		}
 		if err := decodeStrict(leaf.object(raw), targets[Namespace+":"+leaf.section]); err != nil {

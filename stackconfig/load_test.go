@@ -144,3 +144,11 @@ func TestFlatLeavesCoverTheSchema(t *testing.T) {
 	assert.False(t, isFlatKey("inferstack:model.environment"), "maps are set as objects")
 	assert.False(t, isFlatKey("inferstack:endpoint.instancetype"))
 }
+
+func TestParseEmptyFlatKeyKeepsThePreset(t *testing.T) {
+	values := minimal(EnvProd)
+	values["inferstack:endpoint.instanceCount"] = ""
+	c, err := ParseMap("prod", values)
+	require.NoError(t, err)
+	assert.Equal(t, 2, c.Endpoint.InstanceCount)
+}
