@@ -1,0 +1,273 @@
+package components
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/inferstack/inferstack/lambda/proxyconfig"
+)
+
+const lambdaProxyType = "inferstack:components:LambdaProxy"
+
+// Defaults for LambdaProxyArgs, matching the stack config's `proxy` defaults.
+const (
+	DefaultProxyMemoryMb         = 256
+	DefaultProxyTimeoutSeconds   = 30
+	DefaultProxyLogRetentionDays = 30
+)
+
+// LambdaProxyArgs configures a LambdaProxy.
+type LambdaProxyArgs struct {
+	// EndpointName (required) is the SageMaker endpoint the proxy invokes.
+	EndpointName pulumi.StringInput
+	// EndpointArn (required) is that endpoint's ARN; the role may invoke and describe it alone.
+	EndpointArn pulumi.StringInput
+	// ArchivePath (optional) is a prebuilt zip holding an executable `bootstrap`; default: build
+	// HandlerPackage from source with the Go toolchain on PATH.
+	ArchivePath string
+	// HandlerPackage (optional) is the Go import path to build; default ProxyHandlerPackage.
+	HandlerPackage string
+	// MemoryMb (optional) is the function memory, 128..10240; default 256. It must hold the cache.
+	MemoryMb int
+	// TimeoutSeconds (optional) is the function timeout, 1..900; default 30.
+	TimeoutSeconds int
+	// ReservedConcurrency (optional) caps concurrent executions; 0 or -1 (default) is unreserved.
+	ReservedConcurrency int
+	// LogRetentionDays (optional) is the log group's retention, a value CloudWatch allows; default 30.
+	LogRetentionDays int
+	// DisableTracing (optional) turns X-Ray active tracing off; default on.
+	DisableTracing bool
+	// Cache (optional) configures the response cache; nil means on with the defaults.
+	Cache *ProxyCacheArgs
+	// LogLevel (optional) is DEBUG, INFO, WARN or ERROR; default INFO.
+	LogLevel string
+	// Tags (optional) go on every taggable child; use StandardTags.
+	Tags map[string]string
+}
+
+// ProxyCacheArgs configures the proxy's in-memory response cache.
+type ProxyCacheArgs struct {
+	// Disabled turns the cache off: no cache on the request path at all. Default false.
+	Disabled bool
+	// TTLSeconds (optional) is how long a response is served from the cache; default 300.
+	TTLSeconds int
+	// MaxEntries (optional) bounds the cached responses; default 10000.
+	MaxEntries int
+	// MaxMb (optional) bounds the cached bytes in MiB; default 64.
+	MaxMb int
+}
+
+// LambdaProxy is the Go Lambda function between API Gateway and the SageMaker endpoint, with its
+// role, its log group and its response cache settings.
+type LambdaProxy struct {
+	pulumi.ResourceState
+
+	// FunctionName is the function's name, for CloudWatch dimensions and permissions.
+	FunctionName pulumi.StringOutput `pulumi:"functionName"`
+	// FunctionArn is the function's ARN.
+	FunctionArn pulumi.StringOutput `pulumi:"functionArn"`
+	// InvokeArn is the API Gateway integration URI of the function.
+	InvokeArn pulumi.StringOutput `pulumi:"invokeArn"`
+	// LogGroupName is the log group holding the function's logs and its EMF metrics.
+	LogGroupName pulumi.StringOutput `pulumi:"logGroupName"`
+	// RoleArn is the function's execution role.
+	RoleArn pulumi.StringOutput `pulumi:"roleArn"`
+}
+
+// NewLambdaProxy builds the handler, and creates its log group, role and function.
+func NewLambdaProxy(ctx *pulumi.Context, name string, args *LambdaProxyArgs, opts ...pulumi.ResourceOption) (*LambdaProxy, error) {
+	a, cfg, err := lambdaProxyDefaults(name, args)
+	if err != nil {
+		return nil, err
+	}
+	archive, err := proxyArchive(a)
+	if err != nil {
+		return nil, fmt.Errorf("lambda proxy %q: %w", name, err)
+	}
+
+	c := &LambdaProxy{}
+	if err := ctx.RegisterComponentResource(lambdaProxyType, name, c, opts...); err != nil {
+		return nil, err
+	}
+	parent := pulumi.Parent(c)
+
+	logsName := name + "-logs"
+	logs, err := cloudwatch.NewLogGroup(ctx, logsName, &cloudwatch.LogGroupArgs{
+		RetentionInDays: pulumi.Int(a.LogRetentionDays),
+		Tags:            tagsFor(a.Tags, logsName),
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+
+	trust, err := AssumeRolePolicy("lambda.amazonaws.com", "").JSON()
+	if err != nil {
+		return nil, fmt.Errorf("lambda proxy %q: %w", name, err)
+	}
+	roleName := name + "-role"
+	role, err := iam.NewRole(ctx, roleName, &iam.RoleArgs{
+		AssumeRolePolicy: pulumi.String(trust),
+		Description:      pulumi.String("Lambda proxy: invoke one SageMaker endpoint, write its own logs and traces"),
+		Tags:             tagsFor(a.Tags, roleName),
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	policy := pulumi.All(a.EndpointArn, logs.Arn).ApplyT(func(v []any) (string, error) {
+		return proxyPolicy(v[0].(string), v[1].(string)).JSON()
+	}).(pulumi.StringOutput)
+	rolePolicy, err := iam.NewRolePolicy(ctx, name+"-role-policy", &iam.RolePolicyArgs{
+		Role:   role.ID(),
+		Policy: policy,
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+
+	env := pulumi.StringMap{}
+	for k, v := range cfg.Environ() {
+		env[k] = pulumi.String(v)
+	}
+	env[proxyconfig.EnvEndpointName] = a.EndpointName
+	tracing := "Active"
+	if a.DisableTracing {
+		tracing = "PassThrough"
+	}
+	fnName := name + "-function"
+	fn, err := lambda.NewFunction(ctx, fnName, &lambda.FunctionArgs{
+		Runtime:       lambda.RuntimeCustomAL2023,
+		Architectures: pulumi.StringArray{pulumi.String("arm64")},
+		Handler:       pulumi.String("bootstrap"),
+		Code:          pulumi.NewFileArchive(archive.Path),
+		// The hash, not the file path, decides whether the code changed.
+		SourceCodeHash:               pulumi.String(archive.SHA256),
+		Role:                         role.Arn,
+		MemorySize:                   pulumi.Int(a.MemoryMb),
+		Timeout:                      pulumi.Int(a.TimeoutSeconds),
+		ReservedConcurrentExecutions: pulumi.Int(a.ReservedConcurrency),
+		Environment:                  lambda.FunctionEnvironmentArgs{Variables: env},
+		TracingConfig:                lambda.FunctionTracingConfigArgs{Mode: pulumi.String(tracing)},
+		// Text format: the handler already writes JSON lines, and CloudWatch extracts the EMF
+		// metrics from them as they are; the JSON format would wrap them.
+		LoggingConfig: lambda.FunctionLoggingConfigArgs{LogFormat: pulumi.String("Text"), LogGroup: logs.Name},
+		Description:   pulumi.String("inferstack proxy: API Gateway to SageMaker with a response cache"),
+		Tags:          tagsFor(a.Tags, fnName),
+	}, parent, pulumi.DependsOn([]pulumi.Resource{rolePolicy}))
+	if err != nil {
+		return nil, err
+	}
+
+	c.FunctionName = fn.Name
+	c.FunctionArn = fn.Arn
+	c.InvokeArn = fn.InvokeArn
+	c.LogGroupName = logs.Name
+	c.RoleArn = role.Arn
+	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
+		"functionName": c.FunctionName,
+		"functionArn":  c.FunctionArn,
+		"invokeArn":    c.InvokeArn,
+		"logGroupName": c.LogGroupName,
+		"roleArn":      c.RoleArn,
+	}); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// lambdaProxyDefaults validates args, fills defaults and returns them with the handler
+// configuration (all but the endpoint name, which is an output). Checking the handler's
+// configuration here makes a bad value fail the preview rather than the function's cold start.
+func lambdaProxyDefaults(name string, args *LambdaProxyArgs) (LambdaProxyArgs, proxyconfig.Config, error) {
+	fail := func(format string, v ...any) (LambdaProxyArgs, proxyconfig.Config, error) {
+		return LambdaProxyArgs{}, proxyconfig.Config{}, fmt.Errorf("lambda proxy %q: "+format, append([]any{name}, v...)...)
+	}
+	if args == nil {
+		return fail("args are required")
+	}
+	a := *args
+	if a.EndpointName == nil {
+		return fail("EndpointName is required")
+	}
+	if a.EndpointArn == nil {
+		return fail("EndpointArn is required")
+	}
+	def := func(v *int, d int) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	def(&a.MemoryMb, DefaultProxyMemoryMb)
+	def(&a.TimeoutSeconds, DefaultProxyTimeoutSeconds)
+	def(&a.LogRetentionDays, DefaultProxyLogRetentionDays)
+	def(&a.ReservedConcurrency, -1)
+	if a.HandlerPackage == "" {
+		a.HandlerPackage = ProxyHandlerPackage
+	}
+	if a.MemoryMb < 128 || a.MemoryMb > 10240 {
+		return fail("MemoryMb %d: must be from 128 to 10240", a.MemoryMb)
+	}
+	if a.TimeoutSeconds < 1 || a.TimeoutSeconds > 900 {
+		return fail("TimeoutSeconds %d: must be from 1 to 900", a.TimeoutSeconds)
+	}
+	if a.ReservedConcurrency < -1 {
+		return fail("ReservedConcurrency %d: must be -1 (unreserved) or a positive number", a.ReservedConcurrency)
+	}
+	if !validRetention[a.LogRetentionDays] {
+		return fail("LogRetentionDays %d: must be one of the values CloudWatch Logs allows (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)", a.LogRetentionDays)
+	}
+
+	// The endpoint name is an output; a valid stand-in lets the rest be checked now.
+	cfg := proxyconfig.Default("placeholder")
+	if a.LogLevel != "" {
+		cfg.LogLevel = a.LogLevel
+	}
+	if a.Cache != nil {
+		cfg.CacheEnabled = !a.Cache.Disabled
+		if a.Cache.TTLSeconds != 0 {
+			cfg.CacheTTL = time.Duration(a.Cache.TTLSeconds) * time.Second
+		}
+		if a.Cache.MaxEntries != 0 {
+			cfg.CacheMaxEntries = a.Cache.MaxEntries
+		}
+		if a.Cache.MaxMb != 0 {
+			cfg.CacheMaxBytes = int64(a.Cache.MaxMb) << 20
+		}
+	}
+	if err := cfg.Validate(); err != nil {
+		return fail("%w", err)
+	}
+	if cfg.CacheEnabled && cfg.CacheMaxBytes > int64(a.MemoryMb)<<20/2 {
+		return fail("Cache.MaxMb %d: must be at most half of MemoryMb %d, leaving room for the runtime and requests",
+			cfg.CacheMaxBytes>>20, a.MemoryMb)
+	}
+	return a, cfg, nil
+}
+
+// validRetention is the set of retention periods CloudWatch Logs accepts.
+var validRetention = map[int]bool{1: true, 3: true, 5: true, 7: true, 14: true, 30: true, 60: true, 90: true,
+	120: true, 150: true, 180: true, 365: true, 400: true, 545: true, 731: true, 1096: true, 1827: true,
+	2192: true, 2557: true, 2922: true, 3288: true, 3653: true}
+
+// proxyArchive returns the prebuilt archive, or builds one.
+func proxyArchive(a LambdaProxyArgs) (ProxyArchive, error) {
+	if a.ArchivePath != "" {
+		return archiveFromFile(a.ArchivePath)
+	}
+	return BuildProxyArchive(a.HandlerPackage)
+}
+
+// proxyPolicy is the execution role's policy: the one endpoint, the function's own log group,
+// and X-Ray. PutTraceSegments and PutTelemetryRecords support no resource-level permissions, so
+// X-Ray is the one statement on "*".
+func proxyPolicy(endpointArn, logGroupArn string) PolicyDocument {
+	return NewPolicy(
+		Allow("InvokeThisEndpoint", []string{"sagemaker:InvokeEndpoint", "sagemaker:DescribeEndpoint"}, endpointArn),
+		Allow("WriteOwnLogs", []string{"logs:CreateLogStream", "logs:PutLogEvents"}, logGroupArn+":*"),
+		Allow("WriteTraces", []string{"xray:PutTraceSegments", "xray:PutTelemetryRecords"}, "*"),
+	)
+}

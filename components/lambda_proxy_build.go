@@ -1,0 +1,177 @@
+package components
+
+import (
+	"archive/zip"
+	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+)
+
+// ProxyHandlerPackage is the import path of the Lambda proxy program. It is built by import path,
+// not by directory, so that it builds from the module cache when another Pulumi project imports
+// this package (lambda_proxy_deps.go keeps its dependencies in that project's go.sum).
+const ProxyHandlerPackage = "github.com/inferstack/inferstack/lambda/proxy/cmd/bootstrap"
+
+// zipEpoch is the modification time of every archive entry: a fixed time makes the archive's
+// bytes depend on the binary alone. 1980-01-01 is the earliest time the zip format can store.
+var zipEpoch = time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// ProxyArchive is a built Lambda deployment package.
+type ProxyArchive struct {
+	// Path is the zip file, named by its content hash.
+	Path string
+	// SHA256 is the base64 SHA-256 of the zip, the form Lambda's source code hash takes.
+	SHA256 string
+}
+
+var (
+	proxyBuildMu    sync.Mutex
+	proxyBuildCache = map[string]ProxyArchive{}
+)
+
+// BuildProxyArchive builds pkg for Lambda (linux/arm64, static, reproducible) and packages it as
+// a zip holding one executable named bootstrap, the name the provided.al2023 runtime runs. The
+// same source and toolchain give the same bytes, so an unchanged stack previews with no diff.
+// A program that creates several proxies builds each package once.
+func BuildProxyArchive(pkg string) (ProxyArchive, error) {
+	proxyBuildMu.Lock()
+	defer proxyBuildMu.Unlock()
+	if a, ok := proxyBuildCache[pkg]; ok {
+		return a, nil
+	}
+	zipped, err := buildProxyZip(pkg)
+	if err != nil {
+		return ProxyArchive{}, err
+	}
+	a, err := writeArchive(zipped)
+	if err != nil {
+		return ProxyArchive{}, err
+	}
+	proxyBuildCache[pkg] = a
+	return a, nil
+}
+
+// buildProxyZip compiles pkg and returns the zip's bytes.
+func buildProxyZip(pkg string) ([]byte, error) {
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		return nil, fmt.Errorf("build Lambda proxy %s: the Go toolchain is needed (or set ArchivePath to a prebuilt zip): %w", pkg, err)
+	}
+	dir, err := os.MkdirTemp("", "inferstack-proxy-build-")
+	if err != nil {
+		return nil, fmt.Errorf("build Lambda proxy: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	bin := filepath.Join(dir, "bootstrap")
+	cmd := exec.Command(goBin, "build", "-o", bin, "-trimpath", "-buildvcs=false", "-ldflags=-s -w -buildid=", pkg)
+	cmd.Env = buildEnv(os.Environ())
+	var stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stderr, &stderr
+	if err := cmd.Run(); err != nil {
+		return nil, fmt.Errorf("build Lambda proxy %s: %w\n%s", pkg, err, strings.TrimSpace(stderr.String()))
+	}
+	binary, err := os.ReadFile(bin)
+	if err != nil {
+		return nil, fmt.Errorf("build Lambda proxy: %w", err)
+	}
+	return zipBootstrap(binary)
+}
+
+// buildEnv is the caller's environment with the target fixed: static (no cgo, so no libc version
+// to match on Lambda) and arm64 (Graviton, cheaper per GB-second).
+func buildEnv(env []string) []string {
+	out := make([]string, 0, len(env)+3)
+	for _, kv := range env {
+		k, _, _ := strings.Cut(kv, "=")
+		switch k {
+		case "CGO_ENABLED", "GOOS", "GOARCH", "GOARM64", "GOFLAGS":
+			// GOFLAGS could add -race, -cover or other tags to a build that must be reproducible.
+			continue
+		}
+		out = append(out, kv)
+	}
+	return append(out, "CGO_ENABLED=0", "GOOS=linux", "GOARCH=arm64", "GOARM64=v8.0")
+}
+
+// zipBootstrap packages binary as an executable `bootstrap` with fixed metadata.
+func zipBootstrap(binary []byte) ([]byte, error) {
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	hdr := &zip.FileHeader{Name: "bootstrap", Method: zip.Deflate, Modified: zipEpoch}
+	// The Unix mode in the header is what keeps the executable bit; without it Lambda fails with
+	// "permission denied" on the bootstrap.
+	hdr.SetMode(0o755)
+	w, err := zw.CreateHeader(hdr)
+	if err != nil {
+		return nil, fmt.Errorf("zip bootstrap: %w", err)
+	}
+	if _, err := w.Write(binary); err != nil {
+		return nil, fmt.Errorf("zip bootstrap: %w", err)
+	}
+	if err := zw.Close(); err != nil {
+		return nil, fmt.Errorf("zip bootstrap: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// writeArchive stores the zip under a content-addressed name in the user's cache, where it stays
+// readable until the Pulumi engine has uploaded it.
+func writeArchive(zipped []byte) (ProxyArchive, error) {
+	sum := sha256.Sum256(zipped)
+	base, err := os.UserCacheDir()
+	if err != nil {
+		base = os.TempDir()
+	}
+	dir := filepath.Join(base, "inferstack", "lambda-proxy")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return ProxyArchive{}, fmt.Errorf("store Lambda proxy archive: %w", err)
+	}
+	path := filepath.Join(dir, hex.EncodeToString(sum[:])+".zip")
+	if _, err := os.Stat(path); err != nil {
+		// Write then rename, so a concurrent reader never sees half a file.
+		tmp, err := os.CreateTemp(dir, "partial-*.zip")
+		if err != nil {
+			return ProxyArchive{}, fmt.Errorf("store Lambda proxy archive: %w", err)
+		}
+		_, werr := tmp.Write(zipped)
+		cerr := tmp.Close()
+		if werr != nil || cerr != nil {
+			os.Remove(tmp.Name())
+			return ProxyArchive{}, fmt.Errorf("store Lambda proxy archive %s: %v %v", tmp.Name(), werr, cerr)
+		}
+		if err := os.Rename(tmp.Name(), path); err != nil {
+			return ProxyArchive{}, fmt.Errorf("store Lambda proxy archive: %w", err)
+		}
+	}
+	return ProxyArchive{Path: path, SHA256: base64.StdEncoding.EncodeToString(sum[:])}, nil
+}
+
+// archiveFromFile describes a prebuilt zip.
+func archiveFromFile(path string) (ProxyArchive, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ProxyArchive{}, fmt.Errorf("ArchivePath: %w", err)
+	}
+	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		return ProxyArchive{}, fmt.Errorf("ArchivePath %s: not a zip: %w", path, err)
+	}
+	for _, f := range zr.File {
+		if f.Name == "bootstrap" {
+			if f.Mode()&0o111 == 0 {
+				return ProxyArchive{}, fmt.Errorf("ArchivePath %s: bootstrap is not executable (mode %v): zip it with its mode kept", path, f.Mode())
+			}
+			sum := sha256.Sum256(b)
+			return ProxyArchive{Path: path, SHA256: base64.StdEncoding.EncodeToString(sum[:])}, nil
+		}
+	}
+	return ProxyArchive{}, fmt.Errorf("ArchivePath %s: no bootstrap at the top of the zip, which provided.al2023 needs", path)
+}

@@ -1,0 +1,9 @@
+//go:build tools
+
+package components
+
+// The LambdaProxy component builds the proxy by import path. In a Pulumi project that imports
+// this package, that build needs the proxy's dependencies in the project's go.sum; `go mod tidy`
+// considers every build tag, so this import puts them there without compiling the AWS SDK into
+// the Pulumi program.
+import _ "github.com/inferstack/inferstack/lambda/proxy"

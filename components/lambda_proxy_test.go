@@ -1,0 +1,292 @@
+package components
+
+import (
+	"archive/zip"
+	"bytes"
+	"crypto/sha256"
+	"debug/elf"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/inferstack/inferstack/internal/pulumimock"
+	"github.com/inferstack/inferstack/lambda/proxyconfig"
+)
+
+const (
+	lpFunctionType = "aws:lambda/function:Function"
+	lpLogGroupType       = "aws:cloudwatch/logGroup:LogGroup"
+	lpRoleType        = "aws:iam/role:Role"
+	lpRolePolicyType  = "aws:iam/rolePolicy:RolePolicy"
+
+	lpEndpointName = "churn-dev-endpoint"
+	lpEndpointArn  = "arn:aws:sagemaker:" + pulumimock.Region + ":" + pulumimock.AccountID + ":endpoint/churn-dev-endpoint"
+)
+
+// lpPrebuilt writes a prebuilt archive with an executable bootstrap and returns its path, so
+// that most tests need no Go build.
+func lpPrebuilt(t *testing.T) string {
+	t.Helper()
+	z, err := zipBootstrap([]byte("#!/bin/sh\necho prebuilt\n"))
+	require.NoError(t, err)
+	path := filepath.Join(t.TempDir(), "proxy.zip")
+	require.NoError(t, os.WriteFile(path, z, 0o644))
+	return path
+}
+
+func lpArgs(t *testing.T) *LambdaProxyArgs {
+	return &LambdaProxyArgs{
+		EndpointName: pulumi.String(lpEndpointName),
+		EndpointArn:  pulumi.String(lpEndpointArn),
+		ArchivePath:  lpPrebuilt(t),
+		Tags:         StandardTags("ml-platform", "churn", "dev", "dev"),
+	}
+}
+
+// lpRun creates one LambdaProxy under mocks and returns the mock and the component's outputs.
+func lpRun(t *testing.T, args *LambdaProxyArgs) (*pulumimock.Mocks, map[string]string) {
+	t.Helper()
+	mocks := pulumimock.New()
+	out := map[string]string{}
+	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+		p, err := NewLambdaProxy(ctx, "churn-proxy", args)
+		if err != nil {
+			return err
+		}
+		for k, o := range map[string]pulumi.StringOutput{"functionName": p.FunctionName, "functionArn": p.FunctionArn,
+			"invokeArn": p.InvokeArn, "logGroupName": p.LogGroupName, "roleArn": p.RoleArn} {
+			o.ApplyT(func(v string) string { out[k] = v; return v })
+		}
+		return nil
+	}, pulumi.WithMocks("inferstack", "dev", mocks))
+	require.NoError(t, err)
+	return mocks, out
+}
+
+func lpOne(t *testing.T, mocks *pulumimock.Mocks, typ string) pulumimock.Resource {
+	t.Helper()
+	r, err := mocks.One(typ)
+	require.NoError(t, err)
+	return r
+}
+
+func lpInput(t *testing.T, r pulumimock.Resource, path string) any {
+	t.Helper()
+	v, ok := r.Input(path)
+	require.True(t, ok, "%s has no input %s", r, path)
+	return v
+}
+
+func TestLambdaProxyFunctionShape(t *testing.T) {
+	mocks, out := lpRun(t, lpArgs(t))
+	fn := lpOne(t, mocks, lpFunctionType)
+	logs := lpOne(t, mocks, lpLogGroupType)
+	role := lpOne(t, mocks, lpRoleType)
+
+	assert.Equal(t, "provided.al2023", lpInput(t, fn, "runtime"))
+	assert.Equal(t, []any{"arm64"}, lpInput(t, fn, "architectures"))
+	assert.Equal(t, "bootstrap", lpInput(t, fn, "handler"))
+	assert.EqualValues(t, 256, lpInput(t, fn, "memorySize"))
+	assert.EqualValues(t, 30, lpInput(t, fn, "timeout"))
+	assert.EqualValues(t, -1, lpInput(t, fn, "reservedConcurrentExecutions"))
+	assert.Equal(t, "Active", lpInput(t, fn, "tracingConfig.mode"))
+	assert.Equal(t, role.State["arn"].StringValue(), lpInput(t, fn, "role"))
+	assert.Equal(t, logs.State["name"].StringValue(), lpInput(t, fn, "loggingConfig.logGroup"),
+		"the function logs to the group whose retention and policy we control")
+	assert.EqualValues(t, DefaultProxyLogRetentionDays, lpInput(t, logs, "retentionInDays"))
+
+	env := lpInput(t, fn, "environment.variables").(map[string]any)
+	assert.Equal(t, lpEndpointName, env[proxyconfig.EnvEndpointName])
+	assert.Equal(t, "true", env[proxyconfig.EnvCacheEnabled])
+	assert.Equal(t, "300", env[proxyconfig.EnvCacheTTLSeconds])
+	assert.Equal(t, "10000", env[proxyconfig.EnvCacheMaxEntries])
+	assert.Equal(t, "67108864", env[proxyconfig.EnvCacheMaxBytes])
+
+	for _, r := range []pulumimock.Resource{fn, logs, role} {
+		assert.Equal(t, "ml-platform", lpInput(t, r, "tags.team"), r.String())
+		assert.Equal(t, r.Name, lpInput(t, r, "tags.Name"), r.String())
+		assert.NotEmpty(t, r.Parent, "%s is parented to the component", r)
+	}
+
+	assert.Equal(t, fn.State["name"].StringValue(), out["functionName"])
+	assert.Equal(t, fn.State["arn"].StringValue(), out["functionArn"])
+	assert.Contains(t, out["invokeArn"], ":lambda:path/2015-03-31/functions/"+out["functionArn"]+"/invocations")
+	assert.Equal(t, logs.State["name"].StringValue(), out["logGroupName"])
+}
+
+func TestLambdaProxySettingsFromArgs(t *testing.T) {
+	a := lpArgs(t)
+	a.MemoryMb, a.TimeoutSeconds, a.ReservedConcurrency, a.LogRetentionDays = 512, 20, 50, 90
+	a.DisableTracing = true
+	a.Cache = &ProxyCacheArgs{TTLSeconds: 60, MaxEntries: 500, MaxMb: 32}
+	a.LogLevel = "WARN"
+	mocks, _ := lpRun(t, a)
+	fn := lpOne(t, mocks, lpFunctionType)
+	assert.EqualValues(t, 512, lpInput(t, fn, "memorySize"))
+	assert.EqualValues(t, 20, lpInput(t, fn, "timeout"))
+	assert.EqualValues(t, 50, lpInput(t, fn, "reservedConcurrentExecutions"))
+	assert.Equal(t, "PassThrough", lpInput(t, fn, "tracingConfig.mode"))
+	assert.EqualValues(t, 90, lpInput(t, lpOne(t, mocks, lpLogGroupType), "retentionInDays"))
+
+	// What the handler will read back is exactly what was asked for.
+	env := lpInput(t, fn, "environment.variables").(map[string]any)
+	got, err := proxyconfig.FromEnv(func(k string) string { s, _ := env[k].(string); return s })
+	require.NoError(t, err)
+	want := proxyconfig.Default(lpEndpointName)
+	want.CacheTTL, want.CacheMaxEntries, want.CacheMaxBytes, want.LogLevel = 60e9, 500, 32<<20, "WARN"
+	assert.Equal(t, want, got)
+
+	a = lpArgs(t)
+	a.Cache = &ProxyCacheArgs{Disabled: true}
+	mocks, _ = lpRun(t, a)
+	env = lpInput(t, lpOne(t, mocks, lpFunctionType), "environment.variables").(map[string]any)
+	assert.Equal(t, "false", env[proxyconfig.EnvCacheEnabled])
+}
+
+// TestLambdaProxyRolePolicy checks the policy the way IAM would read it: SageMaker on this
+// endpoint's ARN alone, logs on the function's own log group, X-Ray the only "*".
+func TestLambdaProxyRolePolicy(t *testing.T) {
+	mocks, _ := lpRun(t, lpArgs(t))
+	logs := lpOne(t, mocks, lpLogGroupType)
+	role := lpOne(t, mocks, lpRoleType)
+	rp := lpOne(t, mocks, lpRolePolicyType)
+	assert.Equal(t, role.ID, lpInput(t, rp, "role"))
+
+	var trust PolicyDocument
+	require.NoError(t, json.Unmarshal([]byte(lpInput(t, role, "assumeRolePolicy").(string)), &trust))
+	require.Len(t, trust.Statement, 1)
+	assert.Equal(t, map[string]any{"Service": "lambda.amazonaws.com"}, trust.Statement[0].Principal)
+
+	var doc PolicyDocument
+	require.NoError(t, json.Unmarshal([]byte(lpInput(t, rp, "policy").(string)), &doc))
+	byAction := map[string][]string{}
+	for _, st := range doc.Statement {
+		assert.Equal(t, "Allow", st.Effect)
+		for _, a := range st.Action {
+			assert.NotContains(t, a, "*", "no wildcard actions")
+			byAction[a] = append(byAction[a], st.Resource...)
+		}
+	}
+	logArn := logs.State["arn"].StringValue()
+	assert.Equal(t, map[string][]string{
+		"sagemaker:InvokeEndpoint":   {lpEndpointArn},
+		"sagemaker:DescribeEndpoint": {lpEndpointArn},
+		"logs:CreateLogStream":       {logArn + ":*"},
+		"logs:PutLogEvents":          {logArn + ":*"},
+		"xray:PutTraceSegments":      {"*"},
+		"xray:PutTelemetryRecords":   {"*"},
+	}, byAction)
+}
+
+func TestLambdaProxyRejectsBadArgs(t *testing.T) {
+	tests := []struct {
+		name   string
+		modify func(a *LambdaProxyArgs)
+		want   string
+	}{
+		{"no endpoint name", func(a *LambdaProxyArgs) { a.EndpointName = nil }, "EndpointName is required"},
+		{"no endpoint arn", func(a *LambdaProxyArgs) { a.EndpointArn = nil }, "EndpointArn is required"},
+		{"memory", func(a *LambdaProxyArgs) { a.MemoryMb = 64 }, "MemoryMb 64: must be from 128 to 10240"},
+		{"timeout", func(a *LambdaProxyArgs) { a.TimeoutSeconds = 901 }, "TimeoutSeconds 901"},
+		{"retention", func(a *LambdaProxyArgs) { a.LogRetentionDays = 10 }, "LogRetentionDays 10: must be one of"},
+		{"concurrency", func(a *LambdaProxyArgs) { a.ReservedConcurrency = -5 }, "ReservedConcurrency -5"},
+		{"cache ttl", func(a *LambdaProxyArgs) { a.Cache = &ProxyCacheArgs{TTLSeconds: 100000} }, "CACHE_TTL_SECONDS"},
+		{"cache larger than memory allows", func(a *LambdaProxyArgs) { a.Cache = &ProxyCacheArgs{MaxMb: 200} }, "Cache.MaxMb 200"},
+		{"log level", func(a *LambdaProxyArgs) { a.LogLevel = "LOUD" }, "LOG_LEVEL"},
+		{"missing archive", func(a *LambdaProxyArgs) { a.ArchivePath = "/nonexistent/proxy.zip" }, "ArchivePath"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			a := lpArgs(t)
+			tc.modify(a)
+			err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+				_, err := NewLambdaProxy(ctx, "churn-proxy", a)
+				return err
+			}, pulumi.WithMocks("inferstack", "dev", pulumimock.New()))
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+		})
+	}
+}
+
+func TestLambdaProxyArchiveMustHoldExecutableBootstrap(t *testing.T) {
+	write := func(t *testing.T, name string, mode os.FileMode) string {
+		var buf bytes.Buffer
+		zw := zip.NewWriter(&buf)
+		h := &zip.FileHeader{Name: name, Method: zip.Deflate}
+		h.SetMode(mode)
+		w, err := zw.CreateHeader(h)
+		require.NoError(t, err)
+		_, err = w.Write([]byte("binary"))
+		require.NoError(t, err)
+		require.NoError(t, zw.Close())
+		p := filepath.Join(t.TempDir(), "a.zip")
+		require.NoError(t, os.WriteFile(p, buf.Bytes(), 0o644))
+		return p
+	}
+	_, err := archiveFromFile(write(t, "bootstrap", 0o644))
+	assert.ErrorContains(t, err, "not executable")
+	_, err = archiveFromFile(write(t, "bin/bootstrap", 0o755))
+	assert.ErrorContains(t, err, "no bootstrap at the top")
+	a, err := archiveFromFile(write(t, "bootstrap", 0o755))
+	require.NoError(t, err)
+	assert.Len(t, a.SHA256, 44)
+}
+
+// TestLambdaProxyBuildIsReproducible builds the real handler twice: the same source must give
+// the same bytes (or every preview would show a code change), with an executable static arm64
+// bootstrap inside. It also checks that the component uses what it built.
+func TestLambdaProxyBuildIsReproducible(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the Lambda handler for linux/arm64")
+	}
+	first, err := buildProxyZip(ProxyHandlerPackage)
+	require.NoError(t, err)
+	second, err := buildProxyZip(ProxyHandlerPackage)
+	require.NoError(t, err)
+	require.True(t, bytes.Equal(first, second), "two builds of the same source differ")
+
+	zr, err := zip.NewReader(bytes.NewReader(first), int64(len(first)))
+	require.NoError(t, err)
+	require.Len(t, zr.File, 1)
+	f := zr.File[0]
+	assert.Equal(t, "bootstrap", f.Name)
+	assert.Equal(t, os.FileMode(0o755), f.Mode().Perm(), "the executable bit survives packaging")
+	assert.True(t, f.Mode().IsRegular())
+	assert.True(t, f.Modified.Equal(zipEpoch), "fixed timestamp, got %v", f.Modified)
+	rc, err := f.Open()
+	require.NoError(t, err)
+	bin, err := io.ReadAll(rc)
+	require.NoError(t, err)
+	require.NoError(t, rc.Close())
+	ef, err := elf.NewFile(bytes.NewReader(bin))
+	require.NoError(t, err)
+	assert.Equal(t, elf.EM_AARCH64, ef.Machine)
+	for _, p := range ef.Progs {
+		assert.NotEqual(t, elf.PT_INTERP, p.Type, "static: no dynamic loader, so no libc to match on Lambda")
+	}
+
+	// The component, given no archive, uses the build and the hash of its bytes.
+	a := lpArgs(t)
+	a.ArchivePath = ""
+	mocks, _ := lpRun(t, a)
+	fn := lpOne(t, mocks, lpFunctionType)
+	sum := sha256.Sum256(first)
+	assert.Equal(t, base64.StdEncoding.EncodeToString(sum[:]), lpInput(t, fn, "sourceCodeHash"))
+	path := fn.Inputs["code"].ArchiveValue().Path
+	stored, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.True(t, bytes.Equal(first, stored), "the archive the function points at is the build")
+}
+
+func TestBuildEnvFixesTheTarget(t *testing.T) {
+	env := buildEnv([]string{"HOME=/root", "GOARCH=amd64", "CGO_ENABLED=1", "GOFLAGS=-race", "GOOS=darwin"})
+	assert.Equal(t, []string{"HOME=/root", "CGO_ENABLED=0", "GOOS=linux", "GOARCH=arm64", "GOARM64=v8.0"}, env)
+}
