@@ -142,6 +142,10 @@ func writeArchive(zipped []byte) (ProxyArchive, error) {
 			return ProxyArchive{}, fmt.Errorf("store Lambda proxy archive: %w", err)
 		}
 		_, werr := tmp.Write(zipped)
+		// Readable like any build output; CreateTemp makes it owner-only.
+		if werr == nil {
+			werr = tmp.Chmod(0o644)
+		}
 		cerr := tmp.Close()
 		if werr != nil || cerr != nil {
 			os.Remove(tmp.Name())

@@ -21,10 +21,10 @@ import (
 )
 
 const (
-	lpFunctionType = "aws:lambda/function:Function"
-	lpLogGroupType       = "aws:cloudwatch/logGroup:LogGroup"
-	lpRoleType        = "aws:iam/role:Role"
-	lpRolePolicyType  = "aws:iam/rolePolicy:RolePolicy"
+	lpFunctionType   = "aws:lambda/function:Function"
+	lpLogGroupType   = "aws:cloudwatch/logGroup:LogGroup"
+	lpRoleType       = "aws:iam/role:Role"
+	lpRolePolicyType = "aws:iam/rolePolicy:RolePolicy"
 
 	lpEndpointName = "churn-dev-endpoint"
 	lpEndpointArn  = "arn:aws:sagemaker:" + pulumimock.Region + ":" + pulumimock.AccountID + ":endpoint/churn-dev-endpoint"
