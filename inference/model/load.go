@@ -227,6 +227,8 @@ func detect(head []byte) (format, hint string) {
 		return "", ` is XGBoost UBJSON: save it as JSON with booster.save_model("model.json")`
 	case bytes.HasPrefix(head, []byte{0x1f, 0x8b}):
 		return "", " is gzip-compressed (a model.tar.gz?): extract it into the directory"
+	case len(head) > 1 && head[0] == 0x80 && head[1] >= 2 && head[1] <= 5:
+		return "", ` is a Python pickle (some SageMaker XGBoost containers save one): unpickle it and save the booster with booster.save_model("model.json")`
 	case bytes.HasPrefix(head, []byte("binf")):
 		return "", ` is the legacy XGBoost binary format: load it with xgboost and save it as JSON`
 	}

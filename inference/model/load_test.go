@@ -172,6 +172,8 @@ func TestLoadErrors(t *testing.T) {
 			wantErr: []string{"saw model.tar.gz (model.tar.gz is gzip-compressed (a model.tar.gz?): extract it into the directory)"}, noModel: true},
 		{name: "UBJSON", files: map[string]file{"xgboost-model": {from: "testdata/tiny.ubj"}},
 			wantErr: []string{`xgboost-model is XGBoost UBJSON: save it as JSON with booster.save_model("model.json")`}, noModel: true},
+		{name: "pickle", files: map[string]file{"xgboost-model": {from: "testdata/tiny.pkl"}},
+			wantErr: []string{`xgboost-model is a Python pickle (some SageMaker XGBoost containers save one): unpickle it and save the booster with booster.save_model("model.json")`}, noModel: true},
 		{name: "legacy binary", files: map[string]file{"xgboost-model": {from: "testdata/tiny-legacy.model"}},
 			wantErr: []string{"xgboost-model is the legacy XGBoost binary format: load it with xgboost and save it as JSON"}, noModel: true},
 		{name: "only a manifest", files: map[string]file{"manifest.json": {text: `{"description": "x"}`}},

@@ -13,3 +13,10 @@ booster = xgb.train({"objective": "binary:logistic", "max_depth": 1, "seed": 3},
                     xgb.DMatrix(x, label=(x[:, 0] > 0.5).astype(float)), 2)
 booster.save_model("tiny.ubj")  # UBJSON, XGBoost 2.x's default format
 booster.save_model("tiny-legacy.model")  # the deprecated binary format ("binf")
+
+# A pickled Booster: what SageMaker's XGBoost container has saved as "xgboost-model" in some
+# versions.
+import pickle  # noqa: E402
+
+with open("tiny.pkl", "wb") as f:
+    pickle.dump(booster, f)
