@@ -64,6 +64,7 @@ func Example_compose() {
 		fmt.Println(inventory[t], t)
 	}
 	// Output:
+	// 1 aws:cloudwatch/logGroup:LogGroup
 	// 1 aws:ecr/lifecyclePolicy:LifecyclePolicy
 	// 1 aws:ecr/repository:Repository
 	// 1 aws:iam/role:Role

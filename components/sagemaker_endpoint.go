@@ -5,6 +5,7 @@ import (
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/appautoscaling"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sagemaker"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -62,6 +63,9 @@ type SageMakerEndpointArgs struct {
 	NetworkIsolation bool
 	// Rollback (optional) turns on blue/green updates that roll back when an alarm fires.
 	Rollback *RollbackConfig
+	// LogRetentionDays (optional) is the retention of the endpoint's log group, which the
+	// component owns so that SageMaker does not create it without retention; default 30.
+	LogRetentionDays int
 	// Tags (optional) go on every taggable child; use StandardTags.
 	Tags map[string]string
 }
@@ -213,13 +217,25 @@ func NewSageMakerEndpoint(ctx *pulumi.Context, name string, args *SageMakerEndpo
 		return nil, err
 	}
 
+	// The stack owns the container log group; SageMaker would create it on first write and keep
+	// the logs forever.
+	logsRes := name + "-logs"
+	logGroup, err := cloudwatch.NewLogGroup(ctx, logsRes, &cloudwatch.LogGroupArgs{
+		Name:            pulumi.String(endpointLogGroup(endpointName)),
+		RetentionInDays: pulumi.Int(a.LogRetentionDays),
+		Tags:            tagsFor(a.Tags, logsRes),
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+
 	endpointRes := name + "-endpoint"
 	endpoint, err := sagemaker.NewEndpoint(ctx, endpointRes, &sagemaker.EndpointArgs{
 		Name:               pulumi.String(endpointName),
 		EndpointConfigName: config.Name,
 		DeploymentConfig:   deploymentConfig(a.Rollback, alarmNames),
 		Tags:               tagsFor(a.Tags, endpointRes),
-	}, parent, pulumi.DependsOn(append(alarms, rolePolicy)))
+	}, parent, pulumi.DependsOn(append(alarms, rolePolicy, logGroup)))
 	if err != nil {
 		return nil, err
 	}

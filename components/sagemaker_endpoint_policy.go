@@ -25,6 +25,7 @@ const (
 	defaultRollbackWait = 300
 	defaultCanaryPct    = 10
 	defaultRollbackP99  = 1000
+	defaultLogRetention = 30
 	microsPerMilli      = 1000
 )
 
@@ -47,6 +48,9 @@ func endpointDefaults(name string, args *SageMakerEndpointArgs) (SageMakerEndpoi
 	}
 	if a.VariantName == "" {
 		a.VariantName = DefaultVariantName
+	}
+	if a.LogRetentionDays == 0 {
+		a.LogRetentionDays = defaultLogRetention
 	}
 	if a.ModelDataURL != "" {
 		if _, _, err := splitS3(a.ModelDataURL); err != nil {
@@ -155,6 +159,11 @@ func PlannedEndpointName(ctx *pulumi.Context, name string, args *SageMakerEndpoi
 	return endpointName(ctx.Project(), ctx.Stack(), name, a)
 }
 
+// endpointLogGroup is the log group SageMaker writes an endpoint's container logs to.
+func endpointLogGroup(endpointName string) string {
+	return "/aws/sagemaker/Endpoints/" + endpointName
+}
+
 // splitS3 splits s3://bucket/key into bucket and key.
 func splitS3(uri string) (bucket, key string, err error) {
 	rest, ok := strings.CutPrefix(uri, "s3://")
@@ -172,11 +181,12 @@ func splitS3(uri string) (bucket, key string, err error) {
 // are the only ones with Resource "*": ecr:GetAuthorizationToken, which IAM defines on no resource
 // type, and the EC2 Describe* calls a VPC-attached model needs, which are unscoped in IAM as well.
 func executionPolicy(env awsEnv, endpointName, repoArn string, alarmNames []string, a SageMakerEndpointArgs) PolicyDocument {
-	logGroup := env.arn("logs", "log-group:/aws/sagemaker/Endpoints/"+endpointName)
+	logGroup := env.arn("logs", "log-group:"+endpointLogGroup(endpointName))
 	st := []PolicyStatement{
 		Allow("PullImage", []string{"ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"}, repoArn),
 		Allow("EcrLogin", []string{"ecr:GetAuthorizationToken"}, "*"),
-		Allow("Logs", []string{"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"},
+		// No logs:CreateLogGroup: the component owns the group.
+		Allow("Logs", []string{"logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"},
 			logGroup, logGroup+":log-stream:*"),
 	}
 	if a.ModelDataURL != "" {

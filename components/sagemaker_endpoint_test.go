@@ -22,6 +22,7 @@ const (
 	scalingTargetType  = "aws:appautoscaling/target:Target"
 	scalingPolicyType  = "aws:appautoscaling/policy:Policy"
 	metricAlarmType    = "aws:cloudwatch/metricAlarm:MetricAlarm"
+	logGroupType       = "aws:cloudwatch/logGroup:LogGroup"
 	seRepoArn          = "arn:aws:ecr:eu-central-1:123456789012:repository/churn-repo-abc1234"
 	seImageURI         = "123456789012.dkr.ecr.eu-central-1.amazonaws.com/churn-repo-abc1234@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 	seKMSKey           = "arn:aws:kms:eu-central-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
@@ -94,7 +95,7 @@ func TestSageMakerEndpointRealtimeResources(t *testing.T) {
 	mocks, out := seRun(t, seRealtime())
 	assert.Equal(t, map[string]int{
 		sageMakerEndpointType: 1, iamRoleType: 1, iamRolePolicyType: 1, smModelType: 1, smConfigType: 1, smEndpointType: 1,
-		scalingTargetType: 1, scalingPolicyType: 1, metricAlarmType: 2,
+		scalingTargetType: 1, scalingPolicyType: 1, metricAlarmType: 2, logGroupType: 1,
 	}, mocks.Inventory())
 
 	role := seOne(t, mocks, iamRoleType)
@@ -140,7 +141,7 @@ func TestSageMakerEndpointRealtimeResources(t *testing.T) {
 		assert.Equal(t, DefaultVariantName, seInput(t, a, "dimensions.VariantName"))
 		assert.Equal(t, "AWS/SageMaker", seInput(t, a, "namespace"))
 	}
-	assert.Equal(t, alarmNames, seInput(t, endpoint, "deploymentConfig.autoRollbackConfiguration.alarms"))
+	assert.ElementsMatch(t, alarmNames, seInput(t, endpoint, "deploymentConfig.autoRollbackConfiguration.alarms"))
 	latency, ok := mocks.Named(metricAlarmType, "churn-rollback-latency")
 	require.True(t, ok)
 	assert.Equal(t, "ModelLatency", seInput(t, latency, "metricName"))
@@ -150,6 +151,11 @@ func TestSageMakerEndpointRealtimeResources(t *testing.T) {
 	require.True(t, ok)
 	assert.Equal(t, "Invocation5XXErrors", seInput(t, errs, "metricName"))
 	assert.Equal(t, []string{name + "-rollback-5xx", name + "-rollback-latency"}, out["rollbackAlarmNames"])
+
+	// The stack owns the container log group, with retention.
+	logs := seOne(t, mocks, logGroupType)
+	assert.Equal(t, "/aws/sagemaker/Endpoints/"+name, seInput(t, logs, "name"))
+	assert.Equal(t, 30.0, seInput(t, logs, "retentionInDays"))
 
 	// Autoscaling (DESIGN pitfall 3).
 	target := seOne(t, mocks, scalingTargetType)
@@ -184,6 +190,7 @@ func TestSageMakerEndpointServerless(t *testing.T) {
 	mocks, out := seRun(t, seServerless())
 	assert.Equal(t, map[string]int{
 		sageMakerEndpointType: 1, iamRoleType: 1, iamRolePolicyType: 1, smModelType: 1, smConfigType: 1, smEndpointType: 1,
+		logGroupType: 1,
 	}, mocks.Inventory(), "no autoscaling and no alarms on a serverless endpoint without rollback")
 	config := seOne(t, mocks, smConfigType)
 	variant := seInput(t, config, "productionVariants.0").(map[string]any)

@@ -60,6 +60,7 @@ func EndpointArgs(c stackconfig.Config) components.SageMakerEndpointArgs {
 		VolumeSizeGB:     e.VolumeSizeGB,
 		KMSKeyArn:        e.KMSKeyArn,
 		NetworkIsolation: e.NetworkIsolation,
+		LogRetentionDays: e.LogRetentionDays,
 		Tags:             Tags(c),
 	}
 	if s := e.Serverless; s != nil {

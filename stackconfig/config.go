@@ -92,6 +92,9 @@ type Endpoint struct {
 	NetworkIsolation bool `json:"networkIsolation"`
 	// Rollback is the blue/green deployment with automatic rollback on alarms.
 	Rollback Rollback `json:"rollback"`
+	// LogRetentionDays is the retention of the container logs, one of CloudWatch's values
+	// (dev 7, qa 14, staging 30, prod 90).
+	LogRetentionDays int `json:"logRetentionDays"`
 }
 
 // IsServerless reports whether the endpoint is serverless.

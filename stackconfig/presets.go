@@ -36,6 +36,7 @@ func Preset(environment string) (Config, bool) {
 		// Cheapest: serverless bills per request and scales to zero.
 		c.Endpoint.Serverless = &Serverless{MemorySizeMB: DefaultServerlessMemoryMB, MaxConcurrency: DefaultServerlessConcurrency}
 		c.Proxy.LogRetentionDays = 7
+		c.Endpoint.LogRetentionDays = 7
 		c.API.LogRetentionDays = 7
 		c.API.RequireAPIKey = true
 		c.API.Throttle = Throttle{RateLimit: 10, BurstLimit: 20}
@@ -44,6 +45,7 @@ func Preset(environment string) (Config, bool) {
 	case EnvQA:
 		// One real instance, so that qa exercises the real-time path prod uses.
 		c.Proxy.LogRetentionDays = 14
+		c.Endpoint.LogRetentionDays = 14
 		c.API.LogRetentionDays = 14
 		c.API.RequireAPIKey = true
 		c.API.Throttle = Throttle{RateLimit: 50, BurstLimit: 100}
@@ -58,6 +60,7 @@ func Preset(environment string) (Config, bool) {
 		c.Endpoint.Rollback = Rollback{Enabled: true, TrafficRouting: trafficCanary, CanaryPercent: 50,
 			WaitIntervalSeconds: DefaultRollbackWaitSeconds, TerminationWaitSeconds: DefaultRollbackWaitSeconds}
 		c.Proxy.LogRetentionDays = 30
+		c.Endpoint.LogRetentionDays = 30
 		c.API.LogRetentionDays = 30
 		c.API.MFA = "optional"
 		c.API.WAF = true
@@ -71,6 +74,7 @@ func Preset(environment string) (Config, bool) {
 		c.Endpoint.Rollback = Rollback{Enabled: true, TrafficRouting: trafficCanary, CanaryPercent: 50,
 			WaitIntervalSeconds: DefaultRollbackWaitSeconds, TerminationWaitSeconds: 600}
 		c.Proxy.LogRetentionDays = 90
+		c.Endpoint.LogRetentionDays = 90
 		c.API.LogRetentionDays = 90
 		// Users sign in through Cognito; API keys are for metering dev clients only.
 		c.API.RequireAPIKey = false

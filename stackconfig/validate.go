@@ -162,6 +162,7 @@ func (k *checker) endpoint(e Endpoint, prod bool) {
 		k.intIn(p+"dataCapture.samplingPercentage", d.SamplingPercentage, 1, 100)
 	}
 	k.kmsKey(p+"kmsKeyArn", e.KMSKeyArn)
+	k.retention(p+"logRetentionDays", e.LogRetentionDays)
 	k.vpc(e.VPC)
 	k.rollback(e.Rollback, prod)
 }

@@ -35,6 +35,8 @@ func TestPresetsDifferWhereEnvironmentsDiffer(t *testing.T) {
 	assert.True(t, prod.Endpoint.Rollback.Enabled)
 	assert.Equal(t, 7, dev.Proxy.LogRetentionDays)
 	assert.Equal(t, 90, prod.Proxy.LogRetentionDays)
+	assert.Equal(t, 7, dev.Endpoint.LogRetentionDays)
+	assert.Equal(t, 90, prod.Endpoint.LogRetentionDays)
 	assert.True(t, dev.API.RequireAPIKey)
 	assert.False(t, prod.API.RequireAPIKey)
 	assert.Equal(t, "optional", prod.API.MFA)
@@ -115,6 +117,7 @@ func TestValidateRules(t *testing.T) {
 		{"vpc bad subnet id", EnvQA, func(c *Config) {
 			c.Endpoint.VPC = VPC{SubnetIDs: []string{"subnet-xyz"}, SecurityGroupIDs: []string{"sg-0123456789abcdef0"}}
 		}, "inferstack:endpoint.vpc.subnetIds", `"subnet-xyz"`, "subnet-0123456789abcdef0"},
+		{"endpoint retention not a cloudwatch value", EnvDev, func(c *Config) { c.Endpoint.LogRetentionDays = 2 }, "inferstack:endpoint.logRetentionDays", "2", "1, 3, 5, 7, 14"},
 		{"proxy memory too small", EnvDev, func(c *Config) { c.Proxy.MemoryMB = 64; c.Proxy.Cache.MaxMB = 32 }, "inferstack:proxy.memoryMb", "64", "from 128 to 10240"},
 		{"proxy timeout too long", EnvDev, func(c *Config) { c.Proxy.TimeoutSeconds = 901; c.Monitoring.LambdaDurationP99Ms = 1000 }, "inferstack:proxy.timeoutSeconds", "901", "from 1 to 900"},
 		{"reserved concurrency below -1", EnvDev, func(c *Config) { c.Proxy.ReservedConcurrency = -2 }, "inferstack:proxy.reservedConcurrency", "-2", "-1 (unreserved)"},
