@@ -89,3 +89,30 @@ func TestParityFixturesHaveMissingValues(t *testing.T) {
 	}
 	assert.Greater(t, missing, 5, "the parity rows must exercise default directions")
 }
+
+// TestUBJSONParity checks models saved as UBJSON predict exactly what the same models saved as
+// JSON do, and so what XGBoost does.
+func TestUBJSONParity(t *testing.T) {
+	paths, err := filepath.Glob(filepath.Join("testdata", "*.ubj"))
+	require.NoError(t, err)
+	require.NotEmpty(t, paths)
+	for _, p := range paths {
+		name := strings.TrimSuffix(filepath.Base(p), ".ubj")
+		t.Run(name, func(t *testing.T) {
+			fromJSON, x, fx := loadFixture(t, name)
+			m, err := xgboost.LoadFile(p)
+			require.NoError(t, err)
+			assert.Equal(t, fromJSON.Objective(), m.Objective())
+			assert.Equal(t, fromJSON.Booster(), m.Booster())
+			assert.Equal(t, fromJSON.FeatureNames(), m.FeatureNames())
+			want := make([]float64, len(fx.Rows)*m.OutputWidth())
+			got := make([]float64, len(want))
+			require.NoError(t, fromJSON.Predict(x, want))
+			require.NoError(t, m.Predict(x, got))
+			assert.Equal(t, want, got)
+			for r, w := range fx.Want {
+				assert.InDeltaSlice(t, w, got[r*m.OutputWidth():(r+1)*m.OutputWidth()], parityTolerance, "row %d", r)
+			}
+		})
+	}
+}

@@ -16,8 +16,11 @@ import (
 	"os"
 )
 
-// Format is the name of the format this package reads.
+// Format names XGBoost's JSON model format.
 const Format = "xgboost-json"
+
+// FormatUBJSON names the same schema saved as UBJSON.
+const FormatUBJSON = "xgboost-ubjson"
 
 // Model is a loaded XGBoost tree ensemble. It is immutable and safe for concurrent use.
 type Model struct {
@@ -47,11 +50,11 @@ func Sniff(head []byte) bool {
 	return bytes.Contains(h, []byte(`"learner"`))
 }
 
-// SniffUBJSON reports whether head looks like an XGBoost model in UBJSON, the binary form
-// XGBoost 2.x writes for *.ubj names: an object whose keys carry no quotes.
+// SniffUBJSON reports whether head, the first bytes of a file, looks like an XGBoost model in
+// UBJSON, the binary form of the same schema (booster.save_model("model.ubj"); from XGBoost 2.1
+// also any name not ending in ".json"). Parse reads both forms.
 func SniffUBJSON(head []byte) bool {
-	return len(head) > 0 && head[0] == '{' && !bytes.Contains(head, []byte(`"learner"`)) &&
-		bytes.Contains(head, []byte("learner"))
+	return isUBJSON(head) && bytes.Contains(head, []byte("learner"))
 }
 
 // LoadFile reads and parses the XGBoost JSON model in path.
@@ -67,10 +70,16 @@ func LoadFile(path string) (*Model, error) {
 	return m, nil
 }
 
-// Parse builds a Model from XGBoost JSON. It fails, naming the cause, for anything it cannot
+// Parse builds a Model from XGBoost JSON or UBJSON. It fails, naming the cause, for anything it cannot
 // evaluate exactly: an unsupported objective or booster (gblinear), categorical splits,
 // vector-leaf (multi-target) trees, or a malformed tree.
 func Parse(data []byte) (*Model, error) {
+	if isUBJSON(data) {
+		var err error
+		if data, err = ubjsonToJSON(data); err != nil {
+			return nil, fmt.Errorf("not XGBoost UBJSON: %w", err)
+		}
+	}
 	var jm jsonModel
 	if err := json.Unmarshal(data, &jm); err != nil {
 		return nil, fmt.Errorf("not XGBoost JSON: %w", err)

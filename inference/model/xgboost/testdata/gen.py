@@ -6,7 +6,7 @@ Run with Debian's python3-xgboost (1.7.x) from this directory:
     /usr/bin/python3 gen.py
 
 For every case it trains a small model on synthetic data with missing values, saves it with
-Booster.save_model (JSON), and writes <case>.cases.json holding test rows (null = missing) and
+Booster.save_model (JSON; a few also as UBJSON), and writes <case>.cases.json holding test rows (null = missing) and
 what Booster.predict() returns for them, at full float precision. The Go parity test requires
 its own predictions to equal these within 1e-5.
 """
@@ -68,6 +68,10 @@ CASES = {
 }
 
 
+# Cases also saved as UBJSON (booster.save_model("x.ubj")), the binary form of the same schema.
+UBJSON_CASES = {"binary_logistic", "multi_softprob", "dart_binary_logistic"}
+
+
 def tolist(a):
     return [[None if math.isnan(v) else float(v) for v in row] for row in a]
 
@@ -88,6 +92,8 @@ def main():
             json.dump({"objective": params["objective"], "xgboost": xgb.__version__,
                        "rows": tolist(x_test), "want": [[float(v) for v in row] for row in pred]}, f)
             f.write("\n")
+        if name in UBJSON_CASES:
+            booster.save_model(name + ".ubj")
 
 
 if __name__ == "__main__":
