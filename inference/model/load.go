@@ -17,13 +17,14 @@ import (
 )
 
 const (
-	formatXGBoost  = xgboost.Format
-	formatLightGBM = lightgbm.Format
+	formatXGBoost    = xgboost.Format
+	formatXGBoostUBJ = xgboost.FormatUBJSON
+	formatLightGBM   = lightgbm.Format
 )
 
 // acceptedFormats is said in every error about a directory without a model.
-const acceptedFormats = `XGBoost JSON (Booster.save_model("model.json"); SageMaker's "xgboost-model" when saved as JSON) ` +
-	`and LightGBM text (Booster.save_model("model.txt"))`
+const acceptedFormats = `XGBoost JSON or UBJSON (Booster.save_model("model.json") or "model.ubj"; ` +
+	`SageMaker's "xgboost-model" when it is either) and LightGBM text (Booster.save_model("model.txt"))`
 
 // sniffBytes is how much of each file is read to recognise its format.
 const sniffBytes = 4096
@@ -221,10 +222,10 @@ func detect(head []byte) (format, hint string) {
 	switch {
 	case xgboost.Sniff(head):
 		return formatXGBoost, ""
+	case xgboost.SniffUBJSON(head):
+		return formatXGBoostUBJ, ""
 	case lightgbm.Sniff(head):
 		return formatLightGBM, ""
-	case xgboost.SniffUBJSON(head):
-		return "", ` is XGBoost UBJSON: save it as JSON with booster.save_model("model.json")`
 	case bytes.HasPrefix(head, []byte{0x1f, 0x8b}):
 		return "", " is gzip-compressed (a model.tar.gz?): extract it into the directory"
 	case len(head) > 1 && head[0] == 0x80 && head[1] >= 2 && head[1] <= 5:
@@ -238,7 +239,7 @@ func detect(head []byte) (format, hint string) {
 // parse builds the model and its Info (without Source and manifest data) from a file's bytes.
 func parse(format string, data []byte) (Info, predictor, error) {
 	switch format {
-	case formatXGBoost:
+	case formatXGBoost, formatXGBoostUBJ:
 		m, err := xgboost.Parse(data)
 		if err != nil {
 			return Info{}, nil, err

@@ -84,6 +84,13 @@ func TestLoad(t *testing.T) {
 				OutputWidth: 1, Features: fNames},
 		},
 		{
+			name:   "UBJSON under the SageMaker name",
+			files:  map[string]file{"xgboost-model": {from: "testdata/tiny.ubj"}},
+			source: "xgboost-model",
+			want: model.Info{Format: "xgboost-ubjson", Objective: "binary:logistic", NumFeatures: 2, Task: model.Binary,
+				NumClasses: 2, OutputWidth: 1},
+		},
+		{
 			name:   "LightGBM under an XGBoost name",
 			files:  map[string]file{"xgboost-model": {from: lgbBinary}},
 			source: "xgboost-model",
@@ -157,7 +164,7 @@ func lgbFeatureNames() []string {
 }
 
 func TestLoadErrors(t *testing.T) {
-	accepted := `accepted formats: XGBoost JSON (Booster.save_model("model.json"); SageMaker's "xgboost-model" when saved as JSON) and LightGBM text (Booster.save_model("model.txt"))`
+	accepted := `accepted formats: XGBoost JSON or UBJSON (Booster.save_model("model.json") or "model.ubj"; SageMaker's "xgboost-model" when it is either) and LightGBM text (Booster.save_model("model.txt"))`
 	tests := []struct {
 		name    string
 		files   map[string]file
@@ -170,8 +177,6 @@ func TestLoadErrors(t *testing.T) {
 			wantErr: []string{"no loadable model: saw README.md, code/, data.csv; " + accepted}, noModel: true},
 		{name: "a tarball", files: map[string]file{"model.tar.gz": {text: "\x1f\x8b\x08\x00rest"}},
 			wantErr: []string{"saw model.tar.gz (model.tar.gz is gzip-compressed (a model.tar.gz?): extract it into the directory)"}, noModel: true},
-		{name: "UBJSON", files: map[string]file{"xgboost-model": {from: "testdata/tiny.ubj"}},
-			wantErr: []string{`xgboost-model is XGBoost UBJSON: save it as JSON with booster.save_model("model.json")`}, noModel: true},
 		{name: "pickle", files: map[string]file{"xgboost-model": {from: "testdata/tiny.pkl"}},
 			wantErr: []string{`xgboost-model is a Python pickle (some SageMaker XGBoost containers save one): unpickle it and save the booster with booster.save_model("model.json")`}, noModel: true},
 		{name: "legacy binary", files: map[string]file{"xgboost-model": {from: "testdata/tiny-legacy.model"}},
@@ -207,7 +212,7 @@ func TestLoadErrors(t *testing.T) {
 		{name: "manifest format mismatch", files: map[string]file{"m.json": {from: xgbBinary}, "manifest.json": manifest(t, map[string]any{"format": "lightgbm-text"})},
 			wantErr: []string{`manifest.json: format "lightgbm-text", but the model is xgboost-json`}},
 		{name: "manifest unknown format", files: map[string]file{"m.json": {from: xgbBinary}, "manifest.json": manifest(t, map[string]any{"format": "onnx"})},
-			wantErr: []string{`manifest.json: format "onnx": want "xgboost-json" or "lightgbm-text"`}},
+			wantErr: []string{`manifest.json: format "onnx": want "xgboost-json", "xgboost-ubjson" or "lightgbm-text"`}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -18,8 +18,8 @@ type Manifest struct {
 	// Model names the model file in the directory. Without it, Load picks the one file whose
 	// content is a model, and fails when there are several.
 	Model string `json:"model,omitempty"`
-	// Format, when set, is the format the model file must have: "xgboost-json" or
-	// "lightgbm-text".
+	// Format, when set, is the format the model file must have: "xgboost-json",
+	// "xgboost-ubjson" or "lightgbm-text".
 	Format string `json:"format,omitempty"`
 	// Features names the input columns in order; it replaces the names saved in the model.
 	// Its length must equal the model's feature count.
@@ -46,9 +46,9 @@ func parseManifest(data []byte) (*Manifest, error) {
 		return nil, fmt.Errorf("%s: model %q: want a file name in the model directory, not a path", ManifestName, m.Model)
 	}
 	switch m.Format {
-	case "", formatXGBoost, formatLightGBM:
+	case "", formatXGBoost, formatXGBoostUBJ, formatLightGBM:
 	default:
-		return nil, fmt.Errorf("%s: format %q: want %q or %q", ManifestName, m.Format, formatXGBoost, formatLightGBM)
+		return nil, fmt.Errorf("%s: format %q: want %q, %q or %q", ManifestName, m.Format, formatXGBoost, formatXGBoostUBJ, formatLightGBM)
 	}
 	if err := checkNames("features", m.Features); err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
-"""Writes one tiny XGBoost model in each format Load recognises but does not serve, for the
-tests of its error messages. Run from this directory with Debian's python3-xgboost:
+"""Writes a tiny XGBoost model in the binary forms Load must recognise under any name: UBJSON
+(served) and two it does not serve but names in its error with a fix (the legacy binary format
+and a pickle). Run from this directory with Debian's python3-xgboost:
 
     /usr/bin/python3 gen_unsupported.py
 """
@@ -11,7 +12,7 @@ rng = np.random.default_rng(3)
 x = rng.random((20, 2))
 booster = xgb.train({"objective": "binary:logistic", "max_depth": 1, "seed": 3},
                     xgb.DMatrix(x, label=(x[:, 0] > 0.5).astype(float)), 2)
-booster.save_model("tiny.ubj")  # UBJSON, XGBoost 2.x's default format
+booster.save_model("tiny.ubj")  # UBJSON: served, a test of recognising it under another name
 booster.save_model("tiny-legacy.model")  # the deprecated binary format ("binf")
 
 # A pickled Booster: what SageMaker's XGBoost container has saved as "xgboost-model" in some
