@@ -24,18 +24,23 @@ const (
 
 // Run loads the stack config, deploys the model and exports the outputs.
 func Run(ctx *pulumi.Context) error {
-	outputs, err := Deploy(ctx)
+	return RunWith(ctx, ctx.Export)
+}
+
+// RunWith is Run with the export function as a parameter: the whole-program tests pass one that
+// records the stack outputs, which the Pulumi mocks do not keep.
+func RunWith(ctx *pulumi.Context, export func(name string, value pulumi.Input)) error {
+	outputs, err := deploy(ctx)
 	if err != nil {
 		return err
 	}
 	for k, v := range outputs {
-		ctx.Export(k, v)
+		export(k, v)
 	}
 	return nil
 }
 
-// Deploy is Run without the exports: it returns them, so that tests can read the values.
-func Deploy(ctx *pulumi.Context) (pulumi.Map, error) {
+func deploy(ctx *pulumi.Context) (pulumi.Map, error) {
 	cfg, err := stackconfig.Load(ctx)
 	if err != nil {
 		// The Problems error lists every key at once; say which stack file to fix.

@@ -1,0 +1,287 @@
+// Package tests holds the whole-program tests: the Pulumi program that `pulumi up` runs, run under
+// the recording mock once per committed Pulumi.<stack>.yaml, read from the real file.
+package tests
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"gopkg.in/yaml.v3"
+
+	"github.com/inferstack/inferstack/components"
+	"github.com/inferstack/inferstack/internal/pulumimock"
+	"github.com/inferstack/inferstack/program"
+	"github.com/inferstack/inferstack/stackconfig"
+	"github.com/inferstack/inferstack/tests/invariants"
+)
+
+// repoRoot is where Pulumi.yaml lives; the program runs there, as `pulumi up` runs it.
+const repoRoot = ".."
+
+// stackFiles returns the committed stack files by stack name.
+func stackFiles(t *testing.T) map[string]string {
+	t.Helper()
+	paths, err := filepath.Glob(filepath.Join(repoRoot, "Pulumi.*.yaml"))
+	require.NoError(t, err)
+	out := map[string]string{}
+	for _, p := range paths {
+		stack := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(p), "Pulumi."), ".yaml")
+		out[stack] = p
+	}
+	return out
+}
+
+// readStackConfig turns a stack file's `config:` into the map the Pulumi CLI hands a program in
+// PULUMI_CONFIG: fully qualified keys, strings as they are, everything else as JSON.
+func readStackConfig(t *testing.T, path string) map[string]string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	var file struct {
+		Config map[string]any `yaml:"config"`
+	}
+	require.NoError(t, yaml.Unmarshal(b, &file), path)
+	out := map[string]string{}
+	for k, v := range file.Config {
+		if s, ok := v.(string); ok {
+			out[k] = s
+			continue
+		}
+		if m, ok := v.(map[string]any); ok && len(m) == 1 && m["secure"] != nil {
+			// Ciphertext only the CLI can decrypt; the program sees the plaintext.
+			out[k] = "decrypted-secret"
+			continue
+		}
+		j, err := json.Marshal(v)
+		require.NoError(t, err, "%s: %s", path, k)
+		out[k] = string(j)
+	}
+	return out
+}
+
+// runResult is one run of the whole program.
+type runResult struct {
+	mocks   *pulumimock.Mocks
+	outputs map[string]any
+}
+
+// runProgram runs program.RunWith, the function main.go runs, with the stack's config passed the
+// way the SDK receives it (PULUMI_CONFIG) and the recording mock.
+func runProgram(t *testing.T, stack string, config map[string]string) (runResult, error) {
+	t.Helper()
+	t.Chdir(repoRoot)
+	j, err := json.Marshal(config)
+	require.NoError(t, err)
+	t.Setenv(pulumi.EnvConfig, string(j))
+
+	mocks := pulumimock.New()
+	exported := map[string]pulumi.Input{}
+	var mu sync.Mutex
+	err = pulumi.RunErr(func(ctx *pulumi.Context) error {
+		return program.RunWith(ctx, func(name string, v pulumi.Input) {
+			mu.Lock()
+			defer mu.Unlock()
+			exported[name] = v
+		})
+	}, pulumi.WithMocks("inferstack", stack, mocks))
+	if err != nil {
+		return runResult{}, err
+	}
+	// Every resource is registered by now, so the outputs are resolved; the deadline only turns
+	// a wiring bug into a failure instead of a hang.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	outputs := map[string]any{}
+	for name, v := range exported {
+		res, err := internals.UnsafeAwaitOutput(ctx, pulumi.ToOutput(v))
+		require.NoError(t, err, name)
+		require.True(t, res.Known, "output %s is unknown", name)
+		outputs[name] = res.Value
+	}
+	return runResult{mocks: mocks, outputs: outputs}, nil
+}
+
+func input(t *testing.T, r pulumimock.Resource, path string) any {
+	t.Helper()
+	v, ok := r.Input(path)
+	require.True(t, ok, "%s has no input %s", r, path)
+	return v
+}
+
+func one(t *testing.T, m *pulumimock.Mocks, typ string) pulumimock.Resource {
+	t.Helper()
+	r, err := m.One(typ)
+	require.NoError(t, err)
+	return r
+}
+
+func TestCommittedStacksIncludeDevAndProd(t *testing.T) {
+	files := stackFiles(t)
+	assert.Contains(t, files, "dev")
+	assert.Contains(t, files, "prod")
+}
+
+// TestEveryStackFile runs the whole program for each committed stack file and checks what the
+// stack's config promises: which resources, how many, their key inputs, the stack outputs and the
+// security invariants.
+func TestEveryStackFile(t *testing.T) {
+	for stack, path := range stackFiles(t) {
+		t.Run(stack, func(t *testing.T) {
+			values := readStackConfig(t, path)
+			cfg, err := stackconfig.ParseMap(stack, values)
+			require.NoError(t, err, "%s must be valid, with no unknown keys", path)
+			assert.Empty(t, invariantsOf(invariants.CheckConfigFile(path)))
+
+			run, err := runProgram(t, stack, values)
+			require.NoError(t, err)
+			m := run.mocks
+			inv := m.Inventory()
+
+			// One deployment of each core part; every resource is inside the deployment.
+			for _, typ := range []string{"inferstack:components:ModelDeployment", "inferstack:components:ModelImage",
+				"inferstack:components:SageMakerEndpoint", "aws:ecr/repository:Repository", "docker:index/image:Image",
+				"aws:sagemaker/model:Model", "aws:sagemaker/endpointConfiguration:EndpointConfiguration",
+				"aws:sagemaker/endpoint:Endpoint"} {
+				assert.Equal(t, 1, inv[typ], "%s: want one %s", stack, typ)
+			}
+			for _, r := range m.Resources() {
+				if r.Type != "inferstack:components:ModelDeployment" {
+					assert.NotEmpty(t, r.Parent, "%s has no parent", r)
+				}
+			}
+
+			// The image is built for the endpoint's platform and pinned by digest.
+			img := one(t, m, "docker:index/image:Image")
+			assert.Equal(t, components.PlatformFor(cfg.Endpoint.InstanceType, cfg.Endpoint.IsServerless()), input(t, img, "build.platform"))
+			repo := one(t, m, "aws:ecr/repository:Repository")
+			assert.Equal(t, !cfg.IsProd(), input(t, repo, "forceDelete"), "prod keeps its images")
+			model := one(t, m, "aws:sagemaker/model:Model")
+			assert.Equal(t, run.outputs[program.OutImageURI], input(t, model, "primaryContainer.image"))
+			assert.Regexp(t, `^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com/.+@sha256:[0-9a-f]{64}$`, run.outputs[program.OutImageURI])
+
+			// Real-time or serverless, as configured.
+			config := one(t, m, "aws:sagemaker/endpointConfiguration:EndpointConfiguration")
+			variant := input(t, config, "productionVariants.0").(map[string]any)
+			assert.Equal(t, components.DefaultVariantName, variant["variantName"])
+			if cfg.Endpoint.IsServerless() {
+				assert.Equal(t, float64(cfg.Endpoint.Serverless.MemorySizeMB), input(t, config, "productionVariants.0.serverlessConfig.memorySizeInMb"))
+				assert.NotContains(t, variant, "instanceType")
+			} else {
+				assert.Equal(t, cfg.Endpoint.InstanceType, variant["instanceType"])
+				assert.Equal(t, float64(cfg.Endpoint.InstanceCount), variant["initialInstanceCount"])
+			}
+			if cfg.IsProd() {
+				assert.GreaterOrEqual(t, variant["initialInstanceCount"], 2.0, "prod runs at least 2 instances")
+			}
+
+			// Autoscaling exactly when configured (real-time only).
+			wantScaling := 0
+			if cfg.Endpoint.Autoscaling.Enabled {
+				wantScaling = 1
+			}
+			assert.Equal(t, wantScaling, inv["aws:appautoscaling/target:Target"])
+			assert.Equal(t, wantScaling, inv["aws:appautoscaling/policy:Policy"])
+			endpointName := run.outputs[program.OutEndpointName].(string)
+			if wantScaling == 1 {
+				target := one(t, m, "aws:appautoscaling/target:Target")
+				assert.Equal(t, "endpoint/"+endpointName+"/variant/primary", input(t, target, "resourceId"))
+				assert.Equal(t, float64(cfg.Endpoint.Autoscaling.MaxCapacity), input(t, target, "maxCapacity"))
+			}
+
+			// Rollback: blue/green with alarms that exist in the stack and watch this endpoint.
+			endpoint := one(t, m, "aws:sagemaker/endpoint:Endpoint")
+			assert.Equal(t, endpointName, input(t, endpoint, "name"))
+			alarmsByName := map[string]pulumimock.Resource{}
+			for _, a := range m.OfType("aws:cloudwatch/metricAlarm:MetricAlarm") {
+				if n, ok := a.Input("name"); ok {
+					alarmsByName[n.(string)] = a
+				}
+			}
+			rollback, hasRollback := endpoint.Input("deploymentConfig.autoRollbackConfiguration.alarms")
+			assert.Equal(t, cfg.Endpoint.Rollback.Enabled, hasRollback)
+			if hasRollback {
+				require.NotEmpty(t, rollback)
+				for _, a := range rollback.([]any) {
+					name := a.(map[string]any)["alarmName"].(string)
+					alarm, ok := alarmsByName[name]
+					if assert.True(t, ok, "rollback alarm %q is not in the stack", name) {
+						assert.Equal(t, endpointName, input(t, alarm, "dimensions.EndpointName"), "alarm %s", name)
+					}
+				}
+			}
+
+			// Stack outputs a user needs next.
+			for _, k := range []string{program.OutEndpointName, program.OutEndpointArn, program.OutVariantName,
+				program.OutImageURI, program.OutRepositoryURL, program.OutRegion, program.OutInvokeCommand} {
+				assert.NotEmpty(t, run.outputs[k], "output %s", k)
+			}
+			assert.Equal(t, cfg.Region, run.outputs[program.OutRegion])
+			assert.Equal(t, "arn:aws:sagemaker:"+pulumimock.Region+":"+pulumimock.AccountID+":endpoint/"+strings.ToLower(endpointName),
+				run.outputs[program.OutEndpointArn])
+			assert.Contains(t, run.outputs[program.OutInvokeCommand], "--endpoint-name "+endpointName)
+
+			// Security invariants: least privilege, encryption, retention, cost tags.
+			violations := invariants.Check(m.Resources(), invariants.Options{
+				Region: cfg.Region,
+				RequiredTags: []string{components.TagTeam, components.TagModel, components.TagEnvironment,
+					components.TagStack, components.TagManagedBy},
+				ImageKmsKeyArn: cfg.Image.KMSKeyArn, EndpointKmsKeyArn: cfg.Endpoint.KMSKeyArn,
+			})
+			assert.Empty(t, invariantsOf(violations, nil))
+			assert.Equal(t, stack, input(t, endpoint, "tags.stack"))
+			assert.Equal(t, cfg.Team, input(t, endpoint, "tags.team"))
+
+			t.Logf("%s: %d resources: %s", stack, len(m.Resources()), summary(inv))
+		})
+	}
+}
+
+// TestInvalidStackFileFailsWithEveryProblem runs the program on a broken copy of the prod file.
+func TestInvalidStackFileFailsWithEveryProblem(t *testing.T) {
+	values := readStackConfig(t, stackFiles(t)["prod"])
+	values["inferstack:endpoint.instanceCount"] = "1"
+	values["inferstack:endpoint.instanceType"] = "c6g.xlarge"
+	values["inferstack:api.mfa"] = "sometimes"
+	_, err := runProgram(t, "prod", values)
+	require.Error(t, err)
+	msg := err.Error()
+	assert.Contains(t, msg, "Pulumi.prod.yaml")
+	assert.Contains(t, msg, "(3 problems)")
+	for _, want := range []string{"inferstack:endpoint.instanceCount: got 1", `inferstack:endpoint.instanceType: got "c6g.xlarge"`,
+		`inferstack:api.mfa: got "sometimes"`} {
+		assert.Contains(t, msg, want)
+	}
+}
+
+// invariantsOf renders violations as strings for readable failures.
+func invariantsOf(vs []invariants.Violation, err error) []string {
+	var out []string
+	if err != nil {
+		out = append(out, err.Error())
+	}
+	for _, v := range vs {
+		out = append(out, v.String())
+	}
+	return out
+}
+
+func summary(inv map[string]int) string {
+	parts := make([]string, 0, len(inv))
+	for k, n := range inv {
+		parts = append(parts, k[strings.LastIndex(k, ":")+1:]+"="+strconv.Itoa(n))
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, " ")
+}
