@@ -1,6 +1,8 @@
 package stackconfig
 
 import (
+	"os"
+	"strings"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -151,4 +153,14 @@ func TestParseEmptyFlatKeyKeepsThePreset(t *testing.T) {
 	c, err := ParseMap("prod", values)
 	require.NoError(t, err)
 	assert.Equal(t, 2, c.Endpoint.InstanceCount)
+}
+
+// TestConfigurationDocListsEveryKey keeps docs/configuration.md in step with the schema.
+func TestConfigurationDocListsEveryKey(t *testing.T) {
+	doc, err := os.ReadFile("../docs/configuration.md")
+	require.NoError(t, err)
+	for _, leaf := range flatLeaves {
+		key := strings.TrimPrefix(leaf.key(), Namespace+":")
+		assert.Contains(t, string(doc), "| `"+key+"` |", "docs/configuration.md has no row for %s", key)
+	}
 }
