@@ -28,6 +28,10 @@ const (
 	CostTags          = "cost tags on every taggable resource"
 )
 
+// All lists every invariant, for reports that show the ones that hold too.
+var All = []string{IAMWildcardAction, IAMScopedResource, IAMNotAction, IAMPublic, IAMManagedPolicy,
+	EncryptionAtRest, APIAuthorized, NoPlaintextSecret, LogRetention, CostTags}
+
 // Violation is one broken invariant.
 type Violation struct {
 	Invariant string
