@@ -98,6 +98,9 @@ func NewLambdaProxy(ctx *pulumi.Context, name string, args *LambdaProxyArgs, opt
 
 	logsName := name + "-logs"
 	logs, err := cloudwatch.NewLogGroup(ctx, logsName, &cloudwatch.LogGroupArgs{
+		// A readable, stable name (`aws logs tail /aws/lambda/inferstack/prod/churn-proxy`), unique
+		// per project, stack and component.
+		Name:            pulumi.Sprintf("/aws/lambda/%s/%s/%s", ctx.Project(), ctx.Stack(), name),
 		RetentionInDays: pulumi.Int(a.LogRetentionDays),
 		Tags:            tagsFor(a.Tags, logsName),
 	}, parent)

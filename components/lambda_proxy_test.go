@@ -101,6 +101,7 @@ func TestLambdaProxyFunctionShape(t *testing.T) {
 	assert.Equal(t, logs.State["name"].StringValue(), lpInput(t, fn, "loggingConfig.logGroup"),
 		"the function logs to the group whose retention and policy we control")
 	assert.EqualValues(t, DefaultProxyLogRetentionDays, lpInput(t, logs, "retentionInDays"))
+	assert.Equal(t, "/aws/lambda/inferstack/dev/churn-proxy", lpInput(t, logs, "name"))
 
 	env := lpInput(t, fn, "environment.variables").(map[string]any)
 	assert.Equal(t, lpEndpointName, env[proxyconfig.EnvEndpointName])

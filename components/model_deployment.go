@@ -22,6 +22,10 @@ type ModelDeploymentArgs struct {
 	// With Endpoint.Rollback and no Rollback.AlarmNames, Monitoring's endpoint 5XX-rate and p99
 	// latency alarms become the endpoint's rollback alarms.
 	Monitoring *MonitoringArgs
+	// Proxy (optional) adds the Lambda proxy in front of the endpoint. EndpointName and
+	// EndpointArn are wired from Endpoint and must be left unset. With Monitoring and no
+	// Monitoring.FunctionName, Monitoring watches this proxy.
+	Proxy *LambdaProxyArgs
 	// Tags (optional) are put on every part, replacing the parts' own Tags; use StandardTags.
 	Tags map[string]string
 }
@@ -50,6 +54,14 @@ type ModelDeployment struct {
 	DashboardName pulumi.StringOutput `pulumi:"dashboardName"`
 	// RollbackAlarmNames are the alarms that roll endpoint deployments back (empty without rollback).
 	RollbackAlarmNames pulumi.StringArrayOutput `pulumi:"rollbackAlarmNames"`
+	// ProxyFunctionName is the Lambda proxy's name ("" without Proxy).
+	ProxyFunctionName pulumi.StringOutput `pulumi:"proxyFunctionName"`
+	// ProxyFunctionArn is the Lambda proxy's ARN ("" without Proxy).
+	ProxyFunctionArn pulumi.StringOutput `pulumi:"proxyFunctionArn"`
+	// ProxyInvokeArn is the Lambda proxy's API Gateway integration URI ("" without Proxy).
+	ProxyInvokeArn pulumi.StringOutput `pulumi:"proxyInvokeArn"`
+	// ProxyLogGroupName is the Lambda proxy's log group ("" without Proxy).
+	ProxyLogGroupName pulumi.StringOutput `pulumi:"proxyLogGroupName"`
 }
 
 // NewModelDeployment creates every part of one model's deployment as children of one component.
@@ -63,16 +75,26 @@ func NewModelDeployment(ctx *pulumi.Context, name string, args *ModelDeploymentA
 	if m := args.Monitoring; m != nil && (m.EndpointName != nil || m.VariantName != nil || m.Serverless || m.AlarmNamePrefix != "") {
 		return nil, fmt.Errorf("model deployment %q: Monitoring.EndpointName, VariantName, Serverless and AlarmNamePrefix come from Endpoint; leave them unset", name)
 	}
+	if p := args.Proxy; p != nil && (p.EndpointName != nil || p.EndpointArn != nil) {
+		return nil, fmt.Errorf("model deployment %q: Proxy.EndpointName and EndpointArn come from Endpoint; leave them unset", name)
+	}
 	a := *args
 	if a.Monitoring != nil {
 		m := *a.Monitoring
 		a.Monitoring = &m
+	}
+	if a.Proxy != nil {
+		p := *a.Proxy
+		a.Proxy = &p
 	}
 	if a.Tags != nil {
 		a.Image.Tags = a.Tags
 		a.Endpoint.Tags = a.Tags
 		if a.Monitoring != nil {
 			a.Monitoring.Tags = a.Tags
+		}
+		if a.Proxy != nil {
+			a.Proxy.Tags = a.Tags
 		}
 	}
 
@@ -102,6 +124,21 @@ func NewModelDeployment(ctx *pulumi.Context, name string, args *ModelDeploymentA
 		return nil, fmt.Errorf("model deployment %q: %w", name, err)
 	}
 	// The proxy and API join here; each takes the endpoint's outputs as inputs.
+	empty := pulumi.String("").ToStringOutput()
+	c.ProxyFunctionName, c.ProxyFunctionArn, c.ProxyInvokeArn, c.ProxyLogGroupName = empty, empty, empty, empty
+	if a.Proxy != nil {
+		a.Proxy.EndpointName = endpoint.EndpointName
+		a.Proxy.EndpointArn = endpoint.EndpointArn
+		proxy, err := NewLambdaProxy(ctx, name+"-proxy", a.Proxy, parent)
+		if err != nil {
+			return nil, fmt.Errorf("model deployment %q: %w", name, err)
+		}
+		c.ProxyFunctionName, c.ProxyFunctionArn = proxy.FunctionName, proxy.FunctionArn
+		c.ProxyInvokeArn, c.ProxyLogGroupName = proxy.InvokeArn, proxy.LogGroupName
+		if a.Monitoring != nil && a.Monitoring.FunctionName == nil {
+			a.Monitoring.FunctionName = proxy.FunctionName
+		}
+	}
 
 	c.AlarmTopicArn = pulumi.String("").ToStringOutput()
 	c.DashboardName = pulumi.String("").ToStringOutput()
@@ -140,6 +177,10 @@ func NewModelDeployment(ctx *pulumi.Context, name string, args *ModelDeploymentA
 		"alarmTopicArn":      c.AlarmTopicArn,
 		"dashboardName":      c.DashboardName,
 		"rollbackAlarmNames": c.RollbackAlarmNames,
+		"proxyFunctionName":  c.ProxyFunctionName,
+		"proxyFunctionArn":   c.ProxyFunctionArn,
+		"proxyInvokeArn":     c.ProxyInvokeArn,
+		"proxyLogGroupName":  c.ProxyLogGroupName,
 	}); err != nil {
 		return nil, err
 	}

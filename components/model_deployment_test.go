@@ -157,3 +157,68 @@ func TestModelDeploymentRejectsMonitoringFieldsWiredByHand(t *testing.T) {
 	}, pulumi.WithMocks("inferstack", "dev", pulumimock.New()))
 	assert.ErrorContains(t, err, "come from Endpoint")
 }
+
+func TestModelDeploymentJoinsProxy(t *testing.T) {
+	mocks := pulumimock.New()
+	var endpointName, endpointArn, invokeArn, functionName, logGroup string
+	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+		endpoint := *seServerless()
+		endpoint.ImageURI, endpoint.RepositoryArn = nil, nil
+		d, err := NewModelDeployment(ctx, "churn", &ModelDeploymentArgs{
+			Image:      ModelImageArgs{Context: miContext(t)},
+			Endpoint:   endpoint,
+			Monitoring: &MonitoringArgs{AlarmEmails: []string{"oncall@example.com"}, MonthlyBudgetUsd: 100},
+			Proxy:      &LambdaProxyArgs{ArchivePath: lpPrebuilt(t), Cache: &ProxyCacheArgs{TTLSeconds: 60}},
+			Tags:       StandardTags("ml-platform", "churn", "dev", "dev"),
+		})
+		if err != nil {
+			return err
+		}
+		for dst, o := range map[*string]pulumi.StringOutput{&endpointName: d.EndpointName, &endpointArn: d.EndpointArn,
+			&invokeArn: d.ProxyInvokeArn, &functionName: d.ProxyFunctionName, &logGroup: d.ProxyLogGroupName} {
+			o.ApplyT(func(v string) string { *dst = v; return v })
+		}
+		return nil
+	}, pulumi.WithMocks("inferstack", "dev", mocks))
+	require.NoError(t, err)
+
+	proxy := seOne(t, mocks, lambdaProxyType)
+	assert.Equal(t, "churn-proxy", proxy.Name)
+	assert.Contains(t, proxy.Parent, "ModelDeployment::churn")
+
+	fn := lpOne(t, mocks, lpFunctionType)
+	assert.Equal(t, endpointName, lpInput(t, fn, "environment.variables.ENDPOINT_NAME"), "the proxy invokes this deployment's endpoint")
+	assert.Equal(t, "60", lpInput(t, fn, "environment.variables.CACHE_TTL_SECONDS"))
+	assert.Equal(t, "ml-platform", lpInput(t, fn, "tags.team"), "the deployment's tags reach the proxy")
+	assert.Equal(t, fn.State["name"].StringValue(), functionName)
+	assert.Contains(t, invokeArn, fn.State["arn"].StringValue())
+	assert.NotEmpty(t, logGroup)
+
+	var policy PolicyDocument
+	rp, ok := mocks.Named(lpRolePolicyType, "churn-proxy-role-policy")
+	require.True(t, ok)
+	require.NoError(t, json.Unmarshal([]byte(lpInput(t, rp, "policy").(string)), &policy))
+	assert.Equal(t, []string{endpointArn}, policy.Statement[0].Resource, "scoped to the deployment's endpoint")
+
+	// Monitoring watches the proxy it was given.
+	watched := false
+	for _, a := range mocks.OfType(monTypeAlarm) {
+		if v, ok := a.Input("dimensions.FunctionName"); ok && v == functionName {
+			watched = true
+		}
+	}
+	assert.True(t, watched, "an alarm watches the proxy function")
+}
+
+func TestModelDeploymentRejectsProxyFieldsWiredByHand(t *testing.T) {
+	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+		endpoint := *seServerless()
+		endpoint.ImageURI, endpoint.RepositoryArn = nil, nil
+		_, err := NewModelDeployment(ctx, "churn", &ModelDeploymentArgs{
+			Image: ModelImageArgs{Context: miContext(t)}, Endpoint: endpoint,
+			Proxy: &LambdaProxyArgs{EndpointArn: pulumi.String("arn:aws:sagemaker:eu-central-1:123456789012:endpoint/other")},
+		})
+		return err
+	}, pulumi.WithMocks("inferstack", "dev", pulumimock.New()))
+	assert.ErrorContains(t, err, "Proxy.EndpointName and EndpointArn come from Endpoint")
+}

@@ -15,6 +15,7 @@ func DeploymentArgs(c stackconfig.Config) components.ModelDeploymentArgs {
 	return components.ModelDeploymentArgs{
 		Image:    ImageArgs(c),
 		Endpoint: EndpointArgs(c),
+		Proxy:    ProxyArgs(c),
 		Tags:     Tags(c),
 	}
 }
@@ -84,4 +85,23 @@ func EndpointArgs(c stackconfig.Config) components.SageMakerEndpointArgs {
 			TerminationWaitSeconds: r.TerminationWaitSeconds, LatencyP99Ms: c.Monitoring.LatencyP99Ms}
 	}
 	return a
+}
+
+// ProxyArgs maps `proxy` to the LambdaProxy args; the endpoint is wired inside ModelDeployment.
+func ProxyArgs(c stackconfig.Config) *components.LambdaProxyArgs {
+	p := c.Proxy
+	return &components.LambdaProxyArgs{
+		MemoryMb:            p.MemoryMB,
+		TimeoutSeconds:      p.TimeoutSeconds,
+		ReservedConcurrency: p.ReservedConcurrency,
+		LogRetentionDays:    p.LogRetentionDays,
+		DisableTracing:      !p.Tracing,
+		Cache: &components.ProxyCacheArgs{
+			Disabled:   !p.Cache.Enabled,
+			TTLSeconds: p.Cache.TTLSeconds,
+			MaxEntries: p.Cache.MaxEntries,
+			MaxMb:      p.Cache.MaxMB,
+		},
+		Tags: Tags(c),
+	}
 }

@@ -20,6 +20,10 @@ const (
 	OutRepositoryURL = "repositoryUrl"
 	OutRegion        = "region"
 	OutInvokeCommand = "invokeCommand"
+	// OutProxyFunctionName and OutProxyLogGroup name the Lambda proxy, for `aws logs tail` and
+	// direct test invocations before the API exists.
+	OutProxyFunctionName = "proxyFunctionName"
+	OutProxyLogGroup     = "proxyLogGroupName"
 )
 
 // Run loads the stack config, deploys the model and exports the outputs.
@@ -52,12 +56,14 @@ func deploy(ctx *pulumi.Context) (pulumi.Map, error) {
 		return nil, err
 	}
 	return pulumi.Map{
-		OutEndpointName:  d.EndpointName,
-		OutEndpointArn:   d.EndpointArn,
-		OutVariantName:   d.VariantName,
-		OutImageURI:      d.ImageURI,
-		OutRepositoryURL: d.RepositoryURL,
-		OutRegion:        pulumi.String(cfg.Region),
+		OutEndpointName:      d.EndpointName,
+		OutEndpointArn:       d.EndpointArn,
+		OutVariantName:       d.VariantName,
+		OutImageURI:          d.ImageURI,
+		OutRepositoryURL:     d.RepositoryURL,
+		OutRegion:            pulumi.String(cfg.Region),
+		OutProxyFunctionName: d.ProxyFunctionName,
+		OutProxyLogGroup:     d.ProxyLogGroupName,
 		// The first thing to try after a deploy, before the API exists.
 		OutInvokeCommand: pulumi.Sprintf("aws sagemaker-runtime invoke-endpoint --region %s --endpoint-name %s "+
 			"--content-type application/json --body fileb://request.json response.json", cfg.Region, d.EndpointName),

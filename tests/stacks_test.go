@@ -222,9 +222,27 @@ func TestEveryStackFile(t *testing.T) {
 				}
 			}
 
+			// The Lambda proxy in front of the endpoint, configured from `proxy`.
+			assert.Equal(t, 1, inv["inferstack:components:LambdaProxy"], "%s: want one LambdaProxy", stack)
+			fn := one(t, m, "aws:lambda/function:Function")
+			assert.Equal(t, "provided.al2023", input(t, fn, "runtime"))
+			assert.Equal(t, []any{"arm64"}, input(t, fn, "architectures"))
+			assert.Equal(t, "bootstrap", input(t, fn, "handler"))
+			assert.Equal(t, endpointName, input(t, fn, "environment.variables.ENDPOINT_NAME"))
+			assert.Equal(t, strconv.FormatBool(cfg.Proxy.Cache.Enabled), input(t, fn, "environment.variables.CACHE_ENABLED"))
+			assert.Equal(t, float64(cfg.Proxy.MemoryMB), input(t, fn, "memorySize"))
+			assert.Equal(t, float64(cfg.Proxy.TimeoutSeconds), input(t, fn, "timeout"))
+			assert.Equal(t, run.outputs[program.OutProxyFunctionName], fn.State["name"].StringValue())
+			proxyLogs, ok := m.Named("aws:cloudwatch/logGroup:LogGroup", cfg.Model.Name+"-proxy-logs")
+			if assert.True(t, ok, "the proxy owns its log group") {
+				assert.Equal(t, float64(cfg.Proxy.LogRetentionDays), input(t, proxyLogs, "retentionInDays"))
+				assert.Equal(t, run.outputs[program.OutProxyLogGroup], input(t, fn, "loggingConfig.logGroup"))
+			}
+
 			// Stack outputs a user needs next.
 			for _, k := range []string{program.OutEndpointName, program.OutEndpointArn, program.OutVariantName,
-				program.OutImageURI, program.OutRepositoryURL, program.OutRegion, program.OutInvokeCommand} {
+				program.OutImageURI, program.OutRepositoryURL, program.OutRegion, program.OutInvokeCommand,
+				program.OutProxyFunctionName, program.OutProxyLogGroup} {
 				assert.NotEmpty(t, run.outputs[k], "output %s", k)
 			}
 			assert.Equal(t, cfg.Region, run.outputs[program.OutRegion])
