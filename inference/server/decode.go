@@ -115,7 +115,49 @@ func (s *scanner) number() (float64, error) {
 			break
 		}
 	}
+	if !isJSONNumber(s.tok) {
+		return 0, strconv.ErrSyntax
+	}
 	return parseFloat(s.tok)
+}
+
+// isJSONNumber checks the JSON number grammar (RFC 8259 §6), which is stricter than strconv:
+// no leading '+' or zeros, digits on both sides of the point.
+func isJSONNumber(b []byte) bool {
+	i := 0
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	digits := func() int {
+		n := 0
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+			n++
+		}
+		return n
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case digits() == 0:
+		return false
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		if digits() == 0 {
+			return false
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return false
+		}
+	}
+	return i == len(b)
 }
 
 func isNumberByte(c byte) bool {

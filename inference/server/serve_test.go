@@ -1,0 +1,126 @@
+package server_test
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/inferstack/inferstack/inference/server"
+)
+
+// TestServeFinishesInFlightRequests holds requests inside Predict, cancels Serve's context,
+// checks that /ping turns 503 while draining, then lets the requests go: each gets its full
+// answer, whether it is released during the drain delay or during Shutdown, and Serve returns nil.
+func TestServeFinishesInFlightRequests(t *testing.T) {
+	const inFlight = 5
+	entered := make(chan struct{}, inFlight)
+	release := make(chan struct{})
+	m := sumModel(2)
+	sum := m.predict
+	m.predict = func(x, out []float64) error {
+		entered <- struct{}{}
+		<-release
+		return sum(x, out)
+	}
+	health := &server.Health{}
+	h := newServer(t, m, server.Options{Health: health})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	base := "http://" + ln.Addr().String()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cfg := server.DefaultServeConfig(time.Minute)
+	cfg.DrainDelay = 500 * time.Millisecond // the window in which /ping is seen to say DOWN
+	served := make(chan error, 1)
+	go func() { served <- server.Serve(ctx, quietLog(), ln, h, health, cfg) }()
+
+	type answer struct {
+		status int
+		body   string
+		err    error
+	}
+	answers := make(chan answer, inFlight)
+	for i := range inFlight {
+		go func() {
+			resp, err := http.Post(base+"/invocations", "text/csv", strings.NewReader("1,"+string(rune('1'+i))+"\n"))
+			if err != nil {
+				answers <- answer{err: err}
+				return
+			}
+			defer resp.Body.Close()
+			b, err := io.ReadAll(resp.Body)
+			answers <- answer{resp.StatusCode, string(b), err}
+		}()
+	}
+	for range inFlight {
+		<-entered
+	}
+	cancel()
+	require.Eventually(t, func() bool {
+		resp, err := http.Get(base + "/ping")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusServiceUnavailable
+	}, 10*time.Second, time.Millisecond, "/ping must say DOWN while draining")
+	assert.True(t, health.Draining())
+	close(release)
+
+	var bodies []string
+	for range inFlight {
+		a := <-answers
+		require.NoError(t, a.err)
+		assert.Equal(t, http.StatusOK, a.status)
+		bodies = append(bodies, a.body)
+	}
+	assert.ElementsMatch(t, []string{
+		`{"predictions":[{"value":2}]}` + "\n", `{"predictions":[{"value":3}]}` + "\n", `{"predictions":[{"value":4}]}` + "\n",
+		`{"predictions":[{"value":5}]}` + "\n", `{"predictions":[{"value":6}]}` + "\n",
+	}, bodies)
+	assert.NoError(t, <-served)
+}
+
+// TestServeStopsWithinItsShutdownTimeout checks that a request still running after the shutdown
+// timeout does not keep the process alive: Serve returns an error saying so.
+func TestServeStopsWithinItsShutdownTimeout(t *testing.T) {
+	release := make(chan struct{})
+	var once sync.Once
+	entered := make(chan struct{})
+	m := sumModel(1)
+	m.predict = func(x, out []float64) error {
+		once.Do(func() { close(entered) })
+		<-release
+		return nil
+	}
+	defer close(release)
+	health := &server.Health{}
+	h := newServer(t, m, server.Options{Health: health})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	cfg := server.DefaultServeConfig(time.Minute)
+	cfg.DrainDelay, cfg.ShutdownTimeout = 0, 50*time.Millisecond
+	served := make(chan error, 1)
+	go func() { served <- server.Serve(ctx, quietLog(), ln, h, health, cfg) }()
+	go func() {
+		resp, err := http.Post("http://"+ln.Addr().String()+"/invocations", "text/csv", strings.NewReader("1\n"))
+		if err == nil {
+			resp.Body.Close()
+		}
+	}()
+	<-entered
+	cancel()
+	err = <-served
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "did not finish within 50ms")
+}
