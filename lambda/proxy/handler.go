@@ -30,6 +30,11 @@ import (
 // is also SageMaker's classic real-time payload limit.
 const MaxBodyBytes = 6 << 20
 
+// maxResponseBytes is the largest answer body the handler returns as is: Lambda refuses a
+// response payload over 6 MB, and API Gateway would turn that into a bare 502. The margin covers
+// the headers and JSON framing of the response event.
+const maxResponseBytes = MaxBodyBytes - 64<<10
+
 // invokeMargin is kept back from the Lambda deadline so that a slow endpoint gets a 504 with a
 // request ID from us rather than a bare Lambda timeout.
 const invokeMargin = 500 * time.Millisecond
@@ -196,6 +201,11 @@ func (h *Handler) invocations(ctx context.Context, reqID string, req events.APIG
 	if out.ContentType != nil && *out.ContentType != "" {
 		resp.ContentType = *out.ContentType
 	}
+	if encodedLen(resp.Body) > maxResponseBytes {
+		h.log.Warn("answer too large for Lambda", "request_id", reqID, "bytes", len(resp.Body))
+		return finish(errorResponse(http.StatusBadGateway,
+			fmt.Sprintf("the model's answer is larger than the %d bytes a Lambda response can carry: send fewer rows", maxResponseBytes), reqID))
+	}
 	// Only successes reach this point, so only successes are cached. no-cache refreshes the
 	// entry with the answer just fetched; no-store leaves no trace.
 	if h.cache != nil && !noStore {
@@ -343,6 +353,14 @@ func okResponse(r CachedResponse, reqID string) events.APIGatewayProxyResponse {
 		resp.Body, resp.IsBase64Encoded = base64.StdEncoding.EncodeToString(r.Body), true
 	}
 	return resp
+}
+
+// encodedLen is the size of body in the response event: as is for UTF-8, else base64.
+func encodedLen(body []byte) int {
+	if utf8.Valid(body) {
+		return len(body)
+	}
+	return base64.StdEncoding.EncodedLen(len(body))
 }
 
 func jsonResponse(status int, body, reqID string) events.APIGatewayProxyResponse {

@@ -21,7 +21,7 @@ import (
 )
 
 // echoContainer is a model server that answers each body with its own call number, so a test can
-// tell a cached answer from a fresh one. Bodies starting "bad" get a 400, "crash" a 500.
+// tell a cached answer from a fresh one; bodies over 1 KiB are echoed as their size. Bodies starting "bad" get a 400, "crash" a 500.
 func echoContainer() http.Handler {
 	var n atomic.Int64
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -35,6 +35,10 @@ func echoContainer() http.Handler {
 			w.WriteHeader(http.StatusInternalServerError)
 			fmt.Fprint(w, "panic: runtime error at /src/model.go:42")
 		default:
+			if len(body) > 1024 {
+				// Large bodies are summarised, so that the answer stays within Lambda's limit.
+				body = fmt.Appendf(nil, "%d bytes", len(body))
+			}
 			w.Header().Set("Content-Type", "application/json")
 			fmt.Fprintf(w, `{"call":%d,"body":%q,"accept":%q}`, n.Add(1), body, r.Header.Get("Accept"))
 		}
@@ -445,4 +449,17 @@ func TestNewHandlerRejectsBadConfig(t *testing.T) {
 	_, err := proxy.NewHandler(cfg, proxy.Deps{})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), proxyconfig.EnvEndpointName)
+}
+
+func TestAnswerTooLargeForLambdaIs502AndNotCached(t *testing.T) {
+	huge := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"predictions":"%s"}`, strings.Repeat("x", proxy.MaxBodyBytes))
+	})
+	e := newEnv(t, cacheOn(), huge, nil)
+	resp := e.do(t, invocation(`[1]`, nil))
+	assert.Equal(t, http.StatusBadGateway, resp.StatusCode)
+	assert.Contains(t, resp.Body, "send fewer rows")
+	assert.Less(t, len(resp.Body), 1000)
+	assert.Zero(t, e.h.Cache().Len())
 }
