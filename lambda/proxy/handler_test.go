@@ -21,7 +21,8 @@ import (
 )
 
 // echoContainer is a model server that answers each body with its own call number, so a test can
-// tell a cached answer from a fresh one; bodies over 1 KiB are echoed as their size. Bodies starting "bad" get a 400, "crash" a 500.
+// tell a cached answer from a fresh one; bodies over 1 KiB are echoed as their size. Bodies
+// starting "bad" get a 400, "crash" a 500.
 func echoContainer() http.Handler {
 	var n atomic.Int64
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
