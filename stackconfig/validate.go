@@ -133,6 +133,9 @@ func (k *checker) endpoint(e Endpoint, prod bool) {
 		if e.NetworkIsolation {
 			k.add(p+"networkIsolation", true, why)
 		}
+		if e.KMSKeyArn != "" {
+			k.add(p+"kmsKeyArn", e.KMSKeyArn, "unset on a serverless endpoint, which has no ML storage volume to encrypt")
+		}
 		if e.VPC.IsSet() {
 			k.add(p+"vpc", e.VPC.SubnetIDs, "no VPC on a serverless endpoint; set endpoint.serverless to null for a real-time endpoint")
 		}

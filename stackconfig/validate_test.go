@@ -91,6 +91,9 @@ func TestValidateRules(t *testing.T) {
 		{"serverless data capture", EnvDev, func(c *Config) {
 			c.Endpoint.DataCapture = DataCapture{Enabled: true, DestinationS3URI: "s3://capture-bucket/churn", SamplingPercentage: 10}
 		}, "inferstack:endpoint.dataCapture.enabled", "true", "serverless"},
+		{"serverless kms key", EnvDev, func(c *Config) {
+			c.Endpoint.KMSKeyArn = "arn:aws:kms:eu-central-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+		}, "inferstack:endpoint.kmsKeyArn", "", "serverless"},
 		{"serverless in prod", EnvProd, func(c *Config) {
 			c.Endpoint.Serverless = &Serverless{MemorySizeMB: 2048, MaxConcurrency: 5}
 			c.Endpoint.Autoscaling.Enabled = false
