@@ -67,6 +67,13 @@ func TestFromEnvReportsEveryProblem(t *testing.T) {
 	}
 }
 
+func TestFromEnvNamesTheRangeOfAnOutOfRangeNumber(t *testing.T) {
+	_, err := proxyconfig.FromEnv(getenv(map[string]string{"ENDPOINT_NAME": "e", "CACHE_TTL_SECONDS": "90000", "STATUS_TTL_SECONDS": "301"}))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `CACHE_TTL_SECONDS "90000": must be a whole number of seconds from 1 to 86400`)
+	assert.Contains(t, err.Error(), `STATUS_TTL_SECONDS "301": must be from 0 to 300 seconds`)
+}
+
 func TestFromEnvRequiresEndpoint(t *testing.T) {
 	_, err := proxyconfig.FromEnv(getenv(nil))
 	require.Error(t, err)
