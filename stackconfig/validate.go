@@ -155,6 +155,13 @@ func (k *checker) endpoint(e Endpoint, prod bool) {
 		}
 		if e.VolumeSizeGB != 0 {
 			k.intIn(p+"volumeSizeGb", e.VolumeSizeGB, minVolumeGB, maxVolumeGB)
+			if hasLocalStorage(e.InstanceType) {
+				k.add(p+"volumeSizeGb", e.VolumeSizeGB, "0 with %s, which has local NVMe storage instead of an EBS volume", e.InstanceType)
+			}
+		}
+		if e.KMSKeyArn != "" && hasLocalStorage(e.InstanceType) {
+			// SageMaker rejects the endpoint configuration: local storage is encrypted by the instance.
+			k.add(p+"kmsKeyArn", e.KMSKeyArn, "unset with %s, whose local NVMe storage is encrypted by the instance", e.InstanceType)
 		}
 		k.autoscaling(e, prod)
 	}
@@ -168,6 +175,17 @@ func (k *checker) endpoint(e Endpoint, prod bool) {
 	k.retention(p+"logRetentionDays", e.LogRetentionDays)
 	k.vpc(e.VPC)
 	k.rollback(e.Rollback, prod)
+}
+
+// localStorageFamily matches instance families with local NVMe storage: a "d" after the
+// generation (ml.m5d, ml.c6gd, ml.g4dn, ml.p4d), plus GPU families that have it without the letter.
+var localStorageFamily = regexp.MustCompile(`^([a-z]+\d+[a-z]*d[a-z]*|g5|g6|g6e|gr6|p5|p5e|p5en)$`)
+
+// hasLocalStorage reports whether an instance type has local NVMe storage, for which SageMaker
+// accepts neither a volume size nor a KMS key.
+func hasLocalStorage(instanceType string) bool {
+	parts := strings.Split(instanceType, ".")
+	return len(parts) == 3 && localStorageFamily.MatchString(parts[1])
 }
 
 func prodNote(prod bool) string {

@@ -79,6 +79,11 @@ func TestValidateRules(t *testing.T) {
 		{"instance count zero", EnvQA, func(c *Config) { c.Endpoint.InstanceCount = 0 }, "inferstack:endpoint.instanceCount", "0", "at least 1"},
 		{"prod with one instance", EnvProd, func(c *Config) { c.Endpoint.InstanceCount = 1 }, "inferstack:endpoint.instanceCount", "1", "at least 2 in prod"},
 		{"volume too large", EnvQA, func(c *Config) { c.Endpoint.VolumeSizeGB = 513 }, "inferstack:endpoint.volumeSizeGb", "513", "from 1 to 512"},
+		{"volume on local storage", EnvQA, func(c *Config) { c.Endpoint.InstanceType = "ml.g4dn.xlarge"; c.Endpoint.VolumeSizeGB = 30 }, "inferstack:endpoint.volumeSizeGb", "30", "local NVMe"},
+		{"kms on local storage", EnvQA, func(c *Config) {
+			c.Endpoint.InstanceType = "ml.c6gd.large"
+			c.Endpoint.KMSKeyArn = "arn:aws:kms:eu-central-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+		}, "inferstack:endpoint.kmsKeyArn", "", "local NVMe"},
 		{"volume negative", EnvQA, func(c *Config) { c.Endpoint.VolumeSizeGB = -1 }, "inferstack:endpoint.volumeSizeGb", "-1", "from 1 to 512"},
 		{"serverless memory off step", EnvDev, func(c *Config) { c.Endpoint.Serverless.MemorySizeMB = 1500 }, "inferstack:endpoint.serverless.memorySizeMb", "1500", "1024, 2048"},
 		{"serverless memory too large", EnvDev, func(c *Config) { c.Endpoint.Serverless.MemorySizeMB = 7168 }, "inferstack:endpoint.serverless.memorySizeMb", "7168", "6144"},
@@ -202,10 +207,19 @@ func TestValidateReportsEveryProblemAtOnce(t *testing.T) {
 	}
 }
 
+func TestHasLocalStorage(t *testing.T) {
+	for it, want := range map[string]bool{
+		"ml.m5.large": false, "ml.m5d.large": true, "ml.c6g.xlarge": false, "ml.c6gd.xlarge": true, "ml.g4dn.xlarge": true,
+		"ml.g5.xlarge": true, "ml.p4d.24xlarge": true, "ml.inf2.xlarge": false, "ml.c7g.large": false, "": false,
+	} {
+		assert.Equal(t, want, hasLocalStorage(it), it)
+	}
+}
+
 func TestValidateAcceptsValidVariations(t *testing.T) {
 	c := valid(t, EnvQA)
 	c.Endpoint.VolumeSizeGB = 0 // instance storage default
-	c.Endpoint.InstanceType = "ml.g5.xlarge"
+	c.Endpoint.InstanceType = "ml.m5.xlarge"
 	c.Endpoint.DataCapture = DataCapture{Enabled: true, DestinationS3URI: "s3://capture-bucket/churn", SamplingPercentage: 20}
 	c.Endpoint.VPC = VPC{SubnetIDs: []string{"subnet-0123456789abcdef0", "subnet-0123456789abcdef1"}, SecurityGroupIDs: []string{"sg-0123456789abcdef0"}}
 	c.Endpoint.NetworkIsolation = true
