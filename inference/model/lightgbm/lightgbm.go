@@ -7,6 +7,7 @@ package lightgbm
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -109,6 +110,19 @@ func Parse(r io.Reader) (*Model, error) {
 	header, err := readHeader(data)
 	if err != nil {
 		return nil, err
+	}
+	switch v := header["version"]; v {
+	case "v2", "v3":
+	case "v4":
+		// LightGBM 4 writes "v4" but the same text trees as 3.x for the models served here
+		// (linear trees, which differ, are refused below); leaves reads up to v3.
+		data = bytes.Replace(data, []byte("\nversion=v4\n"), []byte("\nversion=v3\n"), 1)
+	default:
+		return nil, fmt.Errorf("LightGBM model format version %q: supported v2, v3 and v4", v)
+	}
+	if bytes.Contains(data, []byte("\nis_linear=1")) {
+		// leaves would ignore the linear models in the leaves and predict something else.
+		return nil, errors.New("the model has linear trees (linear_tree=true), which are not supported")
 	}
 	m := &Model{}
 	if err := m.configure(header); err != nil {

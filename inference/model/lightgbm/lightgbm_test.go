@@ -121,6 +121,32 @@ func withObjective(t *testing.T, objective string) []byte {
 	return bytes.Replace(data, []byte(line), []byte("objective="+objective+"\n"), 1)
 }
 
+// edited returns the DART breast-cancer model with the first old replaced by new.
+func edited(t *testing.T, old, new string) []byte {
+	t.Helper()
+	data := readModelFile(t, "lg_dart_breast_cancer.model")
+	require.True(t, bytes.Contains(data, []byte(old)), "fixture has %q", old)
+	return bytes.Replace(data, []byte(old), []byte(new), 1)
+}
+
+// TestFormatVersions checks a model written as LightGBM 4 labels it (version=v4) predicts as
+// the same trees written by LightGBM 3 (version=v3) do.
+func TestFormatVersions(t *testing.T) {
+	v3, err := lightgbm.Parse(bytes.NewReader(readModelFile(t, "lg_dart_breast_cancer.model")))
+	require.NoError(t, err)
+	v4, err := lightgbm.Parse(bytes.NewReader(edited(t, "\nversion=v2\n", "\nversion=v4\n")))
+	require.NoError(t, err)
+	rows := readMatrix(t, "breast_cancer_test.tsv", 0)
+	var x []float64
+	for _, r := range rows {
+		x = append(x, r...)
+	}
+	want, got := make([]float64, len(rows)), make([]float64, len(rows))
+	require.NoError(t, v3.Predict(x, want))
+	require.NoError(t, v4.Predict(x, got))
+	assert.Equal(t, want, got)
+}
+
 func TestParseRejects(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -134,6 +160,8 @@ func TestParseRejects(t *testing.T) {
 		{"bad sigmoid", withObjective(t, "binary sigmoid:-2"), `objective "binary sigmoid:-2": sigmoid must be a positive number`},
 		{"xgboost json", []byte(`{"learner": {}}`), `not a LightGBM text model`},
 		{"empty", nil, `not a LightGBM text model`},
+		{"unknown version", edited(t, "\nversion=v2\n", "\nversion=v9\n"), `LightGBM model format version "v9": supported v2, v3 and v4`},
+		{"linear trees", edited(t, "\nshrinkage=", "\nis_linear=1\nshrinkage="), "the model has linear trees (linear_tree=true), which are not supported"},
 		{"truncated trees", readModelFile(t, "lg_dart_breast_cancer.model")[:3000], "lightgbm model:"},
 	}
 	for _, tc := range tests {
