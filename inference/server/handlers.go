@@ -127,7 +127,7 @@ func (s *Server) handleInvocations() http.Handler {
 	})
 }
 
-// predict runs the model over rows in chunks, stopping before a chunk once the deadline has
+// predict runs the model over rows in chunks, stopping between chunks once the deadline has
 // passed or the client has gone.
 func (s *Server) predict(ctx context.Context, deadline time.Time, x, out []float64, rows int) error {
 	nf, width := s.info.NumFeatures, s.info.OutputWidth
@@ -135,7 +135,9 @@ func (s *Server) predict(ctx context.Context, deadline time.Time, x, out []float
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if s.now().After(deadline) {
+		// The first chunk always runs: reading the body is bounded by the read timeout, which
+		// is shorter than the deadline, and a single-row request then never reads the clock again.
+		if start > 0 && s.now().After(deadline) {
 			return errorf(http.StatusServiceUnavailable, CodeTimeout,
 				"the prediction of %d rows took longer than the %s limit; send fewer rows per request", rows, s.opts.PredictTimeout)
 		}
