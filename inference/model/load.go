@@ -226,6 +226,8 @@ func detect(head []byte) (format, hint string) {
 		return formatXGBoostUBJ, ""
 	case lightgbm.Sniff(head):
 		return formatLightGBM, ""
+	case xgboost.SniffConfig(head):
+		return "", " is an XGBoost training configuration (Booster.save_config()), not a model"
 	case bytes.HasPrefix(head, []byte{0x1f, 0x8b}):
 		return "", " is gzip-compressed (a model.tar.gz?): extract it into the directory"
 	case len(head) > 1 && head[0] == 0x80 && head[1] >= 2 && head[1] <= 5:

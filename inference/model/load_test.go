@@ -84,6 +84,14 @@ func TestLoad(t *testing.T) {
 				OutputWidth: 1, Features: fNames},
 		},
 		{
+			name: "a saved configuration beside the model is not a second model",
+			files: map[string]file{"model.json": {from: xgbBinary},
+				"config.json": {text: `{"learner":{"generic_param":{"nthread":"0"},"gradient_booster":{"name":"gbtree"}}}`}},
+			source: "model.json",
+			want: model.Info{Format: "xgboost-json", Objective: "binary:logistic", NumFeatures: 5, Task: model.Binary,
+				NumClasses: 2, OutputWidth: 1, Features: fNames},
+		},
+		{
 			name:   "UBJSON under the SageMaker name",
 			files:  map[string]file{"xgboost-model": {from: "testdata/tiny.ubj"}},
 			source: "xgboost-model",
@@ -177,6 +185,8 @@ func TestLoadErrors(t *testing.T) {
 			wantErr: []string{"no loadable model: saw README.md, code/, data.csv; " + accepted}, noModel: true},
 		{name: "a tarball", files: map[string]file{"model.tar.gz": {text: "\x1f\x8b\x08\x00rest"}},
 			wantErr: []string{"saw model.tar.gz (model.tar.gz is gzip-compressed (a model.tar.gz?): extract it into the directory)"}, noModel: true},
+		{name: "only a configuration", files: map[string]file{"config.json": {text: `{"learner":{"generic_param":{"nthread":"0"}}}`}},
+			wantErr: []string{"saw config.json (config.json is an XGBoost training configuration (Booster.save_config()), not a model)"}, noModel: true},
 		{name: "pickle", files: map[string]file{"xgboost-model": {from: "testdata/tiny.pkl"}},
 			wantErr: []string{`xgboost-model is a Python pickle (some SageMaker XGBoost containers save one): unpickle it and save the booster with booster.save_model("model.json")`}, noModel: true},
 		{name: "legacy binary", files: map[string]file{"xgboost-model": {from: "testdata/tiny-legacy.model"}},

@@ -47,7 +47,15 @@ func Sniff(head []byte) bool {
 	if len(h) == 0 || h[0] != '{' {
 		return false
 	}
-	return bytes.Contains(h, []byte(`"learner"`))
+	return bytes.Contains(h, []byte(`"learner"`)) && !SniffConfig(h)
+}
+
+// SniffConfig reports whether head looks like XGBoost's training configuration
+// (Booster.save_config()): JSON that also starts with "learner" but holds parameters, no trees.
+func SniffConfig(head []byte) bool {
+	h := bytes.TrimLeft(head, " \t\r\n\ufeff")
+	return len(h) > 0 && h[0] == '{' && bytes.Contains(h, []byte(`"learner"`)) &&
+		bytes.Contains(h, []byte(`"generic_param"`))
 }
 
 // SniffUBJSON reports whether head, the first bytes of a file, looks like an XGBoost model in

@@ -234,6 +234,10 @@ func TestSniff(t *testing.T) {
 	assert.False(t, xgboost.SniffUBJSON(data[:64]))
 	assert.False(t, xgboost.Sniff([]byte("tree\nversion=v3")))
 	assert.False(t, xgboost.Sniff(nil))
+	config := []byte(`{"learner":{"generic_param":{"nthread":"0"},"gradient_booster":{"name":"gbtree"}}}`)
+	assert.False(t, xgboost.Sniff(config), "a save_config() file is not a model")
+	assert.True(t, xgboost.SniffConfig(config))
+	assert.False(t, xgboost.SniffConfig(data[:64]))
 }
 
 func TestSupportedObjectivesAreSorted(t *testing.T) {
