@@ -14,8 +14,8 @@ import (
 // FuzzParse checks that no model file makes Parse or a later Predict panic or hang: a model
 // that loads must predict, for any row, without error.
 func FuzzParse(f *testing.F) {
-	for _, name := range []string{"binary_logistic", "multi_softprob", "dart_binary_logistic"} {
-		data, err := os.ReadFile(filepath.Join("testdata", name+".json"))
+	for _, name := range []string{"binary_logistic.json", "multi_softprob.json", "dart_binary_logistic.json", "binary_logistic.ubj"} {
+		data, err := os.ReadFile(filepath.Join("testdata", name))
 		require.NoError(f, err)
 		f.Add(data)
 	}
