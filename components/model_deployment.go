@@ -26,6 +26,11 @@ type ModelDeploymentArgs struct {
 	// EndpointArn are wired from Endpoint and must be left unset. With Monitoring and no
 	// Monitoring.FunctionName, Monitoring watches this proxy.
 	Proxy *LambdaProxyArgs
+	// Api (optional) puts the Cognito-secured REST API in front of the proxy and requires Proxy.
+	// ProxyInvokeArn, ProxyFunctionArn and ProxyFunctionName are wired from Proxy and must be left
+	// unset; with Monitoring, the API alarms watch its stage. With Api.WAF, set Api.Firewall to
+	// waf.Attach (package components/waf), which keeps the wafv2 SDK out of this package.
+	Api *SecuredApiArgs
 	// Tags (optional) are put on every part, replacing the parts' own Tags; use StandardTags.
 	Tags map[string]string
 }
@@ -62,6 +67,22 @@ type ModelDeployment struct {
 	ProxyInvokeArn pulumi.StringOutput `pulumi:"proxyInvokeArn"`
 	// ProxyLogGroupName is the Lambda proxy's log group ("" without Proxy).
 	ProxyLogGroupName pulumi.StringOutput `pulumi:"proxyLogGroupName"`
+	// ApiURL is the API stage's invoke URL; append /ping or /invocations ("" without Api).
+	ApiURL pulumi.StringOutput `pulumi:"apiUrl"`
+	// TokenEndpoint is the Cognito OAuth 2.0 token URL ("" without Api).
+	TokenEndpoint pulumi.StringOutput `pulumi:"tokenEndpoint"`
+	// UserPoolID is the API's Cognito user pool ("" without Api).
+	UserPoolID pulumi.StringOutput `pulumi:"userPoolId"`
+	// UserClientID is the app client for people ("" without Api).
+	UserClientID pulumi.StringOutput `pulumi:"userClientId"`
+	// MachineClientID is the client-credentials app client ("" without Api or machine client).
+	MachineClientID pulumi.StringOutput `pulumi:"machineClientId"`
+	// MachineClientSecret is the machine client's secret, a secret output.
+	MachineClientSecret pulumi.StringOutput `pulumi:"machineClientSecret"`
+	// ApiKeyID is the API key's ID ("" when no key is required).
+	ApiKeyID pulumi.StringOutput `pulumi:"apiKeyId"`
+	// ApiKeyValue is the API key, a secret output.
+	ApiKeyValue pulumi.StringOutput `pulumi:"apiKeyValue"`
 }
 
 // NewModelDeployment creates every part of one model's deployment as children of one component.
@@ -75,6 +96,9 @@ func NewModelDeployment(ctx *pulumi.Context, name string, args *ModelDeploymentA
 	if m := args.Monitoring; m != nil && (m.EndpointName != nil || m.VariantName != nil || m.Serverless || m.AlarmNamePrefix != "") {
 		return nil, fmt.Errorf("model deployment %q: Monitoring.EndpointName, VariantName, Serverless and AlarmNamePrefix come from Endpoint; leave them unset", name)
 	}
+	if api := args.Api; api != nil && (args.Proxy == nil || api.ProxyInvokeArn != nil || api.ProxyFunctionArn != nil || api.ProxyFunctionName != nil) {
+		return nil, fmt.Errorf("model deployment %q: Api needs Proxy, and its Proxy* fields come from Proxy; leave them unset", name)
+	}
 	if p := args.Proxy; p != nil && (p.EndpointName != nil || p.EndpointArn != nil) {
 		return nil, fmt.Errorf("model deployment %q: Proxy.EndpointName and EndpointArn come from Endpoint; leave them unset", name)
 	}
@@ -87,6 +111,10 @@ func NewModelDeployment(ctx *pulumi.Context, name string, args *ModelDeploymentA
 		p := *a.Proxy
 		a.Proxy = &p
 	}
+	if a.Api != nil {
+		api := *a.Api
+		a.Api = &api
+	}
 	if a.Tags != nil {
 		a.Image.Tags = a.Tags
 		a.Endpoint.Tags = a.Tags
@@ -95,6 +123,9 @@ func NewModelDeployment(ctx *pulumi.Context, name string, args *ModelDeploymentA
 		}
 		if a.Proxy != nil {
 			a.Proxy.Tags = a.Tags
+		}
+		if a.Api != nil {
+			a.Api.Tags = a.Tags
 		}
 	}
 
@@ -139,6 +170,23 @@ func NewModelDeployment(ctx *pulumi.Context, name string, args *ModelDeploymentA
 			a.Monitoring.FunctionName = proxy.FunctionName
 		}
 	}
+	c.ApiURL, c.TokenEndpoint, c.UserPoolID, c.UserClientID, c.MachineClientID, c.ApiKeyID = empty, empty, empty, empty, empty, empty
+	noSecret := pulumi.ToSecret(pulumi.String("")).(pulumi.StringOutput)
+	c.MachineClientSecret, c.ApiKeyValue = noSecret, noSecret
+	if a.Api != nil {
+		a.Api.ProxyInvokeArn = c.ProxyInvokeArn
+		a.Api.ProxyFunctionArn = c.ProxyFunctionArn
+		api, err := NewSecuredApi(ctx, name+"-api", a.Api, parent)
+		if err != nil {
+			return nil, fmt.Errorf("model deployment %q: %w", name, err)
+		}
+		c.ApiURL, c.TokenEndpoint, c.UserPoolID, c.UserClientID = api.InvokeURL, api.TokenEndpoint, api.UserPoolID, api.UserClientID
+		c.MachineClientID, c.MachineClientSecret = api.MachineClientID, api.MachineClientSecret
+		c.ApiKeyID, c.ApiKeyValue = api.ApiKeyID, api.ApiKeyValue
+		if a.Monitoring != nil && a.Monitoring.ApiName == nil {
+			a.Monitoring.ApiName, a.Monitoring.StageName = api.RestApiName, api.StageName
+		}
+	}
 
 	c.AlarmTopicArn = pulumi.String("").ToStringOutput()
 	c.DashboardName = pulumi.String("").ToStringOutput()
@@ -168,19 +216,27 @@ func NewModelDeployment(ctx *pulumi.Context, name string, args *ModelDeploymentA
 	c.EndpointRoleArn = endpoint.RoleArn
 	c.RollbackAlarmNames = endpoint.RollbackAlarmNames
 	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
-		"imageUri":           c.ImageURI,
-		"repositoryUrl":      c.RepositoryURL,
-		"endpointName":       c.EndpointName,
-		"endpointArn":        c.EndpointArn,
-		"variantName":        c.VariantName,
-		"endpointRoleArn":    c.EndpointRoleArn,
-		"alarmTopicArn":      c.AlarmTopicArn,
-		"dashboardName":      c.DashboardName,
-		"rollbackAlarmNames": c.RollbackAlarmNames,
-		"proxyFunctionName":  c.ProxyFunctionName,
-		"proxyFunctionArn":   c.ProxyFunctionArn,
-		"proxyInvokeArn":     c.ProxyInvokeArn,
-		"proxyLogGroupName":  c.ProxyLogGroupName,
+		"imageUri":            c.ImageURI,
+		"repositoryUrl":       c.RepositoryURL,
+		"endpointName":        c.EndpointName,
+		"endpointArn":         c.EndpointArn,
+		"variantName":         c.VariantName,
+		"endpointRoleArn":     c.EndpointRoleArn,
+		"alarmTopicArn":       c.AlarmTopicArn,
+		"dashboardName":       c.DashboardName,
+		"rollbackAlarmNames":  c.RollbackAlarmNames,
+		"proxyFunctionName":   c.ProxyFunctionName,
+		"proxyFunctionArn":    c.ProxyFunctionArn,
+		"proxyInvokeArn":      c.ProxyInvokeArn,
+		"proxyLogGroupName":   c.ProxyLogGroupName,
+		"apiUrl":              c.ApiURL,
+		"tokenEndpoint":       c.TokenEndpoint,
+		"userPoolId":          c.UserPoolID,
+		"userClientId":        c.UserClientID,
+		"machineClientId":     c.MachineClientID,
+		"machineClientSecret": c.MachineClientSecret,
+		"apiKeyId":            c.ApiKeyID,
+		"apiKeyValue":         c.ApiKeyValue,
 	}); err != nil {
 		return nil, err
 	}

@@ -222,3 +222,78 @@ func TestModelDeploymentRejectsProxyFieldsWiredByHand(t *testing.T) {
 	}, pulumi.WithMocks("inferstack", "dev", pulumimock.New()))
 	assert.ErrorContains(t, err, "Proxy.EndpointName and EndpointArn come from Endpoint")
 }
+
+func TestModelDeploymentJoinsSecuredApi(t *testing.T) {
+	mocks := pulumimock.New()
+	var d *ModelDeployment
+	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+		endpoint := *seServerless()
+		endpoint.ImageURI, endpoint.RepositoryArn = nil, nil
+		var err error
+		d, err = NewModelDeployment(ctx, "churn", &ModelDeploymentArgs{
+			Image:      ModelImageArgs{Context: miContext(t)},
+			Endpoint:   endpoint,
+			Monitoring: &MonitoringArgs{MonthlyBudgetUsd: 100},
+			Proxy:      &LambdaProxyArgs{ArchivePath: lpPrebuilt(t)},
+			Api:        &SecuredApiArgs{RequireAPIKey: true, MachineClient: true},
+			Tags:       StandardTags("ml-platform", "churn", "dev", "dev"),
+		})
+		return err
+	}, pulumi.WithMocks("inferstack", "dev", mocks))
+	require.NoError(t, err)
+
+	api := seOne(t, mocks, securedAPIType)
+	assert.Equal(t, "churn-api", api.Name)
+	assert.Contains(t, api.Parent, "ModelDeployment::churn")
+	fn := lpOne(t, mocks, lpFunctionType)
+	for _, i := range mocks.OfType(apiIntegrationType) {
+		assert.Equal(t, fn.State["invokeArn"].StringValue(), apiStr(t, i, "uri"), "the API calls this deployment's proxy")
+	}
+	for _, p := range mocks.OfType(apiPermissionType) {
+		assert.Equal(t, fn.State["arn"].StringValue(), apiStr(t, p, "function"))
+	}
+	assert.Equal(t, "ml-platform", apiInput(t, seOne(t, mocks, apiRestApiType), "tags.team"), "the deployment's tags reach the API")
+
+	// Monitoring watches the API's stage.
+	rest := seOne(t, mocks, apiRestApiType)
+	watched := false
+	for _, a := range mocks.OfType(monTypeAlarm) {
+		if v, ok := a.Input("dimensions.ApiName"); ok && v == apiState(t, rest, "name") {
+			watched = true
+			assert.Equal(t, DefaultStageName, apiInput(t, a, "dimensions.Stage"))
+		}
+	}
+	assert.True(t, watched, "an alarm watches the API")
+
+	assert.Regexp(t, `^https://.+/v1$`, apiAwait(t, d.ApiURL))
+	assert.Contains(t, apiAwait(t, d.TokenEndpoint), "/oauth2/token")
+	assert.NotEmpty(t, apiAwait(t, d.MachineClientID))
+	assert.NotEmpty(t, apiAwait(t, d.ApiKeyID))
+	assert.True(t, pulumi.IsSecret(d.ApiKeyValue))
+	assert.True(t, pulumi.IsSecret(d.MachineClientSecret))
+}
+
+func TestModelDeploymentRejectsApiWiredByHand(t *testing.T) {
+	tests := []struct {
+		name  string
+		proxy *LambdaProxyArgs
+		api   *SecuredApiArgs
+	}{
+		{"api without proxy", nil, &SecuredApiArgs{}},
+		{"invoke arn by hand", &LambdaProxyArgs{}, &SecuredApiArgs{ProxyInvokeArn: pulumi.String("arn")}},
+		{"function by hand", &LambdaProxyArgs{}, &SecuredApiArgs{ProxyFunctionName: pulumi.String("other")}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+				endpoint := *seServerless()
+				endpoint.ImageURI, endpoint.RepositoryArn = nil, nil
+				_, err := NewModelDeployment(ctx, "churn", &ModelDeploymentArgs{
+					Image: ModelImageArgs{Context: miContext(t)}, Endpoint: endpoint, Proxy: tc.proxy, Api: tc.api,
+				})
+				return err
+			}, pulumi.WithMocks("inferstack", "dev", pulumimock.New()))
+			assert.ErrorContains(t, err, "Api needs Proxy")
+		})
+	}
+}

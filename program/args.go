@@ -4,6 +4,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/inferstack/inferstack/components"
+	"github.com/inferstack/inferstack/components/waf"
 	"github.com/inferstack/inferstack/stackconfig"
 )
 
@@ -16,6 +17,7 @@ func DeploymentArgs(c stackconfig.Config) components.ModelDeploymentArgs {
 		Image:    ImageArgs(c),
 		Endpoint: EndpointArgs(c),
 		Proxy:    ProxyArgs(c),
+		Api:      APIArgs(c),
 		Tags:     Tags(c),
 	}
 }
@@ -103,5 +105,30 @@ func ProxyArgs(c stackconfig.Config) *components.LambdaProxyArgs {
 			MaxMb:      p.Cache.MaxMB,
 		},
 		Tags: Tags(c),
+	}
+}
+
+// APIArgs maps `api` to the SecuredApi args; the proxy is wired inside ModelDeployment. WAF goes
+// through waf.Attach, so the wafv2 SDK is compiled into this program only, not into components.
+func APIArgs(c stackconfig.Config) *components.SecuredApiArgs {
+	a := c.API
+	return &components.SecuredApiArgs{
+		StageName:             a.StageName,
+		RequireAPIKey:         a.RequireAPIKey,
+		MFA:                   a.MFA,
+		MachineClient:         a.MachineClient,
+		CORSOrigins:           a.CORSOrigins,
+		Throttle:              components.APIThrottle{RateLimit: a.Throttle.RateLimit, BurstLimit: a.Throttle.BurstLimit},
+		Quota:                 components.APIQuota{Limit: a.Quota.Limit, Period: a.Quota.Period},
+		WAF:                   a.WAF,
+		WAFRateLimit:          a.WAFRateLimit,
+		Firewall:              waf.Attach,
+		CreateAccountLogsRole: a.CreateAccountLogsRole,
+		LogRetentionDays:      a.LogRetentionDays,
+		LoggingLevel:          a.LoggingLevel,
+		CognitoDomainPrefix:   a.CognitoDomainPrefix,
+		// A prod user pool holds real users; deleting it must take a deliberate step.
+		DeletionProtection: c.IsProd(),
+		Tags:               Tags(c),
 	}
 }

@@ -24,6 +24,18 @@ const (
 	// direct test invocations before the API exists.
 	OutProxyFunctionName = "proxyFunctionName"
 	OutProxyLogGroup     = "proxyLogGroupName"
+	// What a client needs to call the API (docs/api.md); cmd/smoke reads these names.
+	OutAPIURL          = "apiUrl"
+	OutTokenEndpoint   = "tokenEndpoint"
+	OutInvokeScope     = "invokeScope"
+	OutUserPoolID      = "userPoolId"
+	OutUserClientID    = "userClientId"
+	OutMachineClientID = "machineClientId"
+	OutAPIKeyID        = "apiKeyId"
+	// OutMachineClientSecret and OutAPIKeyValue are secret outputs: `pulumi stack output
+	// --show-secrets` reveals them.
+	OutMachineClientSecret = "machineClientSecret"
+	OutAPIKeyValue         = "apiKeyValue"
 )
 
 // Run loads the stack config, deploys the model and exports the outputs.
@@ -64,6 +76,16 @@ func deploy(ctx *pulumi.Context) (pulumi.Map, error) {
 		OutRegion:            pulumi.String(cfg.Region),
 		OutProxyFunctionName: d.ProxyFunctionName,
 		OutProxyLogGroup:     d.ProxyLogGroupName,
+		OutAPIURL:            d.ApiURL,
+		OutTokenEndpoint:     d.TokenEndpoint,
+		OutInvokeScope:       pulumi.String(components.InvokeScope),
+		OutUserPoolID:        d.UserPoolID,
+		OutUserClientID:      d.UserClientID,
+		OutMachineClientID:   d.MachineClientID,
+		OutAPIKeyID:          d.ApiKeyID,
+		// Already secret; ToSecret states it where the export happens.
+		OutMachineClientSecret: pulumi.ToSecret(d.MachineClientSecret),
+		OutAPIKeyValue:         pulumi.ToSecret(d.ApiKeyValue),
 		// The first thing to try after a deploy, before the API exists.
 		OutInvokeCommand: pulumi.Sprintf("aws sagemaker-runtime invoke-endpoint --region %s --endpoint-name %s "+
 			"--content-type application/json --body fileb://request.json response.json", cfg.Region, d.EndpointName),

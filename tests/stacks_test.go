@@ -75,6 +75,8 @@ func readStackConfig(t *testing.T, path string) map[string]string {
 type runResult struct {
 	mocks   *pulumimock.Mocks
 	outputs map[string]any
+	// secret records which stack outputs are secret, as `pulumi stack output` would show them.
+	secret map[string]bool
 }
 
 // runProgram runs program.RunWith, the function main.go runs, with the stack's config passed the
@@ -103,14 +105,15 @@ func runProgram(t *testing.T, stack string, config map[string]string) (runResult
 	// a wiring bug into a failure instead of a hang.
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	outputs := map[string]any{}
+	outputs, secret := map[string]any{}, map[string]bool{}
 	for name, v := range exported {
 		res, err := internals.UnsafeAwaitOutput(ctx, pulumi.ToOutput(v))
 		require.NoError(t, err, name)
 		require.True(t, res.Known, "output %s is unknown", name)
 		outputs[name] = res.Value
+		secret[name] = res.Secret
 	}
-	return runResult{mocks: mocks, outputs: outputs}, nil
+	return runResult{mocks: mocks, outputs: outputs, secret: secret}, nil
 }
 
 func input(t *testing.T, r pulumimock.Resource, path string) any {
@@ -237,6 +240,59 @@ func TestEveryStackFile(t *testing.T) {
 			if assert.True(t, ok, "the proxy owns its log group") {
 				assert.Equal(t, float64(cfg.Proxy.LogRetentionDays), input(t, proxyLogs, "retentionInDays"))
 				assert.Equal(t, run.outputs[program.OutProxyLogGroup], input(t, fn, "loggingConfig.logGroup"))
+			}
+
+			// The API in front of the proxy, configured from `api` (invariants check every method's
+			// authorizer below): the proxy's integration, key and WAF as configured.
+			assert.Equal(t, 1, inv["inferstack:components:SecuredApi"], "%s: want one SecuredApi", stack)
+			for _, i := range m.OfType("aws:apigateway/integration:Integration") {
+				if input(t, i, "type") == "AWS_PROXY" {
+					assert.Equal(t, fn.State["invokeArn"].StringValue(), input(t, i, "uri"), "the API calls the proxy")
+				}
+			}
+			methods := 0
+			for _, meth := range m.OfType("aws:apigateway/method:Method") {
+				if input(t, meth, "httpMethod") == "OPTIONS" {
+					continue
+				}
+				methods++
+				assert.Contains(t, input(t, meth, "authorizationScopes"), components.InvokeScope, "%s", meth)
+				assert.Equal(t, cfg.API.RequireAPIKey, input(t, meth, "apiKeyRequired"), "%s", meth)
+			}
+			assert.Equal(t, 2, methods, "GET /ping and POST /invocations")
+			assert.Equal(t, cfg.API.StageName, input(t, one(t, m, "aws:apigateway/stage:Stage"), "stageName"))
+			wantCount := func(on bool) int {
+				if on {
+					return 1
+				}
+				return 0
+			}
+			assert.Equal(t, wantCount(cfg.API.RequireAPIKey), inv["aws:apigateway/apiKey:ApiKey"])
+			assert.Equal(t, wantCount(cfg.API.RequireAPIKey), inv["aws:apigateway/usagePlanKey:UsagePlanKey"])
+			assert.Equal(t, wantCount(cfg.API.WAF), inv["aws:wafv2/webAcl:WebAcl"])
+			assert.Equal(t, wantCount(cfg.API.WAF), inv["aws:wafv2/webAclAssociation:WebAclAssociation"])
+			assert.Equal(t, wantCount(cfg.API.CreateAccountLogsRole), inv["aws:apigateway/account:Account"])
+			assert.Equal(t, 1+wantCount(cfg.API.MachineClient), inv["aws:cognito/userPoolClient:UserPoolClient"])
+			pool := one(t, m, "aws:cognito/userPool:UserPool")
+			assert.Equal(t, map[bool]string{true: "ACTIVE", false: "INACTIVE"}[cfg.IsProd()], input(t, pool, "deletionProtection"))
+			assert.Equal(t, strings.ToUpper(cfg.API.MFA), input(t, pool, "mfaConfiguration"))
+
+			// What a client needs to call the API; the key and the client secret only as secrets.
+			assert.Regexp(t, `^https://[a-z0-9]+\.execute-api\.`+pulumimock.Region+`\.amazonaws\.com/`+cfg.API.StageName+`$`,
+				run.outputs[program.OutAPIURL])
+			assert.Regexp(t, `^https://[a-z0-9-]+\.auth\.`+pulumimock.Region+`\.amazoncognito\.com/oauth2/token$`,
+				run.outputs[program.OutTokenEndpoint])
+			assert.Equal(t, components.InvokeScope, run.outputs[program.OutInvokeScope])
+			for _, k := range []string{program.OutUserPoolID, program.OutUserClientID} {
+				assert.NotEmpty(t, run.outputs[k], "output %s", k)
+			}
+			assert.Equal(t, cfg.API.MachineClient, run.outputs[program.OutMachineClientID] != "")
+			assert.Equal(t, cfg.API.MachineClient, run.outputs[program.OutMachineClientSecret] != "")
+			assert.Equal(t, cfg.API.RequireAPIKey, run.outputs[program.OutAPIKeyID] != "")
+			assert.Equal(t, cfg.API.RequireAPIKey, run.outputs[program.OutAPIKeyValue] != "")
+			for k, secret := range run.secret {
+				want := k == program.OutMachineClientSecret || k == program.OutAPIKeyValue
+				assert.Equal(t, want, secret, "output %s: secret=%v", k, secret)
 			}
 
 			// Stack outputs a user needs next.
