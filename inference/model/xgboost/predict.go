@@ -60,6 +60,9 @@ func (m *Model) Predict(x []float64, out []float64) error {
 	if len(out) != rows*width {
 		return fmt.Errorf("output has room for %d values, want %d (%d rows x %d)", len(out), rows*width, rows, width)
 	}
+	if rows == 0 {
+		return nil
+	}
 	var marginBuf [maxStackGroups]float32
 	var rowBuf [2 * maxStackFeatures]float32
 	var margins, row []float32
