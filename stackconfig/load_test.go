@@ -164,3 +164,15 @@ func TestConfigurationDocListsEveryKey(t *testing.T) {
 		assert.Contains(t, string(doc), "| `"+key+"` |", "docs/configuration.md has no row for %s", key)
 	}
 }
+
+// BenchmarkParseProdStack measures loading and validating a prod-like stack config.
+func BenchmarkParseProdStack(b *testing.B) {
+	values := minimal(EnvProd)
+	values[KeyEndpoint] = `{"instanceType":"ml.c6g.xlarge","autoscaling":{"maxCapacity":6},"dataCapture":{"enabled":true,"destinationS3Uri":"s3://capture-bucket/churn"}}`
+	values[KeyMonitoring] = `{"alarmEmails":["oncall@example.com"]}`
+	for b.Loop() {
+		if _, err := ParseMap("prod", values); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -49,3 +49,13 @@ func TestImageTagIgnoresFilesOutsideTheImage(t *testing.T) {
 		base = changed
 	}
 }
+
+// BenchmarkContentTagRepository measures what the image's content tag adds to every `pulumi
+// preview` and `pulumi up`: hashing the real build context (the repository minus .dockerignore).
+func BenchmarkContentTagRepository(b *testing.B) {
+	for b.Loop() {
+		if _, err := components.ContentTag(repoRoot, filepath.Join(repoRoot, "inference", "Dockerfile"), components.PlatformAMD64, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
