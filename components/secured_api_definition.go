@@ -161,14 +161,12 @@ func newAPIDefinition(o apiOptions) apiDefinition {
 	return d
 }
 
-// errorTemplate renders {"error":{...}} with API Gateway's own message; messageString is already
-// a quoted JSON string, and validationErrorString explains a rejected body.
+// errorTemplate renders {"error":{...}} with API Gateway's own message. Gateway response templates
+// are plain substitution, not VTL ($util does not exist there), so only values that API Gateway
+// quotes itself may appear: messageString is a JSON string; validationErrorString is not and can
+// hold quotes, so a rejected body says "Invalid request body" rather than risk invalid JSON.
 func errorTemplate(code string) string {
-	msg := "$context.error.messageString"
-	if code == "BAD_REQUEST_BODY" {
-		msg = `"$util.escapeJavaScript($context.error.validationErrorString)"`
-	}
-	return fmt.Sprintf(`{"error":{"code":%q,"message":%s,"requestId":"$context.requestId"}}`, code, msg)
+	return fmt.Sprintf(`{"error":{"code":%q,"message":$context.error.messageString,"requestId":"$context.requestId"}}`, code)
 }
 
 // gatewayHeaders lets a browser read API Gateway's error bodies. A gateway response header is
@@ -190,7 +188,9 @@ func (c *corsDef) preflightTemplate() string {
 	for _, o := range c.Origins {
 		conds = append(conds, fmt.Sprintf(`$origin == "%s"`, o))
 	}
-	return `#set($origin = $input.params().header.get("Origin"))` + "\n" +
+	// HTTP/2 clients send the header in lower case; $input.params is case-sensitive.
+	return `#set($origin = $input.params("Origin"))` + "\n" +
+		`#if($origin == "")#set($origin = $input.params("origin"))#end` + "\n" +
 		`#if(` + strings.Join(conds, " || ") + `)` + "\n" +
 		`#set($context.responseOverride.header.Access-Control-Allow-Origin = $origin)` + "\n" +
 		`#end` + "\n"
