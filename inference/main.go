@@ -204,7 +204,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return fmt.Errorf("listening: %w", err)
 	}
 	log.Info("listening", slog.String("addr", ln.Addr().String()),
-		slog.Int64("max_body_bytes", cfg.maxBodyBytes), slog.Duration("predict_timeout", cfg.predictTimeout))
+		slog.Int64("max_body_bytes", cfg.maxBodyBytes), slog.String("predict_timeout", cfg.predictTimeout.String()))
 	sc := server.DefaultServeConfig(cfg.predictTimeout)
 	sc.DrainDelay = cfg.drainDelay
 	return server.Serve(ctx, log, ln, srv, health, sc)

@@ -58,7 +58,7 @@ func Serve(ctx context.Context, log *slog.Logger, ln net.Listener, h http.Handle
 	case <-ctx.Done():
 	}
 
-	log.Info("shutting down", slog.Duration("drain_delay", cfg.DrainDelay), slog.Duration("shutdown_timeout", cfg.ShutdownTimeout))
+	log.Info("shutting down", slog.String("drain_delay", cfg.DrainDelay.String()), slog.String("shutdown_timeout", cfg.ShutdownTimeout.String()))
 	health.Drain()
 	// From now on every response says Connection: close, so that no client is still reusing a
 	// kept-alive connection when Shutdown closes the idle ones (a POST sent on a connection
