@@ -64,6 +64,7 @@ type routeDef struct {
 	// PathPart is the resource under the root ("ping", "invocations").
 	PathPart       string   `json:"pathPart"`
 	HTTPMethod     string   `json:"httpMethod"`
+	Authorization  string   `json:"authorization"`
 	Scopes         []string `json:"scopes"`
 	APIKeyRequired bool     `json:"apiKeyRequired"`
 	// RequestModels maps a content type to a modelDef name; the validator applies when non-empty.
@@ -123,9 +124,13 @@ func newAPIDefinition(o apiOptions) apiDefinition {
 			Name: "InvocationRequest", ContentType: "application/json", Schema: invocationSchema,
 		}},
 		Routes: []routeDef{
-			{PathPart: "ping", HTTPMethod: "GET", Scopes: scopes, APIKeyRequired: o.RequireAPIKey, Integration: integration},
 			{
-				PathPart: "invocations", HTTPMethod: "POST", Scopes: scopes, APIKeyRequired: o.RequireAPIKey,
+				PathPart: "ping", HTTPMethod: "GET", Authorization: AuthorizationCognito, Scopes: scopes,
+				APIKeyRequired: o.RequireAPIKey, Integration: integration,
+			},
+			{
+				PathPart: "invocations", HTTPMethod: "POST", Authorization: AuthorizationCognito, Scopes: scopes,
+				APIKeyRequired: o.RequireAPIKey,
 				RequestModels: map[string]string{"application/json": "InvocationRequest"}, Integration: integration,
 			},
 		},

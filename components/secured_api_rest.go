@@ -82,7 +82,7 @@ func newAPIRest(ctx *pulumi.Context, name string, a *SecuredApiArgs, pool *apiUs
 			RestApi:             api.ID(),
 			ResourceId:          res.ID(),
 			HttpMethod:          pulumi.String(r.HTTPMethod),
-			Authorization:       pulumi.String(AuthorizationCognito),
+			Authorization:       pulumi.String(r.Authorization),
 			AuthorizerId:        authorizer.ID(),
 			AuthorizationScopes: pulumi.ToStringArray(r.Scopes),
 			ApiKeyRequired:      pulumi.Bool(r.APIKeyRequired),

@@ -289,6 +289,7 @@ func TestSecuredApiDefinitionHashChangesWithEveryPartOfTheAPI(t *testing.T) {
 		{"route verb", func(d *apiDefinition) { d.Routes[1].HTTPMethod = "PUT" }, true},
 		{"route added", func(d *apiDefinition) { d.Routes = append(d.Routes, d.Routes[0]) }, true},
 		{"scope", func(d *apiDefinition) { d.Routes[0].Scopes = []string{InvokeScope} }, true},
+		{"authorization", func(d *apiDefinition) { d.Routes[0].Authorization = "NONE" }, true},
 		{"api key requirement", func(d *apiDefinition) { d.Routes[1].APIKeyRequired = false }, true},
 		{"request model", func(d *apiDefinition) { d.Routes[1].RequestModels = nil }, true},
 		{"integration uri (proxy replaced)", func(d *apiDefinition) { d.Routes[1].Integration.URI += "x" }, true},
