@@ -131,7 +131,7 @@ func newAPIDefinition(o apiOptions) apiDefinition {
 			{
 				PathPart: "invocations", HTTPMethod: "POST", Authorization: AuthorizationCognito, Scopes: scopes,
 				APIKeyRequired: o.RequireAPIKey,
-				RequestModels: map[string]string{"application/json": "InvocationRequest"}, Integration: integration,
+				RequestModels:  map[string]string{"application/json": "InvocationRequest"}, Integration: integration,
 			},
 		},
 	}
