@@ -14,11 +14,31 @@ import (
 // DeploymentArgs maps the whole config to the composite's args.
 func DeploymentArgs(c stackconfig.Config) components.ModelDeploymentArgs {
 	return components.ModelDeploymentArgs{
-		Image:    ImageArgs(c),
-		Endpoint: EndpointArgs(c),
-		Proxy:    ProxyArgs(c),
-		Api:      APIArgs(c),
-		Tags:     Tags(c),
+		Image:      ImageArgs(c),
+		Endpoint:   EndpointArgs(c),
+		Proxy:      ProxyArgs(c),
+		Api:        APIArgs(c),
+		Monitoring: MonitoringArgs(c),
+		Tags:       Tags(c),
+	}
+}
+
+// MonitoringArgs maps `monitoring` to the Monitoring args; the endpoint, proxy and API it watches
+// are wired inside ModelDeployment.
+func MonitoringArgs(c stackconfig.Config) *components.MonitoringArgs {
+	m := c.Monitoring
+	return &components.MonitoringArgs{
+		Thresholds: components.MonitoringThresholds{
+			LatencyP99Ms:             m.LatencyP99Ms,
+			ErrorRatePercent:         m.ErrorRatePercent,
+			CPUUtilizationPercent:    m.CPUUtilizationPercent,
+			MemoryUtilizationPercent: m.MemoryUtilizationPercent,
+			LambdaDurationP99Ms:      m.LambdaDurationP99Ms,
+		},
+		AlarmEmails:      m.AlarmEmails,
+		MonthlyBudgetUsd: m.MonthlyBudgetUSD,
+		BudgetEmails:     m.BudgetEmails,
+		Tags:             Tags(c),
 	}
 }
 

@@ -36,6 +36,11 @@ const (
 	// --show-secrets` reveals them.
 	OutMachineClientSecret = "machineClientSecret"
 	OutAPIKeyValue         = "apiKeyValue"
+	// Operations (docs/runbook.md): where alerts go, the dashboard, and the alarms that roll
+	// endpoint deployments back.
+	OutAlarmTopicArn      = "alarmTopicArn"
+	OutDashboardName      = "dashboardName"
+	OutRollbackAlarmNames = "rollbackAlarmNames"
 )
 
 // Run loads the stack config, deploys the model and exports the outputs.
@@ -86,6 +91,9 @@ func deploy(ctx *pulumi.Context) (pulumi.Map, error) {
 		// Already secret; ToSecret states it where the export happens.
 		OutMachineClientSecret: pulumi.ToSecret(d.MachineClientSecret),
 		OutAPIKeyValue:         pulumi.ToSecret(d.ApiKeyValue),
+		OutAlarmTopicArn:       d.AlarmTopicArn,
+		OutDashboardName:       d.DashboardName,
+		OutRollbackAlarmNames:  d.RollbackAlarmNames,
 		// The first thing to try after a deploy, before the API exists.
 		OutInvokeCommand: pulumi.Sprintf("aws sagemaker-runtime invoke-endpoint --region %s --endpoint-name %s "+
 			"--content-type application/json --body fileb://request.json response.json", cfg.Region, d.EndpointName),

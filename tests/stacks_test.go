@@ -5,8 +5,10 @@ package tests
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -220,7 +222,7 @@ func TestEveryStackFile(t *testing.T) {
 					name := a.(map[string]any)["alarmName"].(string)
 					alarm, ok := alarmsByName[name]
 					if assert.True(t, ok, "rollback alarm %q is not in the stack", name) {
-						assert.Equal(t, endpointName, input(t, alarm, "dimensions.EndpointName"), "alarm %s", name)
+						assert.Equal(t, []string{endpointName}, alarmEndpoints(alarm), "alarm %s", name)
 					}
 				}
 			}
@@ -306,6 +308,18 @@ func TestEveryStackFile(t *testing.T) {
 				run.outputs[program.OutEndpointArn])
 			assert.Contains(t, run.outputs[program.OutInvokeCommand], "--endpoint-name "+endpointName)
 
+			// Monitoring: the alerts topic, the dashboard, the budget on this stack's cost tag, and
+			// its alarms as the rollback alarms unless the config names others.
+			assert.Regexp(t, `^arn:aws:sns:`, run.outputs[program.OutAlarmTopicArn])
+			dashboard := one(t, m, "aws:cloudwatch/dashboard:Dashboard")
+			assert.Equal(t, run.outputs[program.OutDashboardName], input(t, dashboard, "dashboardName"))
+			budget := one(t, m, "aws:budgets/budget:Budget")
+			assert.Equal(t, []any{components.CostTagFilter(components.TagStack, stack)}, input(t, budget, "costFilters.0.values"))
+			assert.Equal(t, fmt.Sprintf("%.2f", cfg.Monitoring.MonthlyBudgetUSD), input(t, budget, "limitAmount"))
+			if hasRollback && len(cfg.Endpoint.Rollback.AlarmNames) == 0 {
+				assert.Equal(t, components.MonitoringRollbackAlarmNames(endpointName), run.outputs[program.OutRollbackAlarmNames])
+			}
+
 			// Security invariants: least privilege, encryption, retention, cost tags.
 			violations := invariants.Check(m.Resources(), invariants.Options{
 				Region: cfg.Region,
@@ -337,6 +351,24 @@ func TestInvalidStackFileFailsWithEveryProblem(t *testing.T) {
 		`inferstack:api.mfa: got "sometimes"`} {
 		assert.Contains(t, msg, want)
 	}
+}
+
+// alarmEndpoints returns the distinct EndpointName dimensions an alarm watches: its metric's, or
+// those of the metrics in its metric math expression.
+func alarmEndpoints(alarm pulumimock.Resource) []string {
+	var out []string
+	add := func(v any, ok bool) {
+		if s, _ := v.(string); ok && s != "" && !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	add(alarm.Input("dimensions.EndpointName"))
+	if queries, ok := alarm.Input("metricQueries"); ok {
+		for i := range queries.([]any) {
+			add(alarm.Input(fmt.Sprintf("metricQueries.%d.metric.dimensions.EndpointName", i)))
+		}
+	}
+	return out
 }
 
 // invariantsOf renders violations as strings for readable failures.
