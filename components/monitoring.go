@@ -60,8 +60,10 @@ type MonitoringThresholds struct {
 	// ClientErrorRatePercent is the client error (4XX) rate limit in percent (default 5): client
 	// errors are noisier than server errors, and a rise usually means a broken client release.
 	ClientErrorRatePercent float64
-	// CPUUtilizationPercent is the endpoint CPU limit (default 80). SageMaker sums CPU over the
-	// instance's cores (0 to 100 × vCPUs), so the limit is in the same unit.
+	// CPUUtilizationPercent is the endpoint CPU limit in percent of the whole instance (default
+	// 80). SageMaker reports CPU summed over cores (0 to 100 × vCPUs): with a known
+	// MonitoringArgs.InstanceType the alarm divides by the vCPU count; otherwise the limit
+	// applies to the sum.
 	CPUUtilizationPercent float64
 	// MemoryUtilizationPercent is the endpoint memory limit in percent (default 80).
 	MemoryUtilizationPercent float64
@@ -78,6 +80,9 @@ type MonitoringArgs struct {
 	VariantName pulumi.StringInput
 	// Serverless skips the CPU and memory alarms: serverless endpoints do not publish them.
 	Serverless bool
+	// InstanceType is the endpoint's ml.* instance type (optional): its vCPU count turns
+	// SageMaker's per-core CPU sum into a percentage of the instance.
+	InstanceType string
 	// FunctionName is the proxy Lambda's name (optional: nil skips the Lambda alarms).
 	FunctionName pulumi.StringInput
 	// ApiName and StageName name the REST API stage (optional: nil skips the API alarms).

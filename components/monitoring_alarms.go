@@ -1,6 +1,10 @@
 package components
 
 import (
+	"fmt"
+	"strconv"
+	"strings"
+
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -107,12 +111,7 @@ func alarmSpecs(a *MonitoringArgs) []alarmSpec {
 	}
 	if !a.Serverless {
 		specs = append(specs,
-			alarmSpec{
-				key:         "cpu-utilization",
-				description: "Endpoint instance CPUUtilization (summed over cores) above threshold: scale out or up.",
-				namespace:   namespaceSageMakerInstance, metric: "CPUUtilization", dims: variant, stat: "Average",
-				threshold: t.CPUUtilizationPercent,
-			},
+			cpuAlarm(variant, a.InstanceType, t.CPUUtilizationPercent),
 			alarmSpec{
 				key:         "memory-utilization",
 				description: "Endpoint instance MemoryUtilization (%) above threshold: the model may be OOM-killed.",
@@ -170,6 +169,49 @@ func alarmSpecs(a *MonitoringArgs) []alarmSpec {
 			})
 	}
 	return specs
+}
+
+// cpuAlarm alarms on CPU as a percentage of the instance when its vCPU count is known, because
+// SageMaker sums CPUUtilization over cores: 80 on a 4-vCPU instance would be 20% per core.
+func cpuAlarm(variant pulumi.StringMap, instanceType string, threshold float64) alarmSpec {
+	s := alarmSpec{
+		key:         "cpu-utilization",
+		description: "Endpoint instance CPUUtilization above threshold: scale out or up.",
+		namespace:   namespaceSageMakerInstance, metric: "CPUUtilization", dims: variant, stat: "Average",
+		threshold: threshold,
+	}
+	n := InstanceVCPUs(instanceType)
+	if n <= 1 {
+		s.description = "Endpoint instance CPUUtilization (summed over cores) above threshold: scale out or up."
+		return s
+	}
+	s.description = fmt.Sprintf("Endpoint instance CPU (%% of all %d vCPUs) above threshold: scale out or up.", n)
+	s.expression = fmt.Sprintf("cpu / %d", n)
+	s.queries = []metricQuery{{id: "cpu", namespace: namespaceSageMakerInstance, metric: "CPUUtilization", stat: "Average", dims: variant}}
+	return s
+}
+
+// InstanceVCPUs returns the vCPU count of an ml.* instance type from its size, or 0 when the size
+// does not say (metal, unknown): medium and large have 2, xlarge 4, and Nxlarge 4×N, which holds
+// for the SageMaker families (t, m, c, r, g, p, inf, trn).
+func InstanceVCPUs(instanceType string) int {
+	parts := strings.Split(instanceType, ".")
+	if len(parts) != 3 || parts[0] != "ml" {
+		return 0
+	}
+	size := parts[2]
+	switch size {
+	case "medium", "large":
+		return 2
+	case "xlarge":
+		return 4
+	}
+	if n, ok := strings.CutSuffix(size, "xlarge"); ok {
+		if k, err := strconv.Atoi(n); err == nil && k > 0 {
+			return 4 * k
+		}
+	}
+	return 0
 }
 
 // newAlarm creates one alarm that notifies the topic on ALARM and on OK.

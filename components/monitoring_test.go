@@ -518,3 +518,39 @@ func TestMonitoringAlarmNamePrefixGivesRollbackNamesBeforeTheEndpointExists(t *t
 	}, pulumi.WithMocks("inferstack", "dev", pulumimock.New()))
 	assert.ErrorContains(t, err, "AlarmNamePrefix is 240 characters")
 }
+
+func TestMonitoringCPUAlarmIsAPercentageOfTheInstance(t *testing.T) {
+	cases := []struct {
+		instanceType string
+		expression   string // "" for the raw per-core sum
+	}{
+		{"ml.m5.xlarge", "cpu / 4"},
+		{"ml.c6g.large", "cpu / 2"},
+		{"ml.g5.12xlarge", "cpu / 48"},
+		{"", ""},
+		{"ml.m5.metal", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.instanceType, func(t *testing.T) {
+			args := monFullArgs()
+			args.InstanceType = tc.instanceType
+			cpu := monAlarmsByKey(t, monRun(t, args).mocks)["cpu-utilization"]
+			assert.InDelta(t, 80, monInput(t, cpu, "threshold"), 1e-9)
+			if tc.expression == "" {
+				assert.Equal(t, "CPUUtilization", monInput(t, cpu, "metricName"))
+				return
+			}
+			assert.Equal(t, tc.expression, monQuery(t, cpu, "rate")["expression"])
+			metric := monQuery(t, cpu, "cpu")["metric"].(map[string]any)
+			assert.Equal(t, "/aws/sagemaker/Endpoints", metric["namespace"])
+			assert.Equal(t, "CPUUtilization", metric["metricName"])
+		})
+	}
+}
+
+func TestInstanceVCPUs(t *testing.T) {
+	for in, want := range map[string]int{"ml.t2.medium": 2, "ml.m5.large": 2, "ml.m5.xlarge": 4, "ml.c5.9xlarge": 36,
+		"ml.p4d.24xlarge": 96, "ml.m5.metal": 0, "m5.xlarge": 0, "": 0, "ml.m5.0xlarge": 0} {
+		assert.Equal(t, want, InstanceVCPUs(in), in)
+	}
+}
