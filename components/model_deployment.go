@@ -93,8 +93,8 @@ func NewModelDeployment(ctx *pulumi.Context, name string, args *ModelDeploymentA
 	if args.Endpoint.ImageURI != nil || args.Endpoint.RepositoryArn != nil {
 		return nil, fmt.Errorf("model deployment %q: Endpoint.ImageURI and Endpoint.RepositoryArn come from Image; leave them unset", name)
 	}
-	if m := args.Monitoring; m != nil && (m.EndpointName != nil || m.VariantName != nil || m.Serverless || m.AlarmNamePrefix != "") {
-		return nil, fmt.Errorf("model deployment %q: Monitoring.EndpointName, VariantName, Serverless and AlarmNamePrefix come from Endpoint; leave them unset", name)
+	if m := args.Monitoring; m != nil && (m.EndpointName != nil || m.VariantName != nil || m.Serverless || m.InstanceType != "" || m.AlarmNamePrefix != "") {
+		return nil, fmt.Errorf("model deployment %q: Monitoring.EndpointName, VariantName, Serverless, InstanceType and AlarmNamePrefix come from Endpoint; leave them unset", name)
 	}
 	if api := args.Api; api != nil && (args.Proxy == nil || api.ProxyInvokeArn != nil || api.ProxyFunctionArn != nil || api.ProxyFunctionName != nil) {
 		return nil, fmt.Errorf("model deployment %q: Api needs Proxy, and its Proxy* fields come from Proxy; leave them unset", name)
@@ -199,6 +199,7 @@ func NewModelDeployment(ctx *pulumi.Context, name string, args *ModelDeploymentA
 		}
 		m.VariantName = pulumi.String(variant)
 		m.Serverless = endpointArgs.Serverless != nil
+		m.InstanceType = endpointArgs.InstanceType
 		m.AlarmNamePrefix = endpointName
 		monitoring, err := NewMonitoring(ctx, name+"-monitoring", m, parent)
 		if err != nil {

@@ -123,8 +123,11 @@ func TestModelDeploymentJoinsMonitoring(t *testing.T) {
 			assert.Equal(t, endpointName, seInput(t, latency, "dimensions.EndpointName"))
 			assert.Equal(t, DefaultVariantName, seInput(t, latency, "dimensions.VariantName"))
 			assert.Equal(t, "ml-platform", seInput(t, latency, "tags.team"))
-			_, cpu := alarms[endpointName+"-cpu-utilization"]
+			cpuAlarm, cpu := alarms[endpointName+"-cpu-utilization"]
 			assert.Equal(t, tc.cpuAlarm, cpu, "CPU alarms only for real-time endpoints")
+			if cpu {
+				assert.Equal(t, "cpu / 4", monQuery(t, cpuAlarm, "rate")["expression"], "ml.m5.xlarge has 4 vCPUs")
+			}
 
 			if !tc.ownsAlarms {
 				assert.Empty(t, rollback)

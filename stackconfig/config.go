@@ -239,8 +239,8 @@ type Monitoring struct {
 	LatencyP99Ms float64 `json:"latencyP99Ms"`
 	// ErrorRatePercent is the 5XX error rate alarm threshold (default 1).
 	ErrorRatePercent float64 `json:"errorRatePercent"`
-	// CPUUtilizationPercent is the instance CPU alarm threshold (default 80). SageMaker sums
-	// CPU over cores, so values above 100 are allowed.
+	// CPUUtilizationPercent is the instance CPU alarm threshold in percent of all its vCPUs
+	// (default 80); Monitoring divides SageMaker's per-core sum by the instance's vCPU count.
 	CPUUtilizationPercent float64 `json:"cpuUtilizationPercent"`
 	// MemoryUtilizationPercent is the instance memory alarm threshold (default 80).
 	MemoryUtilizationPercent float64 `json:"memoryUtilizationPercent"`

@@ -352,7 +352,7 @@ func (k *checker) monitoring(m Monitoring, x Proxy) {
 		k.add(p+"errorRatePercent", m.ErrorRatePercent, "a percentage above 0 and at most 100")
 	}
 	if m.CPUUtilizationPercent <= 0 {
-		k.add(p+"cpuUtilizationPercent", m.CPUUtilizationPercent, "a positive percentage (SageMaker sums over cores, so above 100 is allowed)")
+		k.add(p+"cpuUtilizationPercent", m.CPUUtilizationPercent, "a positive percentage of the instance's vCPUs")
 	}
 	if m.MemoryUtilizationPercent <= 0 || m.MemoryUtilizationPercent > 100 {
 		k.add(p+"memoryUtilizationPercent", m.MemoryUtilizationPercent, "a percentage above 0 and at most 100")
