@@ -15,6 +15,7 @@ type Problem struct {
 	Allowed string
 }
 
+// String renders the problem as one line: key, value, what is allowed.
 func (p Problem) String() string {
 	return fmt.Sprintf("%s: got %s; allowed: %s", p.Key, p.Value, p.Allowed)
 }
@@ -22,6 +23,7 @@ func (p Problem) String() string {
 // Problems is every problem of one configuration; it is the error Load, Parse and Validate return.
 type Problems []Problem
 
+// Error lists every problem, one per line, under a count.
 func (ps Problems) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "invalid stack config (%d problem", len(ps))
