@@ -25,7 +25,9 @@ const (
 )
 
 // SageMakerEndpointArgs configures a SageMakerEndpoint. Set Serverless for a serverless endpoint;
-// otherwise InstanceType and InstanceCount make it real-time.
+// otherwise InstanceType and InstanceCount make it real-time. Values that decide which resources
+// and policy statements exist, or that the endpoint's name and its log and alarm ARNs are computed
+// from before it exists, are plain Go values; the rest are inputs.
 type SageMakerEndpointArgs struct {
 	// ImageURI (required) is the inference image, pinned by digest (ModelImage.ImageURI).
 	ImageURI pulumi.StringInput
