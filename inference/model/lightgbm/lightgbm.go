@@ -128,7 +128,10 @@ func Parse(r io.Reader) (*Model, error) {
 	if err := m.configure(header); err != nil {
 		return nil, err
 	}
-	ens, err := leaves.LGEnsembleFromReader(bufio.NewReader(bytes.NewReader(data)), false)
+	if err := checkTrees(string(data), m.numFeatures); err != nil {
+		return nil, err
+	}
+	ens, err := readEnsemble(data)
 	if err != nil {
 		return nil, fmt.Errorf("lightgbm model: %w", err)
 	}
@@ -137,6 +140,17 @@ func Parse(r io.Reader) (*Model, error) {
 	}
 	m.ens = ens
 	return m, nil
+}
+
+// readEnsemble has leaves read the trees, turning a panic on a malformed file (leaves trusts
+// its input) into an error.
+func readEnsemble(data []byte) (ens *leaves.Ensemble, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			ens, err = nil, fmt.Errorf("malformed model: %v", r)
+		}
+	}()
+	return leaves.LGEnsembleFromReader(bufio.NewReader(bytes.NewReader(data)), false)
 }
 
 // readHeader returns the key=value lines before the first blank line, as leaves reads them.
@@ -257,13 +271,24 @@ func (m *Model) Predict(x []float64, out []float64) error {
 		return nil
 	}
 	// One thread: the server runs requests in parallel already.
-	if err := m.ens.PredictDense(x, rows, nf, out, 0, 1); err != nil {
+	if err := m.predictDense(x, rows, out); err != nil {
 		return fmt.Errorf("lightgbm predict: %w", err)
 	}
 	for r := 0; r < rows; r++ {
 		m.apply(out[r*width : (r+1)*width])
 	}
 	return nil
+}
+
+// predictDense runs leaves, turning a panic (a malformed categorical split that passed
+// checkTrees, say) into an error rather than a crashed request.
+func (m *Model) predictDense(x []float64, rows int, out []float64) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("malformed model: %v", r)
+		}
+	}()
+	return m.ens.PredictDense(x, rows, m.numFeatures, out, 0, 1)
 }
 
 // apply turns one row's raw scores into predictions in place, as LightGBM's objective does.

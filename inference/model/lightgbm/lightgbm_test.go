@@ -162,7 +162,15 @@ func TestParseRejects(t *testing.T) {
 		{"empty", nil, `not a LightGBM text model`},
 		{"unknown version", edited(t, "\nversion=v2\n", "\nversion=v9\n"), `LightGBM model format version "v9": supported v2, v3 and v4`},
 		{"linear trees", edited(t, "\nshrinkage=", "\nis_linear=1\nshrinkage="), "the model has linear trees (linear_tree=true), which are not supported"},
-		{"truncated trees", readModelFile(t, "lg_dart_breast_cancer.model")[:3000], "lightgbm model:"},
+		{"truncated trees", readModelFile(t, "lg_dart_breast_cancer.model")[:3000], "tree 1: leaf_value has 1 values, want 15"},
+		{"cycle", edited(t, "\nleft_child=1 2 3 5 -2 6 8 -6 -1\n", "\nleft_child=1 2 3 5 -2 6 8 -6 0\n"), "tree 0: node 0 is reached twice: not a tree"},
+		{"child out of range", edited(t, "\nleft_child=1 2 3 5 -2 6 8 -6 -1\n", "\nleft_child=1 2 3 5 -2 6 8 -6 9\n"), "tree 0: node 8: child 9 outside [0, 9)"},
+		{"leaf out of range", edited(t, "\nleft_child=1 2 3 5 -2 6 8 -6 -1\n", "\nleft_child=1 2 3 5 -2 6 8 -6 -11\n"), "tree 0: node 8: leaf 10 outside [0, 10)"},
+		{"leaf twice", edited(t, "\nleft_child=1 2 3 5 -2 6 8 -6 -1\n", "\nleft_child=1 2 3 5 -2 6 8 -6 -10\n"), "tree 0: leaf 9 is reached twice: not a tree"},
+		{"feature out of range", edited(t, "\nsplit_feature=22 27 22 27 5 10 21 0 0\n", "\nsplit_feature=22 27 22 27 5 10 21 0 30\n"), "tree 0: node 8: split feature 30 outside [0, 30)"},
+		{"ragged arrays", edited(t, "\nright_child=4 -3 -4 -5 7 -7 -8 -9 -10\n", "\nright_child=4 -3 -4 -5 7 -7 -8 -9\n"), "tree 0: right_child has 8 values, want 9"},
+		{"cycle in a tree without a Tree= line", bytes.Replace(edited(t, "\nleft_child=1 2 3 5 -2 6 8 -6 -1\n", "\nleft_child=1 2 3 5 -2 6 8 -6 0\n"),
+			[]byte("\nTree=0\n"), []byte("\n"), 1), "tree block 1: node 0 is reached twice: not a tree"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
