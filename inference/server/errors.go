@@ -26,6 +26,7 @@ const (
 	CodeNonNumeric       = "non_numeric_value"
 	CodeUnknownFeature   = "unknown_feature"
 	CodeEmptyInput       = "empty_input"
+	CodeBodyRead         = "body_read_failed"
 	CodePayloadTooLarge  = "payload_too_large"
 	CodeUnsupportedType  = "unsupported_media_type"
 	CodeNotAcceptable    = "not_acceptable"

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -123,4 +124,47 @@ func TestServeStopsWithinItsShutdownTimeout(t *testing.T) {
 	err = <-served
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "did not finish within 50ms")
+}
+
+// TestServeAppliesItsTimeouts checks that a client that stops sending its request is
+// disconnected by the server rather than holding the connection forever.
+func TestServeAppliesItsTimeouts(t *testing.T) {
+	health := &server.Health{}
+	h := newServer(t, sumModel(1), server.Options{Health: health})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cfg := server.DefaultServeConfig(time.Minute)
+	cfg.ReadHeaderTimeout, cfg.ReadTimeout, cfg.DrainDelay = 50*time.Millisecond, 100*time.Millisecond, 0
+	served := make(chan error, 1)
+	go func() { served <- server.Serve(ctx, quietLog(), ln, h, health, cfg) }()
+
+	for _, tc := range []struct{ partial, answer string }{
+		// Headers that never end: the connection is closed without an answer.
+		{"POST /invocations HTTP/1.1\r\nHost: x\r\n", ""},
+		// A body that never ends: the handler's read fails and the client is told so.
+		{"POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\nContent-Length: 100\r\n\r\n1\n", "400 Bad Request"},
+	} {
+		conn, err := net.Dial("tcp", ln.Addr().String())
+		require.NoError(t, err)
+		_, err = conn.Write([]byte(tc.partial))
+		require.NoError(t, err)
+		// A safety net far above the timeouts under test: failing to hit it means the server closed.
+		require.NoError(t, conn.SetReadDeadline(time.Now().Add(20*time.Second)))
+		b, err := io.ReadAll(conn)
+		conn.Close()
+		var ne net.Error
+		if errors.As(err, &ne) {
+			require.False(t, ne.Timeout(), "the server kept a stalled connection open; read %q", b)
+		}
+		if tc.answer == "" {
+			assert.Empty(t, b)
+		} else {
+			assert.Contains(t, string(b), tc.answer)
+			assert.Contains(t, string(b), server.CodeBodyRead)
+		}
+	}
+	cancel()
+	require.NoError(t, <-served)
 }
