@@ -39,7 +39,12 @@ type Options struct {
 type Health struct{ draining atomic.Bool }
 
 // Drain makes /ping answer 503 from now on, so that a load balancer stops sending requests.
-func (h *Health) Drain() { h.draining.Store(true) }
+// It does nothing on a nil Health.
+func (h *Health) Drain() {
+	if h != nil {
+		h.draining.Store(true)
+	}
+}
 
 // Draining reports whether Drain was called.
 func (h *Health) Draining() bool { return h != nil && h.draining.Load() }
