@@ -535,16 +535,17 @@ func (d *jsonDecoder) value(row, col int, named bool) (float64, error) {
 		}
 		return fmt.Sprintf("row %d, column %d (%s)", row+1, col+1, path)
 	}
+	// A value cut short by a read error (the size limit, most often) is reported as that error.
 	switch {
 	case c == 'n':
 		if !s.literal("null") {
-			return 0, badRequest(CodeMalformedBody, "%s: invalid literal; a missing value is null", where())
+			return 0, s.readErr(badRequest(CodeMalformedBody, "%s: invalid literal; a missing value is null", where()))
 		}
 		return math.NaN(), nil
 	case c == '-' || c >= '0' && c <= '9':
 		v, err := s.number()
 		if err != nil {
-			return 0, badRequest(CodeNonNumeric, "%s: %q is not a valid number", where(), s.tok)
+			return 0, s.readErr(badRequest(CodeNonNumeric, "%s: %q is not a valid number", where(), s.tok))
 		}
 		return v, nil
 	}

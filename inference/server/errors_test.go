@@ -156,3 +156,25 @@ func TestUnroutedRequests(t *testing.T) {
 		})
 	}
 }
+
+// TestBodyLimitCutsAValue checks that a body cut by the limit in the middle of a value is
+// reported as too large, not as the broken value the cut leaves behind.
+func TestBodyLimitCutsAValue(t *testing.T) {
+	for _, tc := range []struct{ name, body, contentType string }{
+		{"inside an exponent", `{"instances":[[1,2,1e5]]}`, "application/json"},
+		{"inside null", `{"instances":[[1,2,null]]}`, "application/json"},
+		{"inside a key", `{"instances":[{"abcdef":1}]}`, "application/json"},
+		{"inside a CSV line", "1,2,3\n4,5,6e7\n", "text/csv"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for limit := 1; limit < len(tc.body); limit++ {
+				s := newServer(t, sumModel(3, "abcdef"), server.Options{MaxBodyBytes: int64(limit)})
+				r := httptest.NewRequest(http.MethodPost, "/invocations", chunked{strings.NewReader(tc.body)})
+				r.Header.Set("Content-Type", tc.contentType)
+				w := httptest.NewRecorder()
+				s.ServeHTTP(w, r)
+				require.Equal(t, http.StatusRequestEntityTooLarge, w.Code, "limit %d: %s", limit, w.Body)
+			}
+		})
+	}
+}
