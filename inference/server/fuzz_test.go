@@ -24,9 +24,8 @@ const fuzzLimit = 4096
 
 // fuzzInvoke sends body and checks what must hold for any input: no panic, a known status,
 // a JSON error body for every failure, and for a success one answer per row the model saw.
-func fuzzInvoke(t *testing.T, contentType string, body []byte) (*httptest.ResponseRecorder, *fakeModel) {
-	m := sumModel(3, "a", "b", "c")
-	s := newServer(t, m, server.Options{MaxBodyBytes: fuzzLimit})
+func fuzzInvoke(t *testing.T, s http.Handler, m *fakeModel, contentType string, body []byte) *httptest.ResponseRecorder {
+	m.seen = nil // the fuzz function runs one input at a time in each worker
 	r := httptest.NewRequest(http.MethodPost, "/invocations", bytes.NewReader(body))
 	r.Header.Set("Content-Type", contentType)
 	r.Header.Set("Accept", "text/csv")
@@ -49,7 +48,13 @@ func fuzzInvoke(t *testing.T, contentType string, body []byte) (*httptest.Respon
 	default:
 		t.Fatalf("status %d for %q: %s", w.Code, body, w.Body)
 	}
-	return w, m
+	return w
+}
+
+// fuzzServer is built once per fuzz target: building one per input would dominate the run.
+func fuzzServer(f *testing.F) (*server.Server, *fakeModel) {
+	m := sumModel(3, "a", "b", "c")
+	return newServer(f, m, server.Options{MaxBodyBytes: fuzzLimit}), m
 }
 
 func FuzzDecodeJSON(f *testing.F) {
@@ -61,8 +66,9 @@ func FuzzDecodeJSON(f *testing.F) {
 	} {
 		f.Add([]byte(seed))
 	}
+	s, m := fuzzServer(f)
 	f.Fuzz(func(t *testing.T, body []byte) {
-		w, m := fuzzInvoke(t, "application/json", body)
+		w := fuzzInvoke(t, s, m, "application/json", body)
 		// Differential check against encoding/json: whatever we accept, it accepts with the
 		// same values; and what it accepts we accept too, unless a duplicate key could hide
 		// in escapes (we refuse duplicates, encoding/json keeps the last).
@@ -134,8 +140,9 @@ func FuzzDecodeCSV(f *testing.F) {
 	for _, seed := range []string{"1,2,3\n", "1,,3\r\n4,5,6", "\ufeff\"1\", 2 ,3\n\n"} {
 		f.Add([]byte(seed))
 	}
+	s, m := fuzzServer(f)
 	f.Fuzz(func(t *testing.T, body []byte) {
-		w, m := fuzzInvoke(t, "text/csv", body)
+		w := fuzzInvoke(t, s, m, "text/csv", body)
 		if w.Code != http.StatusOK {
 			return
 		}
