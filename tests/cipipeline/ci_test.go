@@ -439,4 +439,6 @@ func TestCoverageGateScript(t *testing.T) {
 	script := readFile(t, ".ci/coverage")
 	assert.Contains(t, script, "min=${1:-70}")
 	assert.Contains(t, script, "./components/... ./inference/...")
+	// The project's own CI enforces the same gate it ships to users.
+	assertCoverageGate(t, []string{readFile(t, ".ci/run")})
 }
