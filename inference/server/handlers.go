@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime/debug"
 	"strconv"
 	"time"
 )
@@ -130,7 +131,13 @@ func (s *Server) handleInvocations() http.Handler {
 
 // predict runs the model over rows in chunks, stopping between chunks once the deadline has
 // passed or the client has gone.
-func (s *Server) predict(ctx context.Context, deadline time.Time, x, out []float64, rows int) error {
+// A panic in the model becomes an internal error for this request alone, logged with its stack.
+func (s *Server) predict(ctx context.Context, deadline time.Time, x, out []float64, rows int) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("the model panicked: %v\n%s", p, debug.Stack())
+		}
+	}()
 	nf, width := s.info.NumFeatures, s.info.OutputWidth
 	for start := 0; start < rows; start += predictChunkRows {
 		if err := ctx.Err(); err != nil {

@@ -3,6 +3,7 @@ package server_test
 import (
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"math"
 	"net/http"
 	"strings"
@@ -190,12 +191,26 @@ func TestInvocationsPredictionDeadline(t *testing.T) {
 }
 
 func TestInvocationsModelFailureDoesNotLeak(t *testing.T) {
-	m := sumModel(1)
-	m.predict = func(x, out []float64) error { return errors.New("secret path /var/lib/model: corrupt tree 7") }
-	w := invokeJSON(newServer(t, m, server.Options{}), `{"instances":[[1]]}`)
-	msg := requireError(t, w, http.StatusInternalServerError, server.CodeInternal)
-	assert.NotContains(t, msg, "secret")
-	assert.NotContains(t, msg, "tree")
+	for _, tc := range []struct {
+		name    string
+		predict func(x, out []float64) error
+	}{
+		{"error", func(x, out []float64) error { return errors.New("secret path /var/lib/model: corrupt tree 7") }},
+		{"panic", func(x, out []float64) error { panic("secret path /var/lib/model: corrupt tree 7") }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := sumModel(1)
+			m.predict = tc.predict
+			var logs strings.Builder
+			s, err := server.NewServer(slog.New(slog.NewJSONHandler(&logs, nil)), m, server.Options{})
+			require.NoError(t, err)
+			w := invokeJSON(s, `{"instances":[[1]]}`)
+			msg := requireError(t, w, http.StatusInternalServerError, server.CodeInternal)
+			assert.NotContains(t, msg, "secret")
+			assert.NotContains(t, msg, "tree")
+			assert.Contains(t, logs.String(), "corrupt tree 7", "the details are in the log")
+		})
+	}
 }
 
 func TestAcceptNegotiation(t *testing.T) {
