@@ -168,3 +168,16 @@ func TestServeAppliesItsTimeouts(t *testing.T) {
 	cancel()
 	require.NoError(t, <-served)
 }
+
+// TestDefaultServeConfigFitsSageMaker checks the schedule against SageMaker's rules: SIGKILL
+// 30 s after SIGTERM (we aim to be gone within 25 s) and a 60 s invocation limit.
+func TestDefaultServeConfigFitsSageMaker(t *testing.T) {
+	for _, predict := range []time.Duration{server.DefaultPredictTimeout, 5 * time.Second, 10 * time.Minute} {
+		cfg := server.DefaultServeConfig(predict)
+		assert.LessOrEqual(t, cfg.DrainDelay+cfg.ShutdownTimeout, 25*time.Second, "gone before SIGKILL")
+		assert.Greater(t, cfg.WriteTimeout, predict, "a prediction that meets its deadline can still be written")
+		for _, d := range []time.Duration{cfg.ReadHeaderTimeout, cfg.ReadTimeout, cfg.IdleTimeout} {
+			assert.Positive(t, d, "every timeout is set")
+		}
+	}
+}
