@@ -74,8 +74,7 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 		"on SIGTERM, how long /ping answers 503 before the listener closes")
 	logLevel := fs.String("log-level", orDefault(getenv("LOG_LEVEL"), "info"), "debug, info, warn or error (env LOG_LEVEL)")
 
-	rest := args[1:]
-	if err := fs.Parse(rest); err != nil {
+	if err := fs.Parse(args[1:]); err != nil {
 		return config{}, err
 	}
 	if fs.NArg() > 0 && fs.Arg(0) == "serve" { // flags may follow the command too
@@ -87,12 +86,9 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 		return config{}, fmt.Errorf("unexpected argument %q: the only command is serve (run with -h for flags)", fs.Arg(0))
 	}
 	var problems []error
-	for _, bad := range []struct {
-		name string
-		err  error
-	}{{"MAX_BODY_BYTES", envErr(getenv, "MAX_BODY_BYTES", true)}, {"PREDICT_TIMEOUT", envErr(getenv, "PREDICT_TIMEOUT", false)}} {
-		if bad.err != nil {
-			problems = append(problems, bad.err)
+	for _, err := range []error{envErr(getenv, "MAX_BODY_BYTES", true), envErr(getenv, "PREDICT_TIMEOUT", false)} {
+		if err != nil {
+			problems = append(problems, err)
 		}
 	}
 
@@ -103,8 +99,7 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 			problems = append(problems, fmt.Errorf("SAGEMAKER_BIND_TO_PORT %q: want a port number 0..65535", p))
 		}
 		c.port = n
-	}
-	if c.port < 0 || c.port > 65535 {
+	} else if c.port < 0 || c.port > 65535 {
 		problems = append(problems, fmt.Errorf("-port %d: want a port number 0..65535", c.port))
 	}
 	if c.maxBodyBytes <= 0 {
