@@ -288,3 +288,28 @@ func TestRunShutdownLosesNoRequest(t *testing.T) {
 	assert.GreaterOrEqual(t, answered.Load(), int64(8))
 	assert.Equal(t, int64(8), refused.Load(), "each client stops at its first failure after the listener closed")
 }
+
+func TestRunServesAModelDirectory(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"xgboost-model.json", "manifest.json"} {
+		b, err := os.ReadFile(filepath.Join("model", "defaultmodel", name))
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), b, 0o644))
+	}
+	base, logs, cancel, done := startRun(t, "serve", "-port", "0", "-drain-delay", "0s", "-model-dir", dir)
+
+	loaded := logs.logLine("model loaded")
+	require.NotNil(t, loaded)
+	assert.Equal(t, filepath.Join(dir, "xgboost-model.json"), loaded["source"])
+	assert.Nil(t, logs.logLine("no model directory: serving the embedded default model"))
+
+	resp, err := http.Post(base+"/invocations", "text/csv", strings.NewReader("6.7,3.0,5.2,2.3\n"))
+	require.NoError(t, err)
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Contains(t, string(body), `"label":"virginica"`)
+	cancel()
+	require.NoError(t, <-done)
+}
