@@ -71,7 +71,6 @@ const predictChunkRows = 256
 
 func (s *Server) handleInvocations() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		deadline := s.now().Add(s.opts.PredictTimeout)
 		in, err := requestFormat(r)
 		if err != nil {
 			writeError(s.log, w, r, err)
@@ -106,7 +105,7 @@ func (s *Server) handleInvocations() http.Handler {
 			st.out = make([]float64, n)
 		}
 		st.out = st.out[:rows*width]
-		if err := s.predict(r.Context(), deadline, st.x, st.out, rows); err != nil {
+		if err := s.predict(r.Context(), st.x, st.out, rows); err != nil {
 			if r.Context().Err() != nil {
 				return // the client went away; there is no one to answer
 			}
@@ -129,22 +128,26 @@ func (s *Server) handleInvocations() http.Handler {
 	})
 }
 
-// predict runs the model over rows in chunks, stopping between chunks once the deadline has
-// passed or the client has gone.
-// A panic in the model becomes an internal error for this request alone, logged with its stack.
-func (s *Server) predict(ctx context.Context, deadline time.Time, x, out []float64, rows int) (err error) {
+// predict runs the model over rows in chunks, stopping between chunks once the prediction
+// deadline has passed or the client has gone. The deadline starts with the prediction (reading
+// the body is bounded by the server's read timeout) and a single-chunk request never reads the
+// clock. A panic in the model becomes an internal error for this request alone, logged with its
+// stack.
+func (s *Server) predict(ctx context.Context, x, out []float64, rows int) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("the model panicked: %v\n%s", p, debug.Stack())
 		}
 	}()
 	nf, width := s.info.NumFeatures, s.info.OutputWidth
+	var deadline time.Time
+	if rows > predictChunkRows {
+		deadline = s.now().Add(s.opts.PredictTimeout)
+	}
 	for start := 0; start < rows; start += predictChunkRows {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		// The first chunk always runs: reading the body is bounded by the read timeout, which
-		// is shorter than the deadline, and a single-row request then never reads the clock again.
 		if start > 0 && s.now().After(deadline) {
 			return errorf(http.StatusServiceUnavailable, CodeTimeout,
 				"the prediction of %d rows took longer than the %s limit; send fewer rows per request", rows, s.opts.PredictTimeout)

@@ -26,8 +26,8 @@ type Options struct {
 	// MaxBodyBytes (optional) is the largest request body accepted; larger ones get a 413.
 	// Default DefaultMaxBodyBytes.
 	MaxBodyBytes int64
-	// PredictTimeout (optional) bounds the time from receiving a request to the end of its
-	// prediction; it is checked between chunks of rows. Default DefaultPredictTimeout.
+	// PredictTimeout (optional) bounds the prediction of one request's rows; it is checked
+	// between chunks of rows. Default DefaultPredictTimeout.
 	PredictTimeout time.Duration
 	// ModelLoadTime (optional) is how long loading the model took, for /metrics.
 	ModelLoadTime time.Duration
