@@ -215,8 +215,8 @@ func TestRunServesTheDefaultModel(t *testing.T) {
 // DOWN while draining, and run returns cleanly. Requests sent after the cancel may find the
 // listener closed (refused, or reset while queued for accept), but never a partial answer.
 func TestRunShutdownLosesNoRequest(t *testing.T) {
-	base, _, cancel, done := startRun(t, "-port", "0", "-drain-delay", "300ms")
-	batch := strings.Repeat("5.1,3.5,1.4,0.2\n6.7,3.0,5.2,2.3\n", 2000) // 4000 rows
+	base, _, cancel, done := startRun(t, "-port", "0", "-drain-delay", "1s") // ample time for requests sent before the cancel to be accepted
+	batch := strings.Repeat("5.1,3.5,1.4,0.2\n6.7,3.0,5.2,2.3\n", 2000)      // 4000 rows
 	// A connection per request: this test is about requests in flight, not about clients
 	// reusing a kept-alive connection at the moment the server closes it.
 	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}

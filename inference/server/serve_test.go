@@ -40,7 +40,7 @@ func TestServeFinishesInFlightRequests(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	cfg := server.DefaultServeConfig(time.Minute)
-	cfg.DrainDelay = 500 * time.Millisecond // the window in which /ping is seen to say DOWN
+	cfg.DrainDelay = time.Second // the window in which /ping is seen to say DOWN
 	served := make(chan error, 1)
 	go func() { served <- server.Serve(ctx, quietLog(), ln, h, health, cfg) }()
 
