@@ -19,8 +19,7 @@ type ModelDeploymentArgs struct {
 	Endpoint SageMakerEndpointArgs
 	// Monitoring (optional) adds alarms, a dashboard and the cost budget. EndpointName,
 	// VariantName, Serverless and AlarmNamePrefix are wired from Endpoint and must be left unset.
-	// With Endpoint.Rollback and no Rollback.AlarmNames, Monitoring's endpoint 5XX-rate and p99
-	// latency alarms become the endpoint's rollback alarms.
+	// Monitoring's alarms notify; the endpoint's rollback alarms are its own (created before it).
 	Monitoring *MonitoringArgs
 	// Proxy (optional) adds the Lambda proxy in front of the endpoint. EndpointName and
 	// EndpointArn are wired from Endpoint and must be left unset. With Monitoring and no
@@ -142,14 +141,11 @@ func NewModelDeployment(ctx *pulumi.Context, name string, args *ModelDeploymentA
 	endpointArgs := a.Endpoint
 	endpointArgs.ImageURI = image.ImageURI
 	endpointArgs.RepositoryArn = image.RepositoryArn
-	// Monitoring's alarms are named from the endpoint's planned name, so the endpoint can list its
-	// rollback alarms before either exists, and the alarms need not wait for the endpoint.
+	// Monitoring's alarms are named from the endpoint's planned name, so that they need not wait
+	// for the endpoint. They are not the endpoint's rollback alarms: Monitoring watches the proxy
+	// and the API too, so it is created after them, while the rollback alarms must exist before
+	// the endpoint that names them. The endpoint creates those itself (see RollbackConfig).
 	endpointName := PlannedEndpointName(ctx, name+"-endpoint", &endpointArgs)
-	if a.Monitoring != nil && endpointArgs.Rollback != nil && len(endpointArgs.Rollback.AlarmNames) == 0 {
-		rollback := *endpointArgs.Rollback
-		rollback.AlarmNames = MonitoringRollbackAlarmNames(endpointName)
-		endpointArgs.Rollback = &rollback
-	}
 	endpoint, err := NewSageMakerEndpoint(ctx, name+"-endpoint", &endpointArgs, parent)
 	if err != nil {
 		return nil, fmt.Errorf("model deployment %q: %w", name, err)

@@ -79,10 +79,10 @@ func TestModelDeploymentRejectsBadArgs(t *testing.T) {
 
 func TestModelDeploymentJoinsMonitoring(t *testing.T) {
 	cases := []struct {
-		name       string
-		endpoint   func() SageMakerEndpointArgs
-		cpuAlarm   bool
-		ownsAlarms bool // the endpoint's rollback alarms are Monitoring's
+		name     string
+		endpoint func() SageMakerEndpointArgs
+		cpuAlarm bool
+		rollback bool // the endpoint rolls back on alarms
 	}{
 		{"real-time with rollback", func() SageMakerEndpointArgs { return *seRealtime() }, true, true},
 		{"serverless without rollback", func() SageMakerEndpointArgs { return *seServerless() }, false, false},
@@ -129,21 +129,26 @@ func TestModelDeploymentJoinsMonitoring(t *testing.T) {
 				assert.Equal(t, "cpu / 4", monQuery(t, cpuAlarm, "rate")["expression"], "ml.m5.xlarge has 4 vCPUs")
 			}
 
-			if !tc.ownsAlarms {
+			if !tc.rollback {
 				assert.Empty(t, rollback)
 				return
 			}
-			assert.Equal(t, MonitoringRollbackAlarmNames(endpointName), rollback)
-			for _, n := range rollback {
-				assert.Contains(t, alarms, n, "every rollback alarm exists")
-			}
+			// The endpoint rolls back on alarms it created before itself (SageMaker names them in
+			// the endpoint's deployment config); Monitoring's alarms only notify.
+			require.Len(t, rollback, 2)
 			var names []any
 			for _, a := range seInput(t, seOne(t, mocks, "aws:sagemaker/endpoint:Endpoint"),
 				"deploymentConfig.autoRollbackConfiguration.alarms").([]any) {
 				names = append(names, a.(map[string]any)["alarmName"])
 			}
-			assert.Equal(t, []any{rollback[0], rollback[1]}, names, "the endpoint rolls back on Monitoring's alarms")
-			assert.Len(t, mocks.OfType(monTypeAlarm), len(alarms), "no duplicate rollback alarms from the endpoint")
+			assert.Equal(t, []any{rollback[0], rollback[1]}, names)
+			endpoint := seOne(t, mocks, "aws:sagemaker/endpoint:Endpoint")
+			for _, n := range rollback {
+				alarm, ok := alarms[n]
+				require.True(t, ok, "rollback alarm %s exists", n)
+				assert.NotContains(t, alarm.Parent, monitoringType, "rollback alarms belong to the endpoint, not Monitoring")
+				assert.True(t, endpoint.Waits(monTypeAlarm, alarm.Name), "the endpoint is created after its rollback alarm %s", n)
+			}
 		})
 	}
 }

@@ -35,10 +35,12 @@ const (
 // maxAlarmNamePrefix leaves room for the longest alarm key within CloudWatch's 255 characters.
 const maxAlarmNamePrefix = 255 - len("-memory-utilization")
 
-// MonitoringRollbackAlarmNames returns the names of Monitoring's rollback alarms (endpoint 5XX
-// rate and p99 model latency) when MonitoringArgs.AlarmNamePrefix is prefix. SageMakerEndpoint
-// takes rollback alarm names as plain strings, before the endpoint exists, while these alarms
-// watch the endpoint's name: the prefix breaks that cycle.
+// MonitoringRollbackAlarmNames returns the names of Monitoring's rollback-grade alarms (endpoint
+// 5XX rate and p99 model latency) when MonitoringArgs.AlarmNamePrefix is prefix. A program that
+// creates Monitoring before its endpoint may pass them as RollbackConfig.AlarmNames, with the
+// endpoint depending on the Monitoring resource: SageMaker reads the alarms of a deployment config,
+// so they must exist first. ModelDeployment cannot (its Monitoring also watches the proxy and API,
+// which come after the endpoint), so there the endpoint creates its own.
 func MonitoringRollbackAlarmNames(prefix string) []string {
 	return []string{prefix + "-" + alarmKeyEndpoint5xx, prefix + "-" + alarmKeyModelLatency}
 }

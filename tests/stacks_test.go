@@ -317,7 +317,16 @@ func TestEveryStackFile(t *testing.T) {
 			assert.Equal(t, []any{components.CostTagFilter(components.TagStack, stack)}, input(t, budget, "costFilters.0.values"))
 			assert.Equal(t, fmt.Sprintf("%.2f", cfg.Monitoring.MonthlyBudgetUSD), input(t, budget, "limitAmount"))
 			if hasRollback && len(cfg.Endpoint.Rollback.AlarmNames) == 0 {
-				assert.Equal(t, components.MonitoringRollbackAlarmNames(endpointName), run.outputs[program.OutRollbackAlarmNames])
+				// The endpoint's own rollback alarms, which it waits for: SageMaker names them in
+				// the deployment config, so they must exist first.
+				assert.Equal(t, []string{endpointName + "-rollback-5xx", endpointName + "-rollback-latency"},
+					run.outputs[program.OutRollbackAlarmNames])
+				endpoint := one(t, m, "aws:sagemaker/endpoint:Endpoint")
+				for _, r := range m.OfType("aws:cloudwatch/metricAlarm:MetricAlarm") {
+					if strings.Contains(r.Name, "-rollback-") {
+						assert.True(t, endpoint.Waits(r.Type, r.Name), "the endpoint waits for %s", r.Name)
+					}
+				}
 			}
 
 			// Security invariants: least privilege, encryption, retention, cost tags.

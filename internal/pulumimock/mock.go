@@ -30,6 +30,19 @@ type Resource struct {
 	// State is what the mock returned as the resource's outputs (inputs plus computed fakes).
 	State resource.PropertyMap
 	ID    string
+	// DependsOn holds the URNs this resource waits for: explicit DependsOn options and the
+	// resources whose outputs its inputs use.
+	DependsOn []string
+}
+
+// Waits reports whether the resource waits for one of this type and logical name.
+func (r Resource) Waits(typ, name string) bool {
+	for _, urn := range r.DependsOn {
+		if strings.HasSuffix(urn, typ+"::"+name) {
+			return true
+		}
+	}
+	return false
 }
 
 // URN returns the parent-qualified identity used in failure messages.
@@ -76,14 +89,15 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 			state[k] = v
 		}
 	}
-	parent := ""
+	parent, deps := "", []string(nil)
 	if args.RegisterRPC != nil {
 		parent = args.RegisterRPC.GetParent()
+		deps = args.RegisterRPC.GetDependencies()
 	}
 	m.mu.Lock()
 	m.resources = append(m.resources, Resource{
 		Type: args.TypeToken, Name: args.Name, Parent: parent, Custom: args.Custom,
-		Inputs: args.Inputs, State: state, ID: id,
+		Inputs: args.Inputs, State: state, ID: id, DependsOn: deps,
 	})
 	m.mu.Unlock()
 	return id, state, nil
