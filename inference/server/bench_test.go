@@ -2,9 +2,14 @@ package server_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -166,6 +171,73 @@ func BenchmarkRoundTripVsNoop(b *testing.B) {
 	b.ReportMetric(float64(handlerTime.Nanoseconds())/n, "handler-ns/req")
 	b.ReportMetric(float64(handlerTime)/float64(noopTime), "server-work-ratio")
 	b.ReportMetric(float64(infTime-noopTime)/float64(noopTime), "extra-ratio")
+}
+
+// forestModel writes a binary:logistic XGBoost JSON model of trees full trees of the given
+// depth over nf features (random splits and default directions) to a directory and loads it
+// the way the server does: the reference size is 100 trees of depth 6.
+func forestModel(tb testing.TB, trees, depth, nf int) model.Model {
+	tb.Helper()
+	rng := rand.New(rand.NewPCG(1, 2))
+	jsonTrees := make([]map[string]any, trees)
+	for t := range jsonTrees {
+		n := 1<<(depth+1) - 1
+		left, right, split, dl := make([]int, n), make([]int, n), make([]int, n), make([]int, n)
+		cond := make([]float32, n)
+		for i := range n {
+			if i >= n/2 { // the last level holds the leaves
+				left[i], right[i], cond[i] = -1, -1, float32(rng.NormFloat64()*0.1)
+				continue
+			}
+			left[i], right[i], split[i], dl[i] = 2*i+1, 2*i+2, rng.IntN(nf), rng.IntN(2)
+			cond[i] = float32(rng.NormFloat64())
+		}
+		jsonTrees[t] = map[string]any{
+			"id": t, "left_children": left, "right_children": right, "split_indices": split,
+			"split_conditions": cond, "default_left": dl, "split_type": make([]int, n), "categories_nodes": []int{},
+			"tree_param": map[string]string{"num_nodes": strconv.Itoa(n), "num_feature": strconv.Itoa(nf), "size_leaf_vector": "0"},
+		}
+	}
+	doc := map[string]any{"learner": map[string]any{
+		"learner_model_param": map[string]string{"base_score": "5E-1", "num_class": "0", "num_feature": strconv.Itoa(nf), "num_target": "1"},
+		"objective":           map[string]any{"name": "binary:logistic"},
+		"gradient_booster": map[string]any{"name": "gbtree", "model": map[string]any{
+			"gbtree_model_param": map[string]string{"num_trees": strconv.Itoa(trees), "size_leaf_vector": "0"},
+			"tree_info":          make([]int, trees), "trees": jsonTrees,
+		}},
+	}}
+	data, err := json.Marshal(doc)
+	require.NoError(tb, err)
+	dir := tb.TempDir()
+	require.NoError(tb, os.WriteFile(filepath.Join(dir, "model.json"), data, 0o644))
+	m, err := model.Load(dir)
+	require.NoError(tb, err)
+	return m
+}
+
+// BenchmarkInvocationsForest is the whole request path for 1000-row CSV batches against a
+// 100-tree depth-6 model over 20 features, 5% of values missing.
+func BenchmarkInvocationsForest(b *testing.B) {
+	const nf, rows = 20, 1000
+	s := newServer(b, forestModel(b, 100, 6, nf), server.Options{})
+	rng := rand.New(rand.NewPCG(3, 4))
+	var body strings.Builder
+	for range rows {
+		for j := range nf {
+			if j > 0 {
+				body.WriteByte(',')
+			}
+			if rng.Float64() >= 0.05 {
+				body.WriteString(strconv.FormatFloat(rng.NormFloat64(), 'g', 6, 64))
+			}
+		}
+		body.WriteByte('\n')
+	}
+	for _, accept := range []string{"text/csv", "application/json"} {
+		b.Run("csv-1000rows-to-"+strings.TrimPrefix(strings.TrimPrefix(accept, "text/"), "application/"), func(b *testing.B) {
+			benchHandler(b, s, "text/csv", accept, []byte(body.String()), rows)
+		})
+	}
 }
 
 // TestBenchmarkBodiesAreAccepted keeps the benchmarks honest: their bodies are valid requests

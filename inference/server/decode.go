@@ -164,12 +164,101 @@ func isNumberByte(c byte) bool {
 	return c >= '0' && c <= '9' || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E'
 }
 
-// parseFloat parses b without copying it; strconv does not keep its argument.
+// parseFloat parses b as strconv.ParseFloat does, with a fast path for the plain decimals
+// that make up nearly all model input; strconv, which does not keep its argument, is given b
+// without a copy.
 func parseFloat(b []byte) (float64, error) {
+	if v, ok := fastFloat(b); ok {
+		return v, nil
+	}
 	if len(b) == 0 {
 		return 0, strconv.ErrSyntax
 	}
 	return strconv.ParseFloat(unsafe.String(&b[0], len(b)), 64)
+}
+
+var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
+
+// fastFloat is Clinger's fast path: a decimal of at most 15 significant digits times a power
+// of ten up to 22 is two exactly representable float64s, so one multiplication or division
+// rounds correctly and gives ParseFloat's answer. Anything else reports false and goes to strconv.
+func fastFloat(b []byte) (float64, bool) {
+	i, neg := 0, false
+	if i < len(b) && (b[i] == '-' || b[i] == '+') {
+		neg = b[i] == '-'
+		i++
+	}
+	var mant uint64
+	digits, exp, sawDigit := 0, 0, false
+	for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
+		sawDigit = true
+		if mant == 0 && b[i] == '0' {
+			continue // a leading zero
+		}
+		if digits == 15 {
+			return 0, false
+		}
+		mant = mant*10 + uint64(b[i]-'0')
+		digits++
+	}
+	if i < len(b) && b[i] == '.' {
+		for i++; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
+			sawDigit = true
+			exp--
+			if mant == 0 && b[i] == '0' {
+				continue
+			}
+			if digits == 15 {
+				return 0, false
+			}
+			mant = mant*10 + uint64(b[i]-'0')
+			digits++
+		}
+	}
+	if !sawDigit {
+		return 0, false
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		eneg := false
+		if i < len(b) && (b[i] == '-' || b[i] == '+') {
+			eneg = b[i] == '-'
+			i++
+		}
+		e, edigits := 0, 0
+		for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
+			if edigits == 4 {
+				return 0, false
+			}
+			e = e*10 + int(b[i]-'0')
+			edigits++
+		}
+		if edigits == 0 {
+			return 0, false
+		}
+		if eneg {
+			e = -e
+		}
+		exp += e
+	}
+	if i != len(b) {
+		return 0, false
+	}
+	f := 0.0
+	switch {
+	case mant == 0:
+	case exp >= 0 && exp < len(pow10):
+		f = float64(mant) * pow10[exp]
+	case exp < 0 && -exp < len(pow10):
+		f = float64(mant) / pow10[-exp]
+	default:
+		return 0, false
+	}
+	if neg {
+		f = -f
+	}
+	return f, true
 }
 
 // literal consumes the JSON literal lit (null, true, false) or fails.
