@@ -46,6 +46,9 @@ type LambdaProxyArgs struct {
 	Cache *ProxyCacheArgs
 	// LogLevel (optional) is DEBUG, INFO, WARN or ERROR; default INFO.
 	LogLevel string
+	// CORSOrigins (optional) are the browser origins whose requests get Access-Control-Allow-Origin
+	// on the proxy's answers; give the same list as SecuredApiArgs.CORSOrigins. Default none.
+	CORSOrigins []string
 	// Tags (optional) go on every taggable child; use StandardTags.
 	Tags map[string]string
 }
@@ -229,6 +232,7 @@ func lambdaProxyDefaults(name string, args *LambdaProxyArgs) (LambdaProxyArgs, p
 	if a.LogLevel != "" {
 		cfg.LogLevel = a.LogLevel
 	}
+	cfg.CORSAllowOrigins = a.CORSOrigins
 	if a.Cache != nil {
 		cfg.CacheEnabled = !a.Cache.Disabled
 		if a.Cache.TTLSeconds != 0 {

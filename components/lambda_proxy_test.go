@@ -128,6 +128,7 @@ func TestLambdaProxySettingsFromArgs(t *testing.T) {
 	a.DisableTracing = true
 	a.Cache = &ProxyCacheArgs{TTLSeconds: 60, MaxEntries: 500, MaxMb: 32}
 	a.LogLevel = "WARN"
+	a.CORSOrigins = []string{"https://app.example.com"}
 	mocks, _ := lpRun(t, a)
 	fn := lpOne(t, mocks, lpFunctionType)
 	assert.EqualValues(t, 512, lpInput(t, fn, "memorySize"))
@@ -142,6 +143,7 @@ func TestLambdaProxySettingsFromArgs(t *testing.T) {
 	require.NoError(t, err)
 	want := proxyconfig.Default(lpEndpointName)
 	want.CacheTTL, want.CacheMaxEntries, want.CacheMaxBytes, want.LogLevel = 60e9, 500, 32<<20, "WARN"
+	want.CORSAllowOrigins = []string{"https://app.example.com"}
 	assert.Equal(t, want, got)
 
 	a = lpArgs(t)
@@ -201,6 +203,7 @@ func TestLambdaProxyRejectsBadArgs(t *testing.T) {
 		{"cache ttl", func(a *LambdaProxyArgs) { a.Cache = &ProxyCacheArgs{TTLSeconds: 100000} }, "CACHE_TTL_SECONDS"},
 		{"cache larger than memory allows", func(a *LambdaProxyArgs) { a.Cache = &ProxyCacheArgs{MaxMb: 200} }, "Cache.MaxMb 200"},
 		{"log level", func(a *LambdaProxyArgs) { a.LogLevel = "LOUD" }, "LOG_LEVEL"},
+		{"cors origin", func(a *LambdaProxyArgs) { a.CORSOrigins = []string{"https://app.example.com/"} }, "CORS_ALLOW_ORIGINS"},
 		{"missing archive", func(a *LambdaProxyArgs) { a.ArchivePath = "/nonexistent/proxy.zip" }, "ArchivePath"},
 	}
 	for _, tc := range tests {

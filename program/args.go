@@ -124,7 +124,9 @@ func ProxyArgs(c stackconfig.Config) *components.LambdaProxyArgs {
 			MaxEntries: p.Cache.MaxEntries,
 			MaxMb:      p.Cache.MaxMB,
 		},
-		Tags: Tags(c),
+		// The API answers preflights; the proxy's answers need the header as well.
+		CORSOrigins: c.API.CORSOrigins,
+		Tags:        Tags(c),
 	}
 }
 

@@ -107,3 +107,10 @@ func TestMonitoringArgsFromConfig(t *testing.T) {
 	assert.Equal(t, 5000.0, prod.MonthlyBudgetUsd)
 	assert.Equal(t, "prod", prod.Tags[components.TagEnvironment])
 }
+
+func TestProxyAnswersCarryTheAPIsCORSOrigins(t *testing.T) {
+	c := config(t, stackconfig.EnvDev, map[string]string{"inferstack:api": `{"corsOrigins":["https://app.example.com"]}`})
+	assert.Equal(t, []string{"https://app.example.com"}, ProxyArgs(c).CORSOrigins)
+	assert.Equal(t, ProxyArgs(c).CORSOrigins, APIArgs(c).CORSOrigins, "the preflight and the answers allow the same origins")
+	assert.Empty(t, ProxyArgs(config(t, stackconfig.EnvDev, nil)).CORSOrigins)
+}

@@ -305,8 +305,9 @@ func (k *checker) api(a API) {
 	}
 	k.oneOf(p+"mfa", a.MFA, "off", "optional", "on")
 	for _, o := range a.CORSOrigins {
-		if o != "*" && !reOrigin.MatchString(o) {
-			k.add(p+"corsOrigins", o, "\"*\" or origins like https://app.example.com (scheme and host, no path or trailing slash)")
+		// No wildcard: the API echoes listed origins to authenticated callers only.
+		if !reOrigin.MatchString(o) || !(strings.HasPrefix(o, "https://") || strings.HasPrefix(o, "http://localhost")) {
+			k.add(p+"corsOrigins", o, "origins like https://app.example.com (https, or http://localhost for development; no wildcard, path or trailing slash)")
 		}
 	}
 	if a.Throttle.RateLimit < 0 {

@@ -119,6 +119,20 @@ func (h *Handler) Cache() *Cache { return h.cache }
 // Handle serves one event. It never returns an error: Lambda would turn one into a bare 502
 // without the request ID, so every failure becomes a response here.
 func (h *Handler) Handle(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+	resp := h.route(ctx, req)
+	// CORS headers go on every answer, cached or not, errors included: a browser drops an answer
+	// without them, and the page then cannot even show the error.
+	if allow := h.cfg.AllowsOrigin(header(req, "Origin")); allow != "" {
+		resp.Headers["Access-Control-Allow-Origin"] = allow
+		resp.Headers["Access-Control-Expose-Headers"] = "X-Request-Id, X-Cache"
+		if allow != "*" {
+			resp.Headers["Vary"] = "Origin"
+		}
+	}
+	return resp, nil
+}
+
+func (h *Handler) route(ctx context.Context, req events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
 	reqID := requestID(ctx, req)
 	route := req.Resource
 	if route == "" {
@@ -127,16 +141,16 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayProxyRequest)
 	switch route {
 	case "/invocations":
 		if req.HTTPMethod != http.MethodPost {
-			return h.methodNotAllowed(reqID, http.MethodPost), nil
+			return h.methodNotAllowed(reqID, http.MethodPost)
 		}
-		return h.invocations(ctx, reqID, req), nil
+		return h.invocations(ctx, reqID, req)
 	case "/ping":
 		if req.HTTPMethod != http.MethodGet {
-			return h.methodNotAllowed(reqID, http.MethodGet), nil
+			return h.methodNotAllowed(reqID, http.MethodGet)
 		}
-		return h.ping(ctx, reqID), nil
+		return h.ping(ctx, reqID)
 	}
-	return errorResponse(http.StatusNotFound, "no such route: use GET /ping or POST /invocations", reqID), nil
+	return errorResponse(http.StatusNotFound, "no such route: use GET /ping or POST /invocations", reqID)
 }
 
 func (h *Handler) invocations(ctx context.Context, reqID string, req events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {

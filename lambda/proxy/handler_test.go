@@ -466,3 +466,44 @@ func TestAnswerTooLargeForLambdaIs502AndNotCached(t *testing.T) {
 	assert.Less(t, len(resp.Body), 1000)
 	assert.Zero(t, e.h.Cache().Len())
 }
+
+func TestCORSHeadersOnEveryAnswerForAllowedOrigins(t *testing.T) {
+	cfg := cacheOn()
+	cfg.CORSAllowOrigins = []string{"https://app.example.com"}
+	e := newEnv(t, cfg, echoContainer(), nil)
+	from := func(origin string, req events.APIGatewayProxyRequest) events.APIGatewayProxyRequest {
+		if req.Headers == nil {
+			req.Headers = map[string]string{}
+		}
+		req.Headers["origin"] = origin // API Gateway passes headers as the client spelled them
+		return req
+	}
+	tests := []struct {
+		name   string
+		req    events.APIGatewayProxyRequest
+		status int
+		cache  string
+	}{
+		{"miss", from("https://app.example.com", invocation(`[1,2,3,4]`, nil)), http.StatusOK, "MISS"},
+		{"hit", from("https://app.example.com", invocation(`[1,2,3,4]`, nil)), http.StatusOK, "HIT"},
+		{"model error", from("https://app.example.com", invocation(`bad row`, nil)), http.StatusBadRequest, "MISS"},
+		{"unknown route", from("https://app.example.com", events.APIGatewayProxyRequest{HTTPMethod: http.MethodGet, Resource: "/x"}), http.StatusNotFound, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			resp := e.do(t, tc.req)
+			assert.Equal(t, tc.status, resp.StatusCode)
+			assert.Equal(t, tc.cache, resp.Headers["X-Cache"])
+			assert.Equal(t, "https://app.example.com", resp.Headers["Access-Control-Allow-Origin"])
+			assert.Equal(t, "Origin", resp.Headers["Vary"])
+		})
+	}
+
+	other := e.do(t, from("https://evil.example.com", invocation(`[1,2,3,4]`, nil)))
+	assert.Equal(t, "HIT", other.Headers["X-Cache"], "the origin is not part of the cache key")
+	assert.NotContains(t, other.Headers, "Access-Control-Allow-Origin")
+
+	off := newEnv(t, cacheOn(), echoContainer(), nil)
+	resp := off.do(t, from("https://app.example.com", invocation(`[1,2,3,4]`, nil)))
+	assert.NotContains(t, resp.Headers, "Access-Control-Allow-Origin", "no CORS unless configured")
+}

@@ -22,6 +22,8 @@ const (
 	EnvCacheMaxBytes    = "CACHE_MAX_BYTES"
 	EnvStatusTTLSeconds = "STATUS_TTL_SECONDS"
 	EnvLogLevel         = "LOG_LEVEL"
+	// EnvCORSAllowOrigins is a comma-separated list of browser origins, or "*"; empty turns CORS off.
+	EnvCORSAllowOrigins = "CORS_ALLOW_ORIGINS"
 )
 
 // Defaults, matching the `proxy.cache` defaults of the stack config.
@@ -65,6 +67,27 @@ type Config struct {
 	StatusTTL time.Duration
 	// LogLevel is DEBUG, INFO, WARN or ERROR.
 	LogLevel string
+	// CORSAllowOrigins are the browser origins (scheme://host[:port]) answered with
+	// Access-Control-Allow-Origin, or just "*"; nil answers none. API Gateway answers the
+	// preflight; the proxy's own answers must carry the header too, or browsers drop them.
+	CORSAllowOrigins []string
+}
+
+// originPattern is a browser origin as the Origin header sends it: scheme, host, optional port.
+var originPattern = regexp.MustCompile(`^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$`)
+
+// AllowsOrigin reports whether a request from origin may read the answer; it returns the value of
+// Access-Control-Allow-Origin to send ("" for none).
+func (c Config) AllowsOrigin(origin string) string {
+	for _, o := range c.CORSAllowOrigins {
+		if o == "*" {
+			return "*"
+		}
+		if origin != "" && o == origin {
+			return origin
+		}
+	}
+	return ""
 }
 
 // Default returns the configuration for an endpoint with every other value at its default.
@@ -111,6 +134,15 @@ func (c Config) Validate() error {
 	default:
 		bad(EnvLogLevel, c.LogLevel, "must be DEBUG, INFO, WARN or ERROR")
 	}
+	for _, o := range c.CORSAllowOrigins {
+		if o == "*" && len(c.CORSAllowOrigins) > 1 {
+			bad(EnvCORSAllowOrigins, strings.Join(c.CORSAllowOrigins, ","), `"*" must be the only origin`)
+			break
+		}
+		if o != "*" && !originPattern.MatchString(o) {
+			bad(EnvCORSAllowOrigins, o, "each origin must be scheme://host[:port] (no path, no trailing slash), or *")
+		}
+	}
 	return errors.Join(errs...)
 }
 
@@ -125,6 +157,7 @@ func (c Config) Environ() map[string]string {
 		EnvCacheMaxBytes:    strconv.FormatInt(c.CacheMaxBytes, 10),
 		EnvStatusTTLSeconds: strconv.FormatInt(int64(c.StatusTTL/time.Second), 10),
 		EnvLogLevel:         c.LogLevel,
+		EnvCORSAllowOrigins: strings.Join(c.CORSAllowOrigins, ","),
 	}
 }
 
@@ -182,6 +215,12 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	})
 	parse(EnvLogLevel, func(v string) error {
 		c.LogLevel = strings.ToUpper(v)
+		return nil
+	})
+	parse(EnvCORSAllowOrigins, func(v string) error {
+		for _, o := range strings.Split(v, ",") {
+			c.CORSAllowOrigins = append(c.CORSAllowOrigins, strings.TrimSpace(o))
+		}
 		return nil
 	})
 	if err := c.Validate(); err != nil {

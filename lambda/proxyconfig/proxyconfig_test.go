@@ -28,13 +28,15 @@ func TestEnvironRoundTrips(t *testing.T) {
 		{EndpointName: "churn-dev-endpoint-1", CacheEnabled: false, CacheTTL: time.Second, CacheMaxEntries: 1,
 			CacheMaxBytes: 1 << 10, StatusTTL: 0, LogLevel: "DEBUG"},
 		{EndpointName: "x", CacheEnabled: true, CacheTTL: 24 * time.Hour, CacheMaxEntries: 1_000_000,
-			CacheMaxBytes: 8 << 30, StatusTTL: 5 * time.Minute, LogLevel: "ERROR"},
+			CacheMaxBytes: 8 << 30, StatusTTL: 5 * time.Minute, LogLevel: "ERROR",
+			CORSAllowOrigins: []string{"https://app.example.com", "http://localhost:3000"}},
 	}
 	for _, want := range tests {
 		t.Run(want.EndpointName, func(t *testing.T) {
 			env := want.Environ()
 			for k := range env {
-				assert.True(t, strings.HasPrefix(k, "CACHE_") || k == "ENDPOINT_NAME" || k == "STATUS_TTL_SECONDS" || k == "LOG_LEVEL", k)
+				assert.True(t, strings.HasPrefix(k, "CACHE_") || k == "ENDPOINT_NAME" || k == "STATUS_TTL_SECONDS" ||
+					k == "LOG_LEVEL" || k == "CORS_ALLOW_ORIGINS", k)
 			}
 			got, err := proxyconfig.FromEnv(getenv(env))
 			require.NoError(t, err)
@@ -84,4 +86,34 @@ func TestCacheLimitsIgnoredWhenCacheIsOff(t *testing.T) {
 	c, err := proxyconfig.FromEnv(getenv(map[string]string{"ENDPOINT_NAME": "e", "CACHE_ENABLED": "false", "CACHE_MAX_ENTRIES": "0"}))
 	require.NoError(t, err)
 	assert.False(t, c.CacheEnabled)
+}
+
+func TestCORSOrigins(t *testing.T) {
+	tests := []struct {
+		name    string
+		origins string
+		wantErr string
+		origin  string
+		allow   string
+	}{
+		{"listed origin", "https://app.example.com, http://localhost:3000", "", "http://localhost:3000", "http://localhost:3000"},
+		{"unlisted origin", "https://app.example.com", "", "https://evil.example.com", ""},
+		{"no Origin header", "https://app.example.com", "", "", ""},
+		{"wildcard", "*", "", "https://any.example.com", "*"},
+		{"off", "", "", "https://app.example.com", ""},
+		{"trailing slash", "https://app.example.com/", "each origin must be scheme://host[:port]", "", ""},
+		{"wildcard with others", "*,https://app.example.com", `"*" must be the only origin`, "", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := proxyconfig.FromEnv(getenv(map[string]string{"ENDPOINT_NAME": "e", "CORS_ALLOW_ORIGINS": tc.origins}))
+			if tc.wantErr != "" {
+				require.ErrorContains(t, err, tc.wantErr)
+				assert.ErrorContains(t, err, "CORS_ALLOW_ORIGINS")
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.allow, c.AllowsOrigin(tc.origin))
+		})
+	}
 }
