@@ -153,19 +153,6 @@ func TestModelDeploymentJoinsMonitoring(t *testing.T) {
 	}
 }
 
-func TestModelDeploymentRejectsMonitoringFieldsWiredByHand(t *testing.T) {
-	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
-		endpoint := *seServerless()
-		endpoint.ImageURI, endpoint.RepositoryArn = nil, nil
-		_, err := NewModelDeployment(ctx, "churn", &ModelDeploymentArgs{
-			Image: ModelImageArgs{Context: miContext(t)}, Endpoint: endpoint,
-			Monitoring: &MonitoringArgs{EndpointName: pulumi.String("other")},
-		})
-		return err
-	}, pulumi.WithMocks("inferstack", "dev", pulumimock.New()))
-	assert.ErrorContains(t, err, "come from Endpoint")
-}
-
 func TestModelDeploymentJoinsProxy(t *testing.T) {
 	mocks := pulumimock.New()
 	var endpointName, endpointArn, invokeArn, functionName, logGroup string
@@ -218,19 +205,6 @@ func TestModelDeploymentJoinsProxy(t *testing.T) {
 	assert.True(t, watched, "an alarm watches the proxy function")
 }
 
-func TestModelDeploymentRejectsProxyFieldsWiredByHand(t *testing.T) {
-	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
-		endpoint := *seServerless()
-		endpoint.ImageURI, endpoint.RepositoryArn = nil, nil
-		_, err := NewModelDeployment(ctx, "churn", &ModelDeploymentArgs{
-			Image: ModelImageArgs{Context: miContext(t)}, Endpoint: endpoint,
-			Proxy: &LambdaProxyArgs{EndpointArn: pulumi.String("arn:aws:sagemaker:eu-central-1:123456789012:endpoint/other")},
-		})
-		return err
-	}, pulumi.WithMocks("inferstack", "dev", pulumimock.New()))
-	assert.ErrorContains(t, err, "Proxy.EndpointName and EndpointArn come from Endpoint")
-}
-
 func TestModelDeploymentJoinsSecuredApi(t *testing.T) {
 	mocks := pulumimock.New()
 	var d *ModelDeployment
@@ -281,15 +255,22 @@ func TestModelDeploymentJoinsSecuredApi(t *testing.T) {
 	assert.True(t, pulumi.IsSecret(d.MachineClientSecret))
 }
 
-func TestModelDeploymentRejectsApiWiredByHand(t *testing.T) {
+// TestModelDeploymentRejectsPartsWiredByHand: the composite wires the parts to each other, so a
+// value set by hand would be silently replaced; it is refused instead.
+func TestModelDeploymentRejectsPartsWiredByHand(t *testing.T) {
 	tests := []struct {
-		name  string
-		proxy *LambdaProxyArgs
-		api   *SecuredApiArgs
+		name       string
+		monitoring *MonitoringArgs
+		proxy      *LambdaProxyArgs
+		api        *SecuredApiArgs
+		want       string
 	}{
-		{"api without proxy", nil, &SecuredApiArgs{}},
-		{"invoke arn by hand", &LambdaProxyArgs{}, &SecuredApiArgs{ProxyInvokeArn: pulumi.String("arn")}},
-		{"function by hand", &LambdaProxyArgs{}, &SecuredApiArgs{ProxyFunctionName: pulumi.String("other")}},
+		{"monitoring endpoint", &MonitoringArgs{EndpointName: pulumi.String("other")}, nil, nil, "come from Endpoint"},
+		{"proxy endpoint", nil, &LambdaProxyArgs{EndpointArn: pulumi.String("arn:aws:sagemaker:eu-central-1:123456789012:endpoint/other")}, nil,
+			"Proxy.EndpointName and EndpointArn come from Endpoint"},
+		{"api without proxy", nil, nil, &SecuredApiArgs{}, "Api needs Proxy"},
+		{"api invoke arn", nil, &LambdaProxyArgs{}, &SecuredApiArgs{ProxyInvokeArn: pulumi.String("arn")}, "Api needs Proxy"},
+		{"api function", nil, &LambdaProxyArgs{}, &SecuredApiArgs{ProxyFunctionName: pulumi.String("other")}, "Api needs Proxy"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -297,11 +278,12 @@ func TestModelDeploymentRejectsApiWiredByHand(t *testing.T) {
 				endpoint := *seServerless()
 				endpoint.ImageURI, endpoint.RepositoryArn = nil, nil
 				_, err := NewModelDeployment(ctx, "churn", &ModelDeploymentArgs{
-					Image: ModelImageArgs{Context: miContext(t)}, Endpoint: endpoint, Proxy: tc.proxy, Api: tc.api,
+					Image: ModelImageArgs{Context: miContext(t)}, Endpoint: endpoint,
+					Monitoring: tc.monitoring, Proxy: tc.proxy, Api: tc.api,
 				})
 				return err
 			}, pulumi.WithMocks("inferstack", "dev", pulumimock.New()))
-			assert.ErrorContains(t, err, "Api needs Proxy")
+			assert.ErrorContains(t, err, tc.want)
 		})
 	}
 }
