@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/inferstack/inferstack/inference/model/internal/output"
 	"github.com/inferstack/inferstack/inference/model/lightgbm"
 	"github.com/inferstack/inferstack/inference/model/xgboost"
 )
@@ -238,45 +239,45 @@ func detect(head []byte) (format, hint string) {
 	return "", ""
 }
 
+// formatModel is what Load needs of a format package's model.
+type formatModel interface {
+	predictor
+	Objective() string
+	NumFeatures() int
+	NumClass() int
+	OutputWidth() int
+	FeatureNames() []string
+	Kind() output.Kind
+}
+
 // parse builds the model and its Info (without Source and manifest data) from a file's bytes.
 func parse(format string, data []byte) (Info, predictor, error) {
+	var m formatModel
+	var err error
 	switch format {
 	case formatXGBoost, formatXGBoostUBJ:
-		m, err := xgboost.Parse(data)
-		if err != nil {
-			return Info{}, nil, err
-		}
-		info := Info{Format: format, Objective: m.Objective(), NumFeatures: m.NumFeatures(),
-			OutputWidth: m.OutputWidth(), Features: nilIfEmpty(m.FeatureNames())}
-		switch m.Kind() {
-		case xgboost.Value:
-			info.Task = Regression
-		case xgboost.Probability:
-			info.Task, info.NumClasses = Binary, 2
-		case xgboost.ClassProbabilities:
-			info.Task, info.NumClasses = MultiProba, m.NumClass()
-		case xgboost.ClassIndex:
-			info.Task, info.NumClasses = MultiClass, m.NumClass()
-		}
-		return info, m, nil
+		m, err = xgboost.Parse(data)
 	case formatLightGBM:
-		m, err := lightgbm.Parse(bytes.NewReader(data))
-		if err != nil {
-			return Info{}, nil, err
-		}
-		info := Info{Format: format, Objective: m.Objective(), NumFeatures: m.NumFeatures(),
-			OutputWidth: m.OutputWidth(), Features: nilIfEmpty(m.FeatureNames())}
-		switch m.Kind() {
-		case lightgbm.Value:
-			info.Task = Regression
-		case lightgbm.Probability:
-			info.Task, info.NumClasses = Binary, 2
-		case lightgbm.ClassProbabilities:
-			info.Task, info.NumClasses = MultiProba, m.NumClass()
-		}
-		return info, m, nil
+		m, err = lightgbm.Parse(bytes.NewReader(data))
+	default:
+		return Info{}, nil, fmt.Errorf("unknown format %q", format)
 	}
-	return Info{}, nil, fmt.Errorf("unknown format %q", format)
+	if err != nil {
+		return Info{}, nil, err
+	}
+	info := Info{Format: format, Objective: m.Objective(), NumFeatures: m.NumFeatures(),
+		OutputWidth: m.OutputWidth(), Features: nilIfEmpty(m.FeatureNames())}
+	switch m.Kind() {
+	case output.Value:
+		info.Task = Regression
+	case output.Probability:
+		info.Task, info.NumClasses = Binary, 2
+	case output.ClassProbabilities:
+		info.Task, info.NumClasses = MultiProba, m.NumClass()
+	case output.ClassIndex:
+		info.Task, info.NumClasses = MultiClass, m.NumClass()
+	}
+	return info, m, nil
 }
 
 func nilIfEmpty(s []string) []string {

@@ -16,35 +16,22 @@ import (
 	"strings"
 
 	"github.com/dmitryikh/leaves"
+
+	"github.com/inferstack/inferstack/inference/model/internal/output"
 )
 
 // Format is the name of the format this package reads.
 const Format = "lightgbm-text"
 
 // Kind says what Predict writes per row.
-type Kind int
+type Kind = output.Kind
 
+// The kinds of output a LightGBM objective produces.
 const (
-	// Value is one number per row: a regression value.
-	Value Kind = iota
-	// Probability is one number per row, the probability of the positive class.
-	Probability
-	// ClassProbabilities is NumClass probabilities per row.
-	ClassProbabilities
+	Value              = output.Value
+	Probability        = output.Probability
+	ClassProbabilities = output.ClassProbabilities
 )
-
-// String names the kind for messages.
-func (k Kind) String() string {
-	switch k {
-	case Value:
-		return "value"
-	case Probability:
-		return "probability"
-	case ClassProbabilities:
-		return "class-probabilities"
-	}
-	return "unknown"
-}
 
 // transform is what LightGBM applies to a row's raw scores.
 type transform int
@@ -259,13 +246,10 @@ func (m *Model) FeatureNames() []string { return append([]string(nil), m.feature
 // NaN for a missing value) into out, which must hold rows*OutputWidth values: what LightGBM's
 // predict() returns for each row.
 func (m *Model) Predict(x []float64, out []float64) error {
-	nf, width := m.numFeatures, m.OutputWidth()
-	if len(x)%nf != 0 {
-		return fmt.Errorf("input has %d values, not a multiple of %d features", len(x), nf)
-	}
-	rows := len(x) / nf
-	if len(out) != rows*width {
-		return fmt.Errorf("output has room for %d values, want %d (%d rows x %d)", len(out), rows*width, rows, width)
+	width := m.OutputWidth()
+	rows, err := output.Rows(x, out, m.numFeatures, width)
+	if err != nil {
+		return err
 	}
 	if rows == 0 {
 		return nil

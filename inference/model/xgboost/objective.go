@@ -5,36 +5,20 @@ import (
 	"math"
 	"sort"
 	"strings"
+
+	"github.com/inferstack/inferstack/inference/model/internal/output"
 )
 
 // Kind says what Predict writes per row, independent of the objective's exact name.
-type Kind int
+type Kind = output.Kind
 
+// The kinds of output an XGBoost objective produces.
 const (
-	// Value is one number per row: a regression value or an untransformed margin.
-	Value Kind = iota
-	// Probability is one number per row, the probability of the positive class.
-	Probability
-	// ClassProbabilities is NumClass probabilities per row.
-	ClassProbabilities
-	// ClassIndex is one number per row, the index of the most likely class.
-	ClassIndex
+	Value              = output.Value
+	Probability        = output.Probability
+	ClassProbabilities = output.ClassProbabilities
+	ClassIndex         = output.ClassIndex
 )
-
-// String names the kind for messages.
-func (k Kind) String() string {
-	switch k {
-	case Value:
-		return "value"
-	case Probability:
-		return "probability"
-	case ClassProbabilities:
-		return "class-probabilities"
-	case ClassIndex:
-		return "class-index"
-	}
-	return "unknown"
-}
 
 // objective describes how an XGBoost objective turns summed tree outputs into predictions.
 type objective struct {

@@ -1,8 +1,9 @@
 package xgboost
 
 import (
-	"fmt"
 	"math"
+
+	"github.com/inferstack/inferstack/inference/model/internal/output"
 )
 
 // blockTrees is how many trees one row walks together. The walks are independent, so the CPU
@@ -53,12 +54,9 @@ const maxStackFeatures = 256
 // 256 features.
 func (m *Model) Predict(x []float64, out []float64) error {
 	nf, width := m.numFeatures, m.OutputWidth()
-	if len(x)%nf != 0 {
-		return fmt.Errorf("input has %d values, not a multiple of %d features", len(x), nf)
-	}
-	rows := len(x) / nf
-	if len(out) != rows*width {
-		return fmt.Errorf("output has room for %d values, want %d (%d rows x %d)", len(out), rows*width, rows, width)
+	rows, err := output.Rows(x, out, nf, width)
+	if err != nil {
+		return err
 	}
 	if rows == 0 {
 		return nil
