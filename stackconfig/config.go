@@ -162,7 +162,7 @@ type Proxy struct {
 	MemoryMB int `json:"memoryMb"`
 	// TimeoutSeconds is 1..900 (default 30).
 	TimeoutSeconds int `json:"timeoutSeconds"`
-	// ReservedConcurrency is -1 for unreserved (default) or >= 0.
+	// ReservedConcurrency is -1 for unreserved (default) or >= 1.
 	ReservedConcurrency int `json:"reservedConcurrency"`
 	// LogRetentionDays is one of CloudWatch's retention values (dev 7, prod 90).
 	LogRetentionDays int `json:"logRetentionDays"`

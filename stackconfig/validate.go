@@ -275,8 +275,9 @@ func (k *checker) proxy(x Proxy) {
 	const p = KeyProxy + "."
 	k.intIn(p+"memoryMb", x.MemoryMB, minLambdaMemoryMB, maxLambdaMemoryMB)
 	k.intIn(p+"timeoutSeconds", x.TimeoutSeconds, 1, maxLambdaTimeout)
-	if x.ReservedConcurrency < -1 {
-		k.add(p+"reservedConcurrency", x.ReservedConcurrency, "-1 (unreserved) or 0 and more")
+	// Lambda's reserved concurrency 0 throttles every request, which is never what a stack means.
+	if x.ReservedConcurrency < -1 || x.ReservedConcurrency == 0 {
+		k.add(p+"reservedConcurrency", x.ReservedConcurrency, "-1 (unreserved) or 1 and more (0 would throttle every request)")
 	}
 	k.retention(p+"logRetentionDays", x.LogRetentionDays)
 	if c := x.Cache; c.Enabled {

@@ -129,6 +129,7 @@ func TestValidateRules(t *testing.T) {
 		{"proxy memory too small", EnvDev, func(c *Config) { c.Proxy.MemoryMB = 64; c.Proxy.Cache.MaxMB = 32 }, "inferstack:proxy.memoryMb", "64", "from 128 to 10240"},
 		{"proxy timeout too long", EnvDev, func(c *Config) { c.Proxy.TimeoutSeconds = 901; c.Monitoring.LambdaDurationP99Ms = 1000 }, "inferstack:proxy.timeoutSeconds", "901", "from 1 to 900"},
 		{"reserved concurrency below -1", EnvDev, func(c *Config) { c.Proxy.ReservedConcurrency = -2 }, "inferstack:proxy.reservedConcurrency", "-2", "-1 (unreserved)"},
+		{"reserved concurrency 0", EnvDev, func(c *Config) { c.Proxy.ReservedConcurrency = 0 }, "inferstack:proxy.reservedConcurrency", "0", "would throttle every request"},
 		{"proxy retention not a cloudwatch value", EnvDev, func(c *Config) { c.Proxy.LogRetentionDays = 10 }, "inferstack:proxy.logRetentionDays", "10", "1, 3, 5, 7, 14"},
 		{"cache ttl zero", EnvDev, func(c *Config) { c.Proxy.Cache.TTLSeconds = 0 }, "inferstack:proxy.cache.ttlSeconds", "0", "1 or more"},
 		{"cache entries zero", EnvDev, func(c *Config) { c.Proxy.Cache.MaxEntries = 0 }, "inferstack:proxy.cache.maxEntries", "0", "1 or more"},
@@ -230,6 +231,6 @@ func TestValidateAcceptsValidVariations(t *testing.T) {
 	c.Model.Environment = map[string]string{"LOG_LEVEL": "debug"}
 	c.API.CORSOrigins = []string{"https://app.example.com", "http://localhost:3000"}
 	c.API.CognitoDomainPrefix = "churn-qa"
-	c.Proxy.ReservedConcurrency = 0
+	c.Proxy.ReservedConcurrency = 1
 	assert.NoError(t, Validate(c))
 }
