@@ -136,7 +136,7 @@ func NewMonitoring(ctx *pulumi.Context, name string, args *MonitoringArgs,
 		return nil, fmt.Errorf("monitoring %q: look up the partition: %w", name, err)
 	}
 
-	keyPolicy, err := notificationKeyPolicy(partition.Partition, caller.AccountId).JSON()
+	keyPolicy, err := notificationKeyPolicy(partition.Partition, caller.AccountId, region.Name).JSON()
 	if err != nil {
 		return nil, err
 	}

@@ -21,14 +21,19 @@ var keyAdminActions = []string{
 
 // notificationKeyPolicy is the key policy of the topic's customer-managed key. In a key policy
 // "Resource": "*" means the key itself.
-func notificationKeyPolicy(partition, account string) PolicyDocument {
+func notificationKeyPolicy(partition, account, region string) PolicyDocument {
 	root := fmt.Sprintf("arn:%s:iam::%s:root", partition, account)
 	admin := Allow("KeyAdministration", keyAdminActions, "*")
 	admin.Principal = map[string]any{"AWS": root}
 	// Principals of this account (operators testing the topic, the SNS console) publish through SNS.
 	use := Allow("AccountPublishThroughSNS", []string{"kms:Decrypt", "kms:GenerateDataKey*"}, "*")
 	use.Principal = map[string]any{"AWS": root}
-	use.Condition = map[string]any{"StringEquals": map[string]any{"kms:CallerAccount": account}}
+	// Through SNS only: without kms:ViaService any principal of the account with KMS permissions
+	// in IAM could decrypt with the key directly.
+	use.Condition = map[string]any{"StringEquals": map[string]any{
+		"kms:CallerAccount": account,
+		"kms:ViaService":    fmt.Sprintf("sns.%s.amazonaws.com", region),
+	}}
 	// No aws:SourceAccount condition here: the AWS guides for both services grant the key
 	// without one, and a condition the service does not send would silently drop every alert.
 	publish := Allow("AlarmsAndBudgetsPublish", []string{"kms:Decrypt", "kms:GenerateDataKey*"}, "*")

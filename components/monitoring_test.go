@@ -255,6 +255,10 @@ func TestMonitoringTopicUsesACustomerManagedKeyThatAlarmsAndBudgetsCanUse(t *tes
 			}
 		case nil:
 			assert.Equal(t, "arn:aws:iam::"+pulumimock.AccountID+":root", st.Principal["AWS"])
+			if st.Sid == "AccountPublishThroughSNS" {
+				// The account's principals use the key through SNS only, not directly.
+				assert.Equal(t, "sns."+pulumimock.Region+".amazonaws.com", st.Condition["StringEquals"].(map[string]any)["kms:ViaService"])
+			}
 		}
 	}
 	for _, service := range []string{"cloudwatch.amazonaws.com", "budgets.amazonaws.com"} {
