@@ -3,27 +3,27 @@ package stackconfig
 // Defaults shared by every environment: the values a stack gets when neither its preset nor its
 // file says otherwise.
 const (
-	DefaultStageName                = "v1"
-	DefaultKeepImages               = 10
-	DefaultDockerfile               = "inference/Dockerfile"
-	DefaultServerlessMemoryMB       = 2048
-	DefaultServerlessConcurrency    = 5
-	DefaultProxyMemoryMB            = 256
-	DefaultProxyTimeoutSeconds      = 30
-	DefaultWAFRateLimit             = 2000
-	DefaultCacheTTLSeconds          = 300
-	DefaultCacheMaxEntries          = 10000
-	DefaultCacheMaxMB               = 64
-	DefaultLatencyP99Ms             = 500
-	DefaultErrorRatePercent         = 1
-	DefaultUtilizationPercent       = 80
-	DefaultInvocationsPerInstance   = 100
-	DefaultRollbackWaitSeconds      = 300
-	DefaultSamplingPercentage       = 100
-	lambdaDurationShareOfTimeout    = 0.8
-	defaultRealtimeInstanceType     = "ml.m5.large"
-	defaultProdInstanceType         = "ml.m5.xlarge"
-	trafficAllAtOnce, trafficCanary = "ALL_AT_ONCE", "CANARY"
+	DefaultStageName                               = "v1"
+	DefaultKeepImages                              = 10
+	DefaultDockerfile                              = "inference/Dockerfile"
+	DefaultServerlessMemoryMB                      = 2048
+	DefaultServerlessConcurrency                   = 5
+	DefaultProxyMemoryMB                           = 256
+	DefaultProxyTimeoutSeconds                     = 30
+	DefaultWAFRateLimit                            = 2000
+	DefaultCacheTTLSeconds                         = 300
+	DefaultCacheMaxEntries                         = 10000
+	DefaultCacheMaxMB                              = 64
+	DefaultLatencyP99Ms                            = 500
+	DefaultErrorRatePercent                        = 1
+	DefaultUtilizationPercent                      = 80
+	DefaultInvocationsPerInstance                  = 100
+	DefaultRollbackWaitSeconds                     = 300
+	DefaultSamplingPercentage                      = 100
+	lambdaDurationShareOfTimeout                   = 0.8
+	defaultRealtimeInstanceType                    = "ml.m5.large"
+	defaultProdInstanceType                        = "ml.m5.xlarge"
+	trafficAllAtOnce, trafficCanary, trafficLinear = "ALL_AT_ONCE", "CANARY", "LINEAR"
 )
 
 // Preset returns the configuration an environment starts from; the stack file overrides it field

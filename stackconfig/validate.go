@@ -8,7 +8,7 @@ import (
 
 // SageMaker, Lambda and CloudWatch limits the rules below enforce before AWS would reject them.
 const (
-	maxModelNameLen      = 32 // leaves room for "-endpoint-config-" plus Pulumi's 8-character suffix within 63
+	maxModelNameLen      = 30 // "<model>-endpoint-endpoint-config-" plus Pulumi's 7-character suffix stays within SageMaker's 63
 	minVolumeGB          = 1
 	maxVolumeGB          = 512
 	serverlessMemoryStep = 1024
@@ -259,8 +259,13 @@ func (k *checker) rollback(r Rollback, prod bool) {
 		return
 	}
 	k.oneOf(p+"trafficRouting", r.TrafficRouting, "ALL_AT_ONCE", "CANARY", "LINEAR")
-	if r.TrafficRouting != trafficAllAtOnce {
-		k.intIn(p+"canaryPercent", r.CanaryPercent, 1, 99)
+	// SageMaker's TrafficRoutingConfig: a canary is at most half the fleet, a linear step
+	// 10% to 50% of it.
+	switch r.TrafficRouting {
+	case trafficCanary:
+		k.intIn(p+"canaryPercent", r.CanaryPercent, 1, 50)
+	case trafficLinear:
+		k.intIn(p+"canaryPercent", r.CanaryPercent, 10, 50)
 	}
 	k.intIn(p+"waitIntervalSeconds", r.WaitIntervalSeconds, 0, maxWaitSeconds)
 	k.intIn(p+"terminationWaitSeconds", r.TerminationWaitSeconds, 0, maxWaitSeconds)

@@ -66,7 +66,7 @@ func TestValidateRules(t *testing.T) {
 		{"team with bad characters", EnvDev, func(c *Config) { c.Team = "ml#platform" }, KeyTeam, `"ml#platform"`, "tag value"},
 		{"missing model name", EnvDev, func(c *Config) { c.Model.Name = "" }, "inferstack:model.name", `""`, "lowercase"},
 		{"uppercase model name", EnvDev, func(c *Config) { c.Model.Name = "Churn" }, "inferstack:model.name", `"Churn"`, "lowercase"},
-		{"model name too long", EnvDev, func(c *Config) { c.Model.Name = strings.Repeat("a", 33) }, "inferstack:model.name", "", "1 to 32"},
+		{"model name too long", EnvDev, func(c *Config) { c.Model.Name = strings.Repeat("a", 31) }, "inferstack:model.name", "", "1 to 30"},
 		{"model name ending in hyphen", EnvDev, func(c *Config) { c.Model.Name = "churn-" }, "inferstack:model.name", `"churn-"`, "hyphen"},
 		{"data url not s3", EnvDev, func(c *Config) { c.Model.DataURL = "https://x/model.tar.gz" }, "inferstack:model.dataUrl", `"https://x/model.tar.gz"`, "s3://"},
 		{"data url not a tarball", EnvDev, func(c *Config) { c.Model.DataURL = "s3://bucket/model.zip" }, "inferstack:model.dataUrl", `"s3://bucket/model.zip"`, ".tar.gz"},
@@ -113,7 +113,12 @@ func TestValidateRules(t *testing.T) {
 		{"prod without autoscaling", EnvProd, func(c *Config) { c.Endpoint.Autoscaling.Enabled = false }, "inferstack:endpoint.autoscaling.enabled", "false", "true in prod"},
 		{"prod without rollback", EnvProd, func(c *Config) { c.Endpoint.Rollback.Enabled = false }, "inferstack:endpoint.rollback.enabled", "false", "true in prod"},
 		{"rollback bad routing", EnvStaging, func(c *Config) { c.Endpoint.Rollback.TrafficRouting = "BLUE" }, "inferstack:endpoint.rollback.trafficRouting", `"BLUE"`, "ALL_AT_ONCE, CANARY, LINEAR"},
-		{"rollback canary 100", EnvStaging, func(c *Config) { c.Endpoint.Rollback.CanaryPercent = 100 }, "inferstack:endpoint.rollback.canaryPercent", "100", "from 1 to 99"},
+		{"rollback canary over half the fleet", EnvStaging, func(c *Config) {
+			c.Endpoint.Rollback.TrafficRouting, c.Endpoint.Rollback.CanaryPercent = "CANARY", 60
+		}, "inferstack:endpoint.rollback.canaryPercent", "60", "from 1 to 50"},
+		{"rollback linear step under 10%", EnvStaging, func(c *Config) {
+			c.Endpoint.Rollback.TrafficRouting, c.Endpoint.Rollback.CanaryPercent = "LINEAR", 5
+		}, "inferstack:endpoint.rollback.canaryPercent", "5", "from 10 to 50"},
 		{"rollback wait too long", EnvStaging, func(c *Config) { c.Endpoint.Rollback.WaitIntervalSeconds = 3601 }, "inferstack:endpoint.rollback.waitIntervalSeconds", "3601", "from 0 to 3600"},
 		{"rollback empty alarm name", EnvStaging, func(c *Config) { c.Endpoint.Rollback.AlarmNames = []string{""} }, "inferstack:endpoint.rollback.alarmNames", `""`, "alarm names"},
 		{"data capture without destination", EnvQA, func(c *Config) { realtime(c); c.Endpoint.DataCapture.Enabled = true }, "inferstack:endpoint.dataCapture.destinationS3Uri", `""`, "s3://"},
