@@ -42,6 +42,23 @@ func TestImageTagIgnoresFilesOutsideTheImage(t *testing.T) {
 		write(f, "v2")
 		assert.Equal(t, base, tag(), "%s is outside the image: the tag must not change", f)
 	}
+	// Every other top-level entry of the repository, present or added later, stays out too.
+	entries, err := os.ReadDir(repoRoot)
+	require.NoError(t, err)
+	for _, e := range entries {
+		switch name := e.Name(); name {
+		case "go.mod", "go.sum", "inference", ".dockerignore":
+		default:
+			f := name
+			if e.IsDir() {
+				f = filepath.Join(name, "x")
+			}
+			write(f, "v1")
+			before := tag()
+			write(f, "v2")
+			assert.Equal(t, before, tag(), "%s is outside the image: list it in .dockerignore", name)
+		}
+	}
 	for _, f := range []string{"inference/model/model.go", "go.sum"} {
 		write(f, "v2")
 		changed := tag()
