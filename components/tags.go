@@ -16,7 +16,8 @@ const (
 const ManagedBy = "inferstack"
 
 // StandardTags returns the cost tags for one deployment: team, model, environment, stack and
-// managed-by. Pass the result as the Tags of every component; each component puts them on every
+// managed-by. The stack value must be unique per deployment in the account (the program uses
+// "<model>/<stack>"): Monitoring's cost budget filters on it. Pass the result as the Tags of every component; each component puts them on every
 // taggable child, which is the one mechanism by which resources are tagged.
 func StandardTags(team, model, environment, stack string) map[string]string {
 	return map[string]string{

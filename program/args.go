@@ -44,8 +44,13 @@ func MonitoringArgs(c stackconfig.Config) *components.MonitoringArgs {
 
 // Tags are the cost tags of every resource of the stack.
 func Tags(c stackconfig.Config) map[string]string {
-	return components.StandardTags(c.Team, c.Model.Name, c.Environment, c.Stack)
+	return components.StandardTags(c.Team, c.Model.Name, c.Environment, StackTag(c))
 }
+
+// StackTag is the value of the stack tag: "<model>/<stack>". Stack names alone ("dev", "prod")
+// repeat across deployments in one account, and the cost budget filters on this tag, so it must
+// name this deployment only.
+func StackTag(c stackconfig.Config) string { return c.Model.Name + "/" + c.Stack }
 
 // ModelDirBuildArg is the docker build argument that names model.dir for the Dockerfile to copy
 // into /opt/ml/model.

@@ -49,7 +49,7 @@ func TestImageArgsFollowEnvironmentAndPlatform(t *testing.T) {
 			assert.Equal(t, tc.buildArgs, a.BuildArgs)
 			assert.Equal(t, ".", a.Context)
 			assert.Equal(t, stackconfig.DefaultDockerfile, a.Dockerfile)
-			assert.Equal(t, c.Stack, a.Tags[components.TagStack])
+			assert.Equal(t, "churn/"+c.Stack, a.Tags[components.TagStack], "unique per deployment, not just per stack name")
 			assert.Nil(t, a.KMSKeyArn)
 		})
 	}

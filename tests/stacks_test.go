@@ -314,7 +314,7 @@ func TestEveryStackFile(t *testing.T) {
 			dashboard := one(t, m, "aws:cloudwatch/dashboard:Dashboard")
 			assert.Equal(t, run.outputs[program.OutDashboardName], input(t, dashboard, "dashboardName"))
 			budget := one(t, m, "aws:budgets/budget:Budget")
-			assert.Equal(t, []any{components.CostTagFilter(components.TagStack, stack)}, input(t, budget, "costFilters.0.values"))
+			assert.Equal(t, []any{components.CostTagFilter(components.TagStack, cfg.Model.Name+"/"+stack)}, input(t, budget, "costFilters.0.values"))
 			assert.Equal(t, fmt.Sprintf("%.2f", cfg.Monitoring.MonthlyBudgetUSD), input(t, budget, "limitAmount"))
 			if hasRollback && len(cfg.Endpoint.Rollback.AlarmNames) == 0 {
 				// The endpoint's own rollback alarms, which it waits for: SageMaker names them in
@@ -337,7 +337,7 @@ func TestEveryStackFile(t *testing.T) {
 				ImageKmsKeyArn: cfg.Image.KMSKeyArn, EndpointKmsKeyArn: cfg.Endpoint.KMSKeyArn,
 			})
 			assert.Empty(t, invariantsOf(violations, nil))
-			assert.Equal(t, stack, input(t, endpoint, "tags.stack"))
+			assert.Equal(t, cfg.Model.Name+"/"+stack, input(t, endpoint, "tags.stack"))
 			assert.Equal(t, cfg.Team, input(t, endpoint, "tags.team"))
 
 			t.Logf("%s: %d resources: %s", stack, len(m.Resources()), summary(inv))
