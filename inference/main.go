@@ -1,7 +1,7 @@
 // Command server is the inference container's model server: it loads one model and serves it
 // over SageMaker's HTTP contract (GET /ping, POST /invocations) on port 8080.
 //
-//	server [serve] [-port 8080] [-model-dir DIR] [-max-body-bytes N] [-predict-timeout 60s]
+//	server [serve] [-port 8080] [-model-dir DIR] [-max-body-bytes N] [-predict-timeout 60s] [-drain-delay 2s]
 //
 // SageMaker starts it as `docker run IMAGE serve`; `go run ./inference` serves the embedded
 // default model. See docs/inference.md.
@@ -49,6 +49,13 @@ type config struct {
 	logLevel       slog.Level
 }
 
+// maxStopTime is how long after SIGTERM the process may take to exit: SageMaker sends SIGKILL
+// at 30 s, and the margin covers the exit itself. The drain delay and the shutdown timeout
+// (which is not configurable) must fit in it.
+const maxStopTime = 25 * time.Second
+
+var shutdownTimeout = server.DefaultServeConfig(0).ShutdownTimeout
+
 const usage = `usage: server [serve] [flags]
 
 Serves a model over SageMaker's HTTP contract. Flags:
@@ -71,7 +78,7 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	predictTimeout := fs.Duration("predict-timeout", envDuration(getenv, "PREDICT_TIMEOUT", server.DefaultPredictTimeout),
 		"per-request prediction deadline (env PREDICT_TIMEOUT)")
 	drainDelay := fs.Duration("drain-delay", server.DefaultServeConfig(0).DrainDelay,
-		"on SIGTERM, how long /ping answers 503 before the listener closes")
+		"on SIGTERM, how long /ping answers 503 before the listener closes; at most "+(maxStopTime-shutdownTimeout).String())
 	logLevel := fs.String("log-level", orDefault(getenv("LOG_LEVEL"), "info"), "debug, info, warn or error (env LOG_LEVEL)")
 
 	if err := fs.Parse(args[1:]); err != nil {
@@ -107,6 +114,10 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	}
 	if c.predictTimeout <= 0 {
 		problems = append(problems, fmt.Errorf("predict timeout %s: must be positive", c.predictTimeout))
+	}
+	if limit := maxStopTime - shutdownTimeout; c.drainDelay < 0 || c.drainDelay > limit {
+		problems = append(problems, fmt.Errorf("-drain-delay %s: want 0s to %s, so that the drain delay and the %s shutdown timeout end within %s of SIGTERM (SageMaker kills the container at 30s)",
+			c.drainDelay, limit, shutdownTimeout, maxStopTime))
 	}
 	if err := c.logLevel.UnmarshalText([]byte(*logLevel)); err != nil {
 		problems = append(problems, fmt.Errorf("log level %q: want debug, info, warn or error", *logLevel))

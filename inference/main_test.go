@@ -17,6 +17,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/inferstack/inferstack/inference/server"
 )
 
 func env(vars map[string]string) func(string) string {
@@ -81,10 +83,13 @@ func TestParseConfigErrors(t *testing.T) {
 	}{
 		{"unknown command", []string{"server", "train"}, nil, []string{`"train"`, "serve"}},
 		{"bad SageMaker port", []string{"server"}, map[string]string{"SAGEMAKER_BIND_TO_PORT": "http"}, []string{"SAGEMAKER_BIND_TO_PORT", `"http"`}},
-		{"every problem at once", []string{"server", "-port", "70000"},
+		{"every problem at once", []string{"server", "-port", "70000", "-drain-delay", "30s"},
 			map[string]string{"MAX_BODY_BYTES": "6MB", "PREDICT_TIMEOUT": "soon", "LOG_LEVEL": "loud"},
-			[]string{"-port 70000", `MAX_BODY_BYTES "6MB"`, `PREDICT_TIMEOUT "soon"`, `log level "loud"`}},
+			[]string{"-port 70000", `MAX_BODY_BYTES "6MB"`, `PREDICT_TIMEOUT "soon"`, `log level "loud"`, "-drain-delay 30s"}},
 		{"zero limit", []string{"server", "-max-body-bytes", "0"}, nil, []string{"max body bytes 0"}},
+		{"negative drain delay", []string{"server", "-drain-delay", "-1s"}, nil, []string{"-drain-delay -1s", "want 0s to 5s"}},
+		{"drain delay past SIGKILL", []string{"server", "serve", "-drain-delay", "5001ms"}, nil,
+			[]string{"-drain-delay 5.001s", "want 0s to 5s", "20s shutdown timeout", "25s", "SageMaker"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -94,6 +99,22 @@ func TestParseConfigErrors(t *testing.T) {
 			for _, m := range tc.mentions {
 				assert.Contains(t, err.Error(), m)
 			}
+		})
+	}
+}
+
+// TestParseConfigDrainDelayBounds checks that the drain delay may take the whole time left
+// before SIGKILL by the shutdown timeout, and no more.
+func TestParseConfigDrainDelayBounds(t *testing.T) {
+	for _, d := range []string{"0s", "2s", "5s"} {
+		t.Run(d, func(t *testing.T) {
+			noSageMakerDir(t)
+			c, err := parseConfig([]string{"server", "-drain-delay", d}, env(nil), io.Discard)
+			require.NoError(t, err)
+			want, err := time.ParseDuration(d)
+			require.NoError(t, err)
+			assert.Equal(t, want, c.drainDelay)
+			assert.LessOrEqual(t, c.drainDelay+server.DefaultServeConfig(c.predictTimeout).ShutdownTimeout, 25*time.Second)
 		})
 	}
 }

@@ -566,8 +566,10 @@ func (d *jsonDecoder) objectRow(row int) error {
 	clear(d.seen)
 	c, ok := s.peek()
 	if ok && c == '}' {
-		s.pos++
-		return nil
+		// {} is far likelier a client bug (a row built from an empty map) than a wish to
+		// predict a row of nothing but missing values; null values say that explicitly.
+		return badRequest(CodeEmptyRow, "row %d (instances[%d]) has no features; the model's features are: %s",
+			row+1, row, d.features.known())
 	}
 	for {
 		if c, ok = s.peek(); !ok {

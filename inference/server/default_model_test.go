@@ -30,7 +30,7 @@ func TestDefaultModelPredictions(t *testing.T) {
 	}{
 		{"arrays", `{"instances":[[5.1,3.5,1.4,0.2],[5.9,3.0,4.2,1.5],[6.7,3.0,5.2,2.3]]}`, []string{"setosa", "versicolor", "virginica"}},
 		{"by name", `{"instances":[{"sepal_length":5.1,"sepal_width":3.5,"petal_length":1.4,"petal_width":0.2}]}`, []string{"setosa"}},
-		{"all missing", `{"instances":[[null,null,null,null],{}]}`, nil},
+		{"all missing", `{"instances":[[null,null,null,null],{"petal_width":null}]}`, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -52,7 +52,7 @@ func TestDefaultModelPredictions(t *testing.T) {
 			}
 			if tc.labels == nil {
 				require.Len(t, got.Predictions, 2)
-				assert.Equal(t, got.Predictions[0], got.Predictions[1], "a row of nulls and an empty object are the same missing row")
+				assert.Equal(t, got.Predictions[0], got.Predictions[1], "a row of nulls and an object of one null are the same missing row")
 			}
 		})
 	}

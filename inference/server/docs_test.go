@@ -1,8 +1,10 @@
 package server_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strconv"
 	"strings"
@@ -149,4 +151,28 @@ func keys(v any) []string {
 		ks = append(ks, k)
 	}
 	return ks
+}
+
+// TestMetricsCountAbortedRequests checks that a request whose client goes away mid-prediction,
+// and so gets no answer, is counted as 499 rather than as a success.
+func TestMetricsCountAbortedRequests(t *testing.T) {
+	ctx, hangUp := context.WithCancel(context.Background())
+	defer hangUp()
+	m := sumModel(1)
+	sum := m.predict
+	m.predict = func(x, out []float64) error {
+		hangUp() // the client disconnects while the first chunk of rows is predicted
+		return sum(x, out)
+	}
+	s := newServer(t, m, server.Options{})
+	r := httptest.NewRequestWithContext(ctx, http.MethodPost, "/invocations", strings.NewReader(strings.Repeat("1\n", 1000)))
+	r.Header.Set("Content-Type", "text/csv")
+	w := httptest.NewRecorder()
+	s.ServeHTTP(w, r)
+	require.Empty(t, w.Body.String(), "no one is left to answer")
+
+	text := request(s, http.MethodGet, "/metrics", "", "", "").Body.String()
+	assert.Contains(t, text, `inference_requests_total{code="499",route="/invocations"} 1`)
+	assert.NotContains(t, text, `inference_requests_total{code="200",route="/invocations"}`)
+	assert.Contains(t, text, `inference_rows_predicted_total 0`)
 }

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
+	"os"
 )
 
 // Error is a failure the client can act on: it carries the HTTP status, a stable machine-readable
@@ -26,7 +28,9 @@ const (
 	CodeNonNumeric       = "non_numeric_value"
 	CodeUnknownFeature   = "unknown_feature"
 	CodeEmptyInput       = "empty_input"
+	CodeEmptyRow         = "empty_row"
 	CodeBodyRead         = "body_read_failed"
+	CodeBodyReadTimeout  = "body_read_timeout"
 	CodePayloadTooLarge  = "payload_too_large"
 	CodeUnsupportedType  = "unsupported_media_type"
 	CodeNotAcceptable    = "not_acceptable"
@@ -44,9 +48,18 @@ func badRequest(code, format string, args ...any) *Error {
 	return errorf(http.StatusBadRequest, code, format, args...)
 }
 
+// bodyReadError is a failure to read the request body other than its size limit: the client
+// stalled past the read timeout or hung up mid-body. Its error names addresses and is logged,
+// never sent.
+type bodyReadError struct{ err error }
+
+func (e *bodyReadError) Error() string { return "reading the request body: " + e.err.Error() }
+func (e *bodyReadError) Unwrap() error { return e.err }
+
 // asHTTPError is the one place that maps an error to a response: typed errors pass through,
-// the body-size limit becomes a 413, and everything else is an internal error that is logged
-// here with its details and answered without them.
+// the body-size limit becomes a 413, a body read failure a 408 (timeout) or 400 with a fixed
+// message, and everything else is an internal error. Details of the last two are logged here
+// and never sent.
 func asHTTPError(log *slog.Logger, r *http.Request, err error) *Error {
 	var e *Error
 	if errors.As(err, &e) {
@@ -56,6 +69,17 @@ func asHTTPError(log *slog.Logger, r *http.Request, err error) *Error {
 	if errors.As(err, &tooBig) {
 		return errorf(http.StatusRequestEntityTooLarge, CodePayloadTooLarge,
 			"the request body is larger than the limit of %d bytes", tooBig.Limit)
+	}
+	var readErr *bodyReadError
+	if errors.As(err, &readErr) {
+		log.LogAttrs(r.Context(), slog.LevelWarn, "request body not read",
+			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("error", readErr.err.Error()))
+		var ne net.Error
+		if errors.Is(readErr.err, os.ErrDeadlineExceeded) || errors.As(readErr.err, &ne) && ne.Timeout() {
+			return errorf(http.StatusRequestTimeout, CodeBodyReadTimeout,
+				"the request body stopped arriving before its end and the server's read timeout passed; send the whole body without pausing")
+		}
+		return badRequest(CodeBodyRead, "the request body could not be read to its end; the connection failed mid-body")
 	}
 	log.LogAttrs(r.Context(), slog.LevelError, "request failed",
 		slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("error", err.Error()))

@@ -2,9 +2,13 @@ package server_test
 
 import (
 	"io"
+	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -177,4 +181,85 @@ func TestBodyLimitCutsAValue(t *testing.T) {
 			}
 		})
 	}
+}
+
+// failingBody is a request body that yields prefix and then fails with err, as a connection that
+// stalls past the read timeout or is reset mid-body does.
+type failingBody struct {
+	prefix io.Reader
+	err    error
+}
+
+func (b *failingBody) Read(p []byte) (int, error) {
+	if n, _ := b.prefix.Read(p); n > 0 {
+		return n, nil
+	}
+	return 0, b.err
+}
+
+type timeoutError struct{}
+
+func (timeoutError) Error() string   { return "proxy read from 10.1.2.3:443 timed out" }
+func (timeoutError) Timeout() bool   { return true }
+func (timeoutError) Temporary() bool { return true }
+
+// TestInvocationsBodyReadError checks that a body that cannot be read is answered with a fixed
+// message (408 for a timeout) while the read error, which names addresses, goes to the log only.
+func TestInvocationsBodyReadError(t *testing.T) {
+	opErr := func(err error) error {
+		return &net.OpError{Op: "read", Net: "tcp",
+			Source: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 42077},
+			Addr:   &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 49518}, Err: err}
+	}
+	tests := []struct {
+		name   string
+		err    error
+		status int
+		code   string
+		logged string // in the log, never in the answer
+	}{
+		{"read deadline passed", opErr(os.ErrDeadlineExceeded), http.StatusRequestTimeout, server.CodeBodyReadTimeout, "127.0.0.1:42077"},
+		{"another net timeout", timeoutError{}, http.StatusRequestTimeout, server.CodeBodyReadTimeout, "10.1.2.3:443"},
+		{"connection reset", opErr(syscall.ECONNRESET), http.StatusBadRequest, server.CodeBodyRead, "127.0.0.1:42077"},
+		{"body cut short", io.ErrUnexpectedEOF, http.StatusBadRequest, server.CodeBodyRead, "unexpected EOF"},
+	}
+	for _, tc := range tests {
+		for _, contentType := range []string{"application/json", "text/csv"} {
+			t.Run(tc.name+" "+contentType, func(t *testing.T) {
+				var logs strings.Builder
+				s, err := server.NewServer(slog.New(slog.NewJSONHandler(&logs, nil)), sumModel(1), server.Options{})
+				require.NoError(t, err)
+				prefix := `{"instances":[[1],`
+				if contentType == "text/csv" {
+					prefix = "1\n2\n"
+				}
+				r := httptest.NewRequest(http.MethodPost, "/invocations", &failingBody{strings.NewReader(prefix), tc.err})
+				r.Header.Set("Content-Type", contentType)
+				w := httptest.NewRecorder()
+				s.ServeHTTP(w, r)
+
+				msg := requireError(t, w, tc.status, tc.code)
+				assert.NotContains(t, w.Body.String(), tc.logged)
+				assert.NotContains(t, msg, tc.err.Error())
+				assert.Contains(t, logs.String(), `"msg":"request body not read"`)
+				assert.Contains(t, logs.String(), tc.logged)
+			})
+		}
+	}
+}
+
+// TestInvocationsEmptyObjectRow checks that {} is refused with a message naming the row and the
+// features, while an object naming only some features still leaves the others missing.
+func TestInvocationsEmptyObjectRow(t *testing.T) {
+	m := sumModel(2, "sepal_length", "sepal_width")
+	s := newServer(t, m, server.Options{})
+	w := invokeJSON(s, `{"instances":[[1,2],{ }]}`)
+	msg := requireError(t, w, http.StatusBadRequest, server.CodeEmptyRow)
+	assert.Contains(t, msg, "row 2 (instances[1])")
+	assert.Contains(t, msg, "sepal_length, sepal_width")
+	assert.Empty(t, m.rows(), "nothing is predicted")
+
+	w = invokeJSON(s, `{"instances":[{"sepal_width":2}]}`)
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	assert.Equal(t, `{"predictions":[{"value":2}]}`+"\n", w.Body.String())
 }

@@ -97,7 +97,7 @@ func (s *Server) handleInvocations() http.Handler {
 			st.x, rows, st.seen, err = decodeJSON(&st.scan, nf, s.features, st.x[:0], st.seen)
 		}
 		if err != nil {
-			writeError(s.log, w, r, bodyReadError(err))
+			writeError(s.log, w, r, classifyDecodeError(err))
 			return
 		}
 		width := s.info.OutputWidth
@@ -172,14 +172,14 @@ func unwrap(w http.ResponseWriter) http.ResponseWriter {
 	}
 }
 
-// bodyReadError classifies a decoding failure: the decoders return either a typed error or the
-// body's own read error. The size limit is reported as such by writeError; any other read error
-// (the client stalled past the read timeout or hung up mid-body) is the client's, not a 500.
-func bodyReadError(err error) error {
+// classifyDecodeError classifies a decoding failure: the decoders return either a typed error or
+// the body's own read error. The size limit is reported as such by writeError; any other read
+// error (the client stalled past the read timeout or hung up mid-body) is the client's, not a 500.
+func classifyDecodeError(err error) error {
 	var e *Error
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &e) || errors.As(err, &tooBig) {
 		return err
 	}
-	return badRequest(CodeBodyRead, "the request body could not be read: %v", err)
+	return &bodyReadError{err: err}
 }

@@ -72,6 +72,11 @@ func (m *metrics) instrument(route string, h http.Handler) http.Handler {
 		status := rec.status
 		if status == 0 {
 			status = http.StatusOK
+			if r.Context().Err() != nil {
+				// Nothing was written because the client went away (nginx's 499): counting it
+				// as a 200 would hide aborted requests among the successful ones.
+				status = statusClientClosedRequest
+			}
 		}
 		rec.ResponseWriter = nil
 		recorderPool.Put(rec)
@@ -83,6 +88,10 @@ func (m *metrics) instrument(route string, h http.Handler) http.Handler {
 		c.(prometheus.Counter).Inc()
 	})
 }
+
+// statusClientClosedRequest is recorded for a request whose client went away before anything
+// was written; it is nginx's code, not a standard one, and is never sent.
+const statusClientClosedRequest = 499
 
 var recorderPool = sync.Pool{New: func() any { return new(statusRecorder) }}
 

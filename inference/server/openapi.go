@@ -27,8 +27,8 @@ func openAPIDocument(info model.Info, maxBody int64) ([]byte, error) {
 			props[f] = value
 		}
 		rowSchemas = append(rowSchemas, obj{
-			"type": "object", "properties": props, "additionalProperties": false,
-			"description": "feature values by name; an absent feature is a missing value",
+			"type": "object", "properties": props, "additionalProperties": false, "minProperties": 1,
+			"description": "feature values by name; an absent feature is a missing value, but a row needs at least one",
 		})
 	}
 	jsonRequest := obj{
