@@ -36,7 +36,8 @@ const MaxBodyBytes = 6 << 20
 const maxResponseBytes = MaxBodyBytes - 64<<10
 
 // invokeMargin is kept back from the Lambda deadline so that a slow endpoint gets a 504 with a
-// request ID from us rather than a bare Lambda timeout.
+// request ID from us rather than a bare Lambda timeout. The API's integration timeout (29 s) is
+// usually sooner than the Lambda deadline; Config.InvokeTimeout covers that one.
 const invokeMargin = 500 * time.Millisecond
 
 // defaultContentType is sent to the endpoint when the request names none; the inference server
@@ -156,18 +157,19 @@ func (h *Handler) route(ctx context.Context, req events.APIGatewayProxyRequest) 
 func (h *Handler) invocations(ctx context.Context, reqID string, req events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
 	start := h.now()
 	rec := requestRecord{requestID: reqID, cache: cacheOff}
+	if h.cache != nil {
+		// Until the cache is consulted there is no outcome: a request rejected before the lookup
+		// is neither a hit nor a miss, and counting it would understate the hit rate.
+		rec.cache = cacheNone
+	}
 	finish := func(resp events.APIGatewayProxyResponse) events.APIGatewayProxyResponse {
 		rec.status = resp.StatusCode
 		rec.latency = h.now().Sub(start)
-		if rec.cache != cacheOff {
+		if rec.hasOutcome() {
 			resp.Headers["X-Cache"] = rec.cache
 		}
 		h.emf.write(rec)
 		return resp
-	}
-	if h.cache != nil {
-		// Rejected requests count as misses too: they were not served from the cache.
-		rec.cache = cacheMiss
 	}
 
 	body, bad := decodeBody(req)
@@ -191,6 +193,9 @@ func (h *Handler) invocations(ctx context.Context, reqID string, req events.APIG
 				return finish(okResponse(hit, reqID))
 			}
 		}
+		// A Cache-Control bypass is a miss too: the request was the cache's to serve and went
+		// to the endpoint.
+		rec.cache = cacheMiss
 	}
 
 	in := &sagemakerruntime.InvokeEndpointInput{
@@ -201,7 +206,7 @@ func (h *Handler) invocations(ctx context.Context, reqID string, req events.APIG
 	if accept != "" {
 		in.Accept = &accept
 	}
-	ictx, cancel := invokeContext(ctx)
+	ictx, cancel := invokeContext(ctx, h.cfg.InvokeTimeout)
 	defer cancel()
 	t0 := h.now()
 	out, err := h.runtime.InvokeEndpoint(ictx, in)
@@ -258,7 +263,7 @@ func (h *Handler) endpointStatus(ctx context.Context) (string, error) {
 	if h.status != "" && now.Sub(h.statusFetched) < h.cfg.StatusTTL {
 		return h.status, nil
 	}
-	ictx, cancel := invokeContext(ctx)
+	ictx, cancel := invokeContext(ctx, h.cfg.InvokeTimeout)
 	defer cancel()
 	out, err := h.sm.DescribeEndpoint(ictx, &sagemaker.DescribeEndpointInput{EndpointName: &h.cfg.EndpointName})
 	if err != nil {
@@ -274,12 +279,15 @@ func (h *Handler) methodNotAllowed(reqID, allow string) events.APIGatewayProxyRe
 	return resp
 }
 
-// invokeContext stops an AWS call invokeMargin before the Lambda deadline.
-func invokeContext(ctx context.Context) (context.Context, context.CancelFunc) {
-	if d, ok := ctx.Deadline(); ok {
-		return context.WithDeadline(ctx, d.Add(-invokeMargin))
+// invokeContext stops an AWS call after timeout or invokeMargin before the Lambda deadline,
+// whichever is sooner. API Gateway gives up after its integration timeout whatever the Lambda
+// timeout is, so without timeout our 504 would come after the caller already had API Gateway's.
+func invokeContext(ctx context.Context, timeout time.Duration) (context.Context, context.CancelFunc) {
+	deadline := time.Now().Add(timeout)
+	if d, ok := ctx.Deadline(); ok && d.Add(-invokeMargin).Before(deadline) {
+		deadline = d.Add(-invokeMargin)
 	}
-	return context.WithCancel(ctx)
+	return context.WithDeadline(ctx, deadline)
 }
 
 // decodeBody returns the request body, decoding API Gateway's base64 for binary media types.

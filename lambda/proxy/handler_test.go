@@ -3,6 +3,7 @@ package proxy_test
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -13,6 +14,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
+	"github.com/aws/aws-sdk-go-v2/service/sagemakerruntime"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -506,4 +509,88 @@ func TestCORSHeadersOnEveryAnswerForAllowedOrigins(t *testing.T) {
 	off := newEnv(t, cacheOn(), echoContainer(), nil)
 	resp := off.do(t, from("https://app.example.com", invocation(`[1,2,3,4]`, nil)))
 	assert.NotContains(t, resp.Headers, "Access-Control-Allow-Origin", "no CORS unless configured")
+}
+
+// blockingRuntime is an endpoint that never answers: InvokeEndpoint waits until its context is
+// done. After giveUp it fails with a plain error instead, so a test whose deadline never comes
+// fails quickly rather than hanging.
+type blockingRuntime struct {
+	giveUp time.Duration
+}
+
+var _ proxy.Invoker = (*blockingRuntime)(nil)
+
+func (b *blockingRuntime) InvokeEndpoint(ctx context.Context, _ *sagemakerruntime.InvokeEndpointInput,
+	_ ...func(*sagemakerruntime.Options)) (*sagemakerruntime.InvokeEndpointOutput, error) {
+	select {
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-time.After(b.giveUp):
+		return nil, errors.New("the invoke timeout never stopped the call")
+	}
+}
+
+// TestInvokeTimeoutIs504BeforeAPIGatewayGivesUp: with a Lambda deadline 30 s away (the default
+// function timeout) the call must still stop at INVOKE_TIMEOUT_SECONDS, so our 504 with its
+// request ID reaches the caller before API Gateway's own 29 s timeout answers for us.
+func TestInvokeTimeoutIs504BeforeAPIGatewayGivesUp(t *testing.T) {
+	cfg := cacheOn()
+	cfg.InvokeTimeout = time.Second
+	h, err := proxy.NewHandler(cfg, proxy.Deps{
+		Runtime: &blockingRuntime{giveUp: 5 * time.Second}, SageMaker: sagemaker.New(sagemaker.Options{}), Out: io.Discard,
+	})
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+
+	start := time.Now()
+	resp, err := h.Handle(ctx, invocation(`[1]`, nil))
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusGatewayTimeout, resp.StatusCode, resp.Body)
+	require.NotEmpty(t, resp.Headers["X-Request-Id"])
+	assert.Contains(t, resp.Body, resp.Headers["X-Request-Id"], "the caller can quote the request ID")
+	assert.Less(t, time.Since(start), 3*time.Second, "stopped by the invoke timeout, not the Lambda deadline")
+}
+
+// TestRejectedRequestsHaveNoCacheOutcome: only a request that reached the cache lookup counts as
+// a hit or a miss; counting rejected ones as misses would understate the dashboard's hit rate.
+func TestRejectedRequestsHaveNoCacheOutcome(t *testing.T) {
+	tests := []struct {
+		name       string
+		req        events.APIGatewayProxyRequest
+		wantStatus int
+		wantCache  string // X-Cache and the log's cache field; "" for no header
+		wantMisses any    // CacheMisses in the EMF line, nil for absent
+	}{
+		{"empty body", invocation(``, nil), http.StatusBadRequest, "", nil},
+		{"body over the limit", invocation(strings.Repeat("1", proxy.MaxBodyBytes+1), nil), http.StatusRequestEntityTooLarge, "", nil},
+		{"malformed base64", func() events.APIGatewayProxyRequest {
+			r := invocation("not*base64!", nil)
+			r.IsBase64Encoded = true
+			return r
+		}(), http.StatusBadRequest, "", nil},
+		{"container 4xx after a real miss", invocation(`bad row`, nil), http.StatusBadRequest, "MISS", float64(1)},
+		{"no-cache bypass", invocation(`[1]`, map[string]string{"Cache-Control": "no-cache"}), http.StatusOK, "MISS", float64(1)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, cacheOn(), echoContainer(), nil)
+			resp := e.do(t, tc.req)
+			require.Equal(t, tc.wantStatus, resp.StatusCode, resp.Body)
+			assert.Equal(t, tc.wantCache, resp.Headers["X-Cache"])
+			var line map[string]any
+			for _, l := range e.out.lines(t) {
+				if _, ok := l["_aws"]; ok && l["request_id"] == resp.Headers["X-Request-Id"] {
+					line = l
+				}
+			}
+			require.NotNil(t, line, "every request leaves an EMF line")
+			assert.Equal(t, tc.wantMisses, line[proxy.MetricCacheMisses])
+			if tc.wantMisses == nil {
+				assert.NotContains(t, line, proxy.MetricCacheHits)
+				assert.Equal(t, "NONE", line["cache"])
+				assert.NotContains(t, fmt.Sprint(line["_aws"]), proxy.MetricCacheMisses, "no cache metric declared")
+			}
+		})
+	}
 }

@@ -24,6 +24,9 @@ const (
 	cacheHit  = "HIT"
 	cacheMiss = "MISS"
 	cacheOff  = "OFF"
+	// cacheNone is a request rejected before the cache lookup: logged, but neither a hit nor a
+	// miss in the metrics.
+	cacheNone = "NONE"
 )
 
 // requestRecord is what one POST /invocations leaves behind: one CloudWatch Embedded Metric Format
@@ -31,12 +34,16 @@ const (
 type requestRecord struct {
 	requestID string
 	status    int
-	cache     string // cacheHit, cacheMiss or cacheOff
+	cache     string // cacheHit, cacheMiss, cacheNone or cacheOff
 	latency   time.Duration
 	// endpointLatency is the InvokeEndpoint call alone; invoked says whether there was one.
 	endpointLatency time.Duration
 	invoked         bool
 }
+
+// hasOutcome reports whether the cache was consulted: only then does the request count as a hit
+// or a miss and carry X-Cache.
+func (r requestRecord) hasOutcome() bool { return r.cache == cacheHit || r.cache == cacheMiss }
 
 // emfWriter writes EMF lines. Lines are built in a pooled buffer and written with one Write, so
 // concurrent requests never interleave within a line.
@@ -55,7 +62,7 @@ func (m *emfWriter) write(r requestRecord) {
 	b = append(b, `{"_aws":{"Timestamp":`...)
 	b = strconv.AppendInt(b, m.now().UnixMilli(), 10)
 	b = append(b, `,"CloudWatchMetrics":[{"Namespace":"`+MetricNamespace+`","Dimensions":[["`+DimensionEndpointName+`"]],"Metrics":[`...)
-	if r.cache != cacheOff {
+	if r.hasOutcome() {
 		b = append(b, `{"Name":"`+MetricCacheHits+`","Unit":"Count"},{"Name":"`+MetricCacheMisses+`","Unit":"Count"},`...)
 	}
 	b = append(b, `{"Name":"`+MetricLatency+`","Unit":"Milliseconds"}`...)
@@ -71,7 +78,7 @@ func (m *emfWriter) write(r requestRecord) {
 	b = append(b, `,"cache":"`...)
 	b = append(b, r.cache...)
 	b = append(b, '"')
-	if r.cache != cacheOff {
+	if r.hasOutcome() {
 		hit, miss := 0, 1
 		if r.cache == cacheHit {
 			hit, miss = 1, 0

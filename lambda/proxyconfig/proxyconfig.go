@@ -21,7 +21,10 @@ const (
 	EnvCacheMaxEntries  = "CACHE_MAX_ENTRIES"
 	EnvCacheMaxBytes    = "CACHE_MAX_BYTES"
 	EnvStatusTTLSeconds = "STATUS_TTL_SECONDS"
-	EnvLogLevel         = "LOG_LEVEL"
+	// EnvInvokeTimeoutSeconds bounds each InvokeEndpoint call; the Lambda deadline minus a margin
+	// bounds it too, whichever is sooner.
+	EnvInvokeTimeoutSeconds = "INVOKE_TIMEOUT_SECONDS"
+	EnvLogLevel             = "LOG_LEVEL"
 	// EnvCORSAllowOrigins is a comma-separated list of browser origins, or "*"; empty turns CORS off.
 	EnvCORSAllowOrigins = "CORS_ALLOW_ORIGINS"
 )
@@ -35,7 +38,10 @@ const (
 	// health checker polling every second costs one DescribeEndpoint per few seconds, short enough
 	// that a failed endpoint shows within one check interval.
 	DefaultStatusTTL = 5 * time.Second
-	DefaultLogLevel  = "INFO"
+	// DefaultInvokeTimeout stays under API Gateway's 29 s integration timeout, so that a slow
+	// endpoint gets the proxy's 504 with a request ID rather than API Gateway's bare one.
+	DefaultInvokeTimeout = 28 * time.Second
+	DefaultLogLevel      = "INFO"
 )
 
 // Limits the values are checked against.
@@ -46,6 +52,8 @@ const (
 	// the cache must leave room for the runtime and one request in flight.
 	MaxCacheMaxBytes = 8 << 30
 	MaxStatusTTL     = 5 * time.Minute
+	// MaxInvokeTimeout is Lambda's longest function timeout.
+	MaxInvokeTimeout = 900 * time.Second
 )
 
 // endpointNamePattern is SageMaker's endpoint name rule (CreateEndpoint EndpointName).
@@ -65,6 +73,9 @@ type Config struct {
 	CacheMaxBytes int64
 	// StatusTTL is how long GET /ping remembers the endpoint status (0 .. 5 min).
 	StatusTTL time.Duration
+	// InvokeTimeout bounds each InvokeEndpoint call (1 s .. 900 s); the Lambda deadline minus a
+	// margin bounds it too. Keep it below the API's integration timeout.
+	InvokeTimeout time.Duration
 	// LogLevel is DEBUG, INFO, WARN or ERROR.
 	LogLevel string
 	// CORSAllowOrigins are the browser origins (scheme://host[:port]) answered with
@@ -99,6 +110,7 @@ func Default(endpointName string) Config {
 		CacheMaxEntries: DefaultCacheMaxEntries,
 		CacheMaxBytes:   DefaultCacheMaxBytes,
 		StatusTTL:       DefaultStatusTTL,
+		InvokeTimeout:   DefaultInvokeTimeout,
 		LogLevel:        DefaultLogLevel,
 	}
 }
@@ -129,6 +141,9 @@ func (c Config) Validate() error {
 	if c.StatusTTL < 0 || c.StatusTTL > MaxStatusTTL {
 		bad(EnvStatusTTLSeconds, c.StatusTTL.Seconds(), "must be from 0 to 300 seconds")
 	}
+	if c.InvokeTimeout < time.Second || c.InvokeTimeout > MaxInvokeTimeout || c.InvokeTimeout%time.Second != 0 {
+		bad(EnvInvokeTimeoutSeconds, c.InvokeTimeout.Seconds(), "must be a whole number of seconds from 1 to 900")
+	}
 	switch c.LogLevel {
 	case "DEBUG", "INFO", "WARN", "ERROR":
 	default:
@@ -150,14 +165,15 @@ func (c Config) Validate() error {
 // on the function.
 func (c Config) Environ() map[string]string {
 	return map[string]string{
-		EnvEndpointName:     c.EndpointName,
-		EnvCacheEnabled:     strconv.FormatBool(c.CacheEnabled),
-		EnvCacheTTLSeconds:  strconv.FormatInt(int64(c.CacheTTL/time.Second), 10),
-		EnvCacheMaxEntries:  strconv.Itoa(c.CacheMaxEntries),
-		EnvCacheMaxBytes:    strconv.FormatInt(c.CacheMaxBytes, 10),
-		EnvStatusTTLSeconds: strconv.FormatInt(int64(c.StatusTTL/time.Second), 10),
-		EnvLogLevel:         c.LogLevel,
-		EnvCORSAllowOrigins: strings.Join(c.CORSAllowOrigins, ","),
+		EnvEndpointName:         c.EndpointName,
+		EnvCacheEnabled:         strconv.FormatBool(c.CacheEnabled),
+		EnvCacheTTLSeconds:      strconv.FormatInt(int64(c.CacheTTL/time.Second), 10),
+		EnvCacheMaxEntries:      strconv.Itoa(c.CacheMaxEntries),
+		EnvCacheMaxBytes:        strconv.FormatInt(c.CacheMaxBytes, 10),
+		EnvStatusTTLSeconds:     strconv.FormatInt(int64(c.StatusTTL/time.Second), 10),
+		EnvInvokeTimeoutSeconds: strconv.FormatInt(int64(c.InvokeTimeout/time.Second), 10),
+		EnvLogLevel:             c.LogLevel,
+		EnvCORSAllowOrigins:     strings.Join(c.CORSAllowOrigins, ","),
 	}
 }
 
@@ -197,6 +213,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	}
 	parse(EnvCacheTTLSeconds, seconds(&c.CacheTTL))
 	parse(EnvStatusTTLSeconds, seconds(&c.StatusTTL))
+	parse(EnvInvokeTimeoutSeconds, seconds(&c.InvokeTimeout))
 	parse(EnvCacheMaxEntries, func(v string) error {
 		n, err := strconv.Atoi(v)
 		if err != nil {

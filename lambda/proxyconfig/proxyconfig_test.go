@@ -18,7 +18,7 @@ func TestFromEnvDefaults(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, proxyconfig.Config{
 		EndpointName: "churn-prod", CacheEnabled: true, CacheTTL: 300 * time.Second, CacheMaxEntries: 10000,
-		CacheMaxBytes: 64 << 20, StatusTTL: 5 * time.Second, LogLevel: "INFO",
+		CacheMaxBytes: 64 << 20, StatusTTL: 5 * time.Second, InvokeTimeout: 28 * time.Second, LogLevel: "INFO",
 	}, c)
 }
 
@@ -26,9 +26,9 @@ func TestEnvironRoundTrips(t *testing.T) {
 	tests := []proxyconfig.Config{
 		proxyconfig.Default("a"),
 		{EndpointName: "churn-dev-endpoint-1", CacheEnabled: false, CacheTTL: time.Second, CacheMaxEntries: 1,
-			CacheMaxBytes: 1 << 10, StatusTTL: 0, LogLevel: "DEBUG"},
+			CacheMaxBytes: 1 << 10, StatusTTL: 0, InvokeTimeout: time.Second, LogLevel: "DEBUG"},
 		{EndpointName: "x", CacheEnabled: true, CacheTTL: 24 * time.Hour, CacheMaxEntries: 1_000_000,
-			CacheMaxBytes: 8 << 30, StatusTTL: 5 * time.Minute, LogLevel: "ERROR",
+			CacheMaxBytes: 8 << 30, StatusTTL: 5 * time.Minute, InvokeTimeout: 900 * time.Second, LogLevel: "ERROR",
 			CORSAllowOrigins: []string{"https://app.example.com", "http://localhost:3000"}},
 	}
 	for _, want := range tests {
@@ -36,7 +36,7 @@ func TestEnvironRoundTrips(t *testing.T) {
 			env := want.Environ()
 			for k := range env {
 				assert.True(t, strings.HasPrefix(k, "CACHE_") || k == "ENDPOINT_NAME" || k == "STATUS_TTL_SECONDS" ||
-					k == "LOG_LEVEL" || k == "CORS_ALLOW_ORIGINS", k)
+					k == "LOG_LEVEL" || k == "CORS_ALLOW_ORIGINS" || k == "INVOKE_TIMEOUT_SECONDS", k)
 			}
 			got, err := proxyconfig.FromEnv(getenv(env))
 			require.NoError(t, err)
@@ -47,13 +47,14 @@ func TestEnvironRoundTrips(t *testing.T) {
 
 func TestFromEnvReportsEveryProblem(t *testing.T) {
 	_, err := proxyconfig.FromEnv(getenv(map[string]string{
-		"ENDPOINT_NAME":      "bad_name!",
-		"CACHE_ENABLED":      "yes please",
-		"CACHE_TTL_SECONDS":  "0",
-		"CACHE_MAX_ENTRIES":  "many",
-		"CACHE_MAX_BYTES":    "12",
-		"STATUS_TTL_SECONDS": "-1",
-		"LOG_LEVEL":          "chatty",
+		"ENDPOINT_NAME":          "bad_name!",
+		"CACHE_ENABLED":          "yes please",
+		"CACHE_TTL_SECONDS":      "0",
+		"CACHE_MAX_ENTRIES":      "many",
+		"CACHE_MAX_BYTES":        "12",
+		"STATUS_TTL_SECONDS":     "-1",
+		"LOG_LEVEL":              "chatty",
+		"INVOKE_TIMEOUT_SECONDS": "soon",
 	}))
 	require.Error(t, err)
 	for _, want := range []string{
@@ -64,6 +65,7 @@ func TestFromEnvReportsEveryProblem(t *testing.T) {
 		`CACHE_MAX_BYTES "12": must be from 1024`,
 		`STATUS_TTL_SECONDS "-1": must be a whole number of seconds`,
 		`LOG_LEVEL "CHATTY": must be DEBUG, INFO, WARN or ERROR`,
+		`INVOKE_TIMEOUT_SECONDS "soon": must be a whole number of seconds`,
 	} {
 		assert.Contains(t, err.Error(), want)
 	}
@@ -114,6 +116,33 @@ func TestCORSOrigins(t *testing.T) {
 			}
 			require.NoError(t, err)
 			assert.Equal(t, tc.allow, c.AllowsOrigin(tc.origin))
+		})
+	}
+}
+
+func TestInvokeTimeoutRange(t *testing.T) {
+	tests := []struct {
+		value   string
+		want    time.Duration
+		wantErr bool
+	}{
+		{"", 28 * time.Second, false},
+		{"1", time.Second, false},
+		{"900", 900 * time.Second, false},
+		{"0", 0, true},
+		{"901", 0, true},
+		{"-5", 0, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.value, func(t *testing.T) {
+			c, err := proxyconfig.FromEnv(getenv(map[string]string{"ENDPOINT_NAME": "e", "INVOKE_TIMEOUT_SECONDS": tc.value}))
+			if tc.wantErr {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), `INVOKE_TIMEOUT_SECONDS "`+tc.value+`"`)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, c.InvokeTimeout)
 		})
 	}
 }
