@@ -225,8 +225,8 @@ func TestCircleCIPipeline(t *testing.T) {
 		typ                       string
 	}{
 		{name: "test", job: "test"},
-		{name: "preview-dev", job: "preview", stack: "dev", context: "inferstack-dev", requires: []string{"test"}, ignore: []string{"main"}},
-		{name: "preview-prod", job: "preview", stack: "prod", context: "inferstack-prod", requires: []string{"test"}, ignore: []string{"main"}},
+		{name: "preview-dev", job: "preview", stack: "dev", context: "inferstack-dev-preview", requires: []string{"test"}, ignore: []string{"main"}},
+		{name: "preview-prod", job: "preview", stack: "prod", context: "inferstack-prod-preview", requires: []string{"test"}, ignore: []string{"main"}},
 		{name: "deploy-dev", job: "deploy", stack: "dev", context: "inferstack-dev", requires: []string{"test"}, only: []string{"main"}},
 		{name: "hold-prod", job: "hold-prod", typ: "approval", requires: []string{"deploy-dev"}, only: []string{"main"}},
 		{name: "deploy-prod", job: "deploy", stack: "prod", context: "inferstack-prod", requires: []string{"hold-prod"}, only: []string{"main"}},
@@ -246,6 +246,13 @@ func TestCircleCIPipeline(t *testing.T) {
 			assert.Equal(t, tc.only, e.Only)
 			assert.Equal(t, tc.ignore, e.Ignore)
 		})
+	}
+	// A job that runs branch code before review never gets a deploy context.
+	for name, e := range entries {
+		context, _ := e.Context.(string)
+		if context != "" && !slices.Equal(e.Only, []string{"main"}) {
+			assert.True(t, strings.HasSuffix(context, "-preview"), "%s runs on any branch with deploy context %s", name, context)
+		}
 	}
 	// Prod is reached only through dev and the approval, never around them.
 	assert.Subset(t, ancestors(entries, "deploy-prod"), []string{"hold-prod", "deploy-dev", "test"})
