@@ -31,6 +31,7 @@ func MonitoringArgs(c stackconfig.Config) *components.MonitoringArgs {
 		Thresholds: components.MonitoringThresholds{
 			LatencyP99Ms:             m.LatencyP99Ms,
 			ErrorRatePercent:         m.ErrorRatePercent,
+			ClientErrorRatePercent:   m.ClientErrorRatePercent,
 			CPUUtilizationPercent:    m.CPUUtilizationPercent,
 			MemoryUtilizationPercent: m.MemoryUtilizationPercent,
 			LambdaDurationP99Ms:      m.LambdaDurationP99Ms,

@@ -92,15 +92,16 @@ func TestMonitoringArgsFromConfig(t *testing.T) {
 	dev := MonitoringArgs(config(t, stackconfig.EnvDev, nil))
 	assert.Equal(t, 500.0, dev.Thresholds.LatencyP99Ms)
 	assert.Equal(t, 1.0, dev.Thresholds.ErrorRatePercent)
+	assert.Equal(t, 5.0, dev.Thresholds.ClientErrorRatePercent)
 	assert.Equal(t, 100.0, dev.MonthlyBudgetUsd)
 	assert.Equal(t, 24000.0, dev.Thresholds.LambdaDurationP99Ms, "80% of the default 30 s proxy timeout")
 	assert.Nil(t, dev.EndpointName, "wired inside ModelDeployment")
 
 	prod := MonitoringArgs(config(t, stackconfig.EnvProd, map[string]string{
-		stackconfig.KeyMonitoring: `{"latencyP99Ms":250,"cpuUtilizationPercent":300,"alarmEmails":["oncall@example.com"],
+		stackconfig.KeyMonitoring: `{"latencyP99Ms":250,"cpuUtilizationPercent":300,"clientErrorRatePercent":10,"alarmEmails":["oncall@example.com"],
 			"budgetEmails":["finance@example.com"],"monthlyBudgetUsd":5000}`,
 	}))
-	assert.Equal(t, components.MonitoringThresholds{LatencyP99Ms: 250, ErrorRatePercent: 1, CPUUtilizationPercent: 300,
+	assert.Equal(t, components.MonitoringThresholds{LatencyP99Ms: 250, ErrorRatePercent: 1, ClientErrorRatePercent: 10, CPUUtilizationPercent: 300,
 		MemoryUtilizationPercent: 80, LambdaDurationP99Ms: 24000}, prod.Thresholds)
 	assert.Equal(t, []string{"oncall@example.com"}, prod.AlarmEmails)
 	assert.Equal(t, []string{"finance@example.com"}, prod.BudgetEmails)

@@ -239,6 +239,9 @@ type Monitoring struct {
 	LatencyP99Ms float64 `json:"latencyP99Ms"`
 	// ErrorRatePercent is the 5XX error rate alarm threshold (default 1).
 	ErrorRatePercent float64 `json:"errorRatePercent"`
+	// ClientErrorRatePercent is the 4XX error rate alarm threshold (default 5): client errors
+	// are the callers' to fix, so their alarm is looser.
+	ClientErrorRatePercent float64 `json:"clientErrorRatePercent"`
 	// CPUUtilizationPercent is the instance CPU alarm threshold in percent of all its vCPUs
 	// (default 80); Monitoring divides SageMaker's per-core sum by the instance's vCPU count.
 	CPUUtilizationPercent float64 `json:"cpuUtilizationPercent"`

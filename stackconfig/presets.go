@@ -16,6 +16,7 @@ const (
 	DefaultCacheMaxMB                              = 64
 	DefaultLatencyP99Ms                            = 500
 	DefaultErrorRatePercent                        = 1
+	DefaultClientErrorRatePercent                  = 5
 	DefaultUtilizationPercent                      = 80
 	DefaultInvocationsPerInstance                  = 100
 	DefaultRollbackWaitSeconds                     = 300
@@ -117,7 +118,8 @@ func base() Config {
 		},
 		Monitoring: Monitoring{
 			LatencyP99Ms: DefaultLatencyP99Ms, ErrorRatePercent: DefaultErrorRatePercent,
-			CPUUtilizationPercent: DefaultUtilizationPercent, MemoryUtilizationPercent: DefaultUtilizationPercent,
+			ClientErrorRatePercent: DefaultClientErrorRatePercent,
+			CPUUtilizationPercent:  DefaultUtilizationPercent, MemoryUtilizationPercent: DefaultUtilizationPercent,
 		},
 	}
 }

@@ -358,6 +358,9 @@ func (k *checker) monitoring(m Monitoring, x Proxy) {
 	if m.ErrorRatePercent <= 0 || m.ErrorRatePercent > 100 {
 		k.add(p+"errorRatePercent", m.ErrorRatePercent, "a percentage above 0 and at most 100")
 	}
+	if m.ClientErrorRatePercent <= 0 || m.ClientErrorRatePercent > 100 {
+		k.add(p+"clientErrorRatePercent", m.ClientErrorRatePercent, "a percentage above 0 and at most 100")
+	}
 	if m.CPUUtilizationPercent <= 0 {
 		k.add(p+"cpuUtilizationPercent", m.CPUUtilizationPercent, "a positive percentage of the instance's vCPUs")
 	}

@@ -157,6 +157,7 @@ func TestValidateRules(t *testing.T) {
 		{"bad budget email", EnvDev, func(c *Config) { c.Monitoring.BudgetEmails = []string{"a@b"} }, "inferstack:monitoring.budgetEmails", `"a@b"`, "email"},
 		{"zero latency threshold", EnvDev, func(c *Config) { c.Monitoring.LatencyP99Ms = 0 }, "inferstack:monitoring.latencyP99Ms", "0", "positive"},
 		{"error rate above 100", EnvDev, func(c *Config) { c.Monitoring.ErrorRatePercent = 101 }, "inferstack:monitoring.errorRatePercent", "101", "at most 100"},
+		{"client error rate 0", EnvDev, func(c *Config) { c.Monitoring.ClientErrorRatePercent = 0 }, "inferstack:monitoring.clientErrorRatePercent", "0", "above 0"},
 		{"zero cpu threshold", EnvDev, func(c *Config) { c.Monitoring.CPUUtilizationPercent = 0 }, "inferstack:monitoring.cpuUtilizationPercent", "0", "positive"},
 		{"memory above 100", EnvDev, func(c *Config) { c.Monitoring.MemoryUtilizationPercent = 120 }, "inferstack:monitoring.memoryUtilizationPercent", "120", "at most 100"},
 		{"lambda duration beyond timeout", EnvDev, func(c *Config) { c.Monitoring.LambdaDurationP99Ms = 31000 }, "inferstack:monitoring.lambdaDurationP99Ms", "31000", "never fires"},
