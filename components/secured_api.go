@@ -76,6 +76,11 @@ type SecuredApiArgs struct {
 	// RequireAPIKey makes every method require an x-api-key header and creates a key in the
 	// usage plan (default false; the dev preset sets it).
 	RequireAPIKey bool
+	// AcceptUserTokens (default false) also lets access tokens of people signed in through
+	// Cognito's user API (SRP, USER_PASSWORD_AUTH) call the API. Those tokens cannot carry the
+	// invoke scope, only aws.cognito.signin.user.admin, so accepting them admits every user of the
+	// pool; without it, only tokens granted InvokeScope (the machine client's) are accepted.
+	AcceptUserTokens bool
 	// MFA is the user pool's MFA: "off" (default), "optional" or "on"; TOTP software tokens.
 	MFA string
 	// MachineClient creates the client-credentials app client (default false). Cognito bills

@@ -17,7 +17,8 @@ const (
 	InvokeScope = ResourceServerIdentifier + "/invoke"
 	// CognitoUserScope is the scope Cognito puts in every access token it issues through its user
 	// API (InitiateAuth with USER_PASSWORD_AUTH or SRP). Those tokens cannot carry custom scopes,
-	// so methods also accept it; the pool only admits users an administrator created.
+	// so methods accept it only with SecuredApiArgs.AcceptUserTokens; the pool only admits users
+	// an administrator created.
 	CognitoUserScope = "aws.cognito.signin.user.admin"
 	// AuthorizationCognito is the API Gateway authorization type of every protected method.
 	AuthorizationCognito = "COGNITO_USER_POOLS"
@@ -103,6 +104,7 @@ type corsDef struct {
 // apiOptions are the plain settings that shape the definition.
 type apiOptions struct {
 	RequireAPIKey      bool
+	AcceptUserTokens   bool
 	CORSOrigins        []string
 	IntegrationTimeout int // milliseconds
 }
@@ -113,7 +115,10 @@ const invocationSchema = `{"$schema":"http://json-schema.org/draft-04/schema#","
 
 // newAPIDefinition builds the definition for GET /ping and POST /invocations.
 func newAPIDefinition(o apiOptions) apiDefinition {
-	scopes := []string{InvokeScope, CognitoUserScope}
+	scopes := []string{InvokeScope}
+	if o.AcceptUserTokens {
+		scopes = append(scopes, CognitoUserScope)
+	}
 	integration := integrationDef{Type: "AWS_PROXY", HTTPMethod: "POST", TimeoutMillis: o.IntegrationTimeout}
 	d := apiDefinition{
 		Authorizer: authorizerDef{

@@ -22,7 +22,8 @@ func newAPIRest(ctx *pulumi.Context, name string, a *SecuredApiArgs, pool *apiUs
 	parent pulumi.Resource) (*apiRest, error) {
 	opt := pulumi.Parent(parent)
 	def := newAPIDefinition(apiOptions{
-		RequireAPIKey: a.RequireAPIKey, CORSOrigins: a.CORSOrigins, IntegrationTimeout: a.IntegrationTimeoutMs,
+		RequireAPIKey: a.RequireAPIKey, AcceptUserTokens: a.AcceptUserTokens, CORSOrigins: a.CORSOrigins,
+		IntegrationTimeout: a.IntegrationTimeoutMs,
 	})
 
 	api, err := apigateway.NewRestApi(ctx, name+"-api", &apigateway.RestApiArgs{

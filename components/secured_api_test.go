@@ -139,16 +139,23 @@ func TestSecuredApiEveryMethodRequiresCognitoScopeAndKey(t *testing.T) {
 	tests := []struct {
 		name        string
 		requireKey  bool
+		userTokens  bool
 		cors        []string
 		wantMethods int
 	}{
-		{"dev: api key, no cors", true, nil, 2},
-		{"prod: no api key", false, nil, 2},
-		{"cors adds preflights only", true, []string{"https://app.example.com", "https://admin.example.com"}, 4},
+		{"dev: api key, user tokens, no cors", true, true, nil, 2},
+		{"prod: no api key, machine tokens only", false, false, nil, 2},
+		{"cors adds preflights only", true, false, []string{"https://app.example.com", "https://admin.example.com"}, 4},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			run := runAPI(t, func(a *SecuredApiArgs) { a.RequireAPIKey = tc.requireKey; a.CORSOrigins = tc.cors })
+			run := runAPI(t, func(a *SecuredApiArgs) {
+				a.RequireAPIKey, a.AcceptUserTokens, a.CORSOrigins = tc.requireKey, tc.userTokens, tc.cors
+			})
+			wantScopes := []any{InvokeScope}
+			if tc.userTokens {
+				wantScopes = append(wantScopes, CognitoUserScope)
+			}
 			authorizer, err := run.mocks.One(apiAuthorizerType)
 			require.NoError(t, err)
 			assert.Equal(t, AuthorizationCognito, apiStr(t, authorizer, "type"))
@@ -172,7 +179,7 @@ func TestSecuredApiEveryMethodRequiresCognitoScopeAndKey(t *testing.T) {
 				seen[verb+" "+apiStr(t, m, "resourceId")] = true
 				assert.Equal(t, AuthorizationCognito, apiStr(t, m, "authorization"), "%s", m)
 				assert.Equal(t, authorizer.ID, apiStr(t, m, "authorizerId"), "%s", m)
-				assert.Contains(t, apiInput(t, m, "authorizationScopes"), InvokeScope, "%s", m)
+				assert.Equal(t, wantScopes, apiInput(t, m, "authorizationScopes"), "%s", m)
 				apiKey, _ := m.Input("apiKeyRequired")
 				assert.Equal(t, tc.requireKey, apiKey, "%s apiKeyRequired", m)
 				i := apiIntegrationFor(t, integrations, apiStr(t, m, "resourceId"), verb)
@@ -288,7 +295,7 @@ func TestSecuredApiDefinitionHashChangesWithEveryPartOfTheAPI(t *testing.T) {
 		{"route path", func(d *apiDefinition) { d.Routes[0].PathPart = "health" }, true},
 		{"route verb", func(d *apiDefinition) { d.Routes[1].HTTPMethod = "PUT" }, true},
 		{"route added", func(d *apiDefinition) { d.Routes = append(d.Routes, d.Routes[0]) }, true},
-		{"scope", func(d *apiDefinition) { d.Routes[0].Scopes = []string{InvokeScope} }, true},
+		{"scope", func(d *apiDefinition) { d.Routes[0].Scopes = []string{InvokeScope, CognitoUserScope} }, true},
 		{"authorization", func(d *apiDefinition) { d.Routes[0].Authorization = "NONE" }, true},
 		{"api key requirement", func(d *apiDefinition) { d.Routes[1].APIKeyRequired = false }, true},
 		{"request model", func(d *apiDefinition) { d.Routes[1].RequestModels = nil }, true},

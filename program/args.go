@@ -143,6 +143,7 @@ func APIArgs(c stackconfig.Config) *components.SecuredApiArgs {
 	return &components.SecuredApiArgs{
 		StageName:             a.StageName,
 		RequireAPIKey:         a.RequireAPIKey,
+		AcceptUserTokens:      a.UserTokens,
 		MFA:                   a.MFA,
 		MachineClient:         a.MachineClient,
 		CORSOrigins:           a.CORSOrigins,

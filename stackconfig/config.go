@@ -189,6 +189,9 @@ type API struct {
 	StageName string `json:"stageName"`
 	// RequireAPIKey requires an API key and usage plan (dev preset true, prod false).
 	RequireAPIKey bool `json:"requireApiKey"`
+	// UserTokens also accepts access tokens of people signed in to the user pool, which carry
+	// no invoke scope (dev and qa presets true; staging and prod false: machine clients only).
+	UserTokens bool `json:"userTokens"`
 	// MFA is the user pool's MFA setting: off, optional or on (prod optional).
 	MFA string `json:"mfa"`
 	// MachineClient creates a client-credentials app client (default true; it has a monthly fee).

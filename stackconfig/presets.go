@@ -40,6 +40,7 @@ func Preset(environment string) (Config, bool) {
 		c.Endpoint.LogRetentionDays = 7
 		c.API.LogRetentionDays = 7
 		c.API.RequireAPIKey = true
+		c.API.UserTokens = true
 		c.API.Throttle = Throttle{RateLimit: 10, BurstLimit: 20}
 		c.API.Quota = Quota{Limit: 10000, Period: "DAY"}
 		c.Monitoring.MonthlyBudgetUSD = 100
@@ -49,6 +50,7 @@ func Preset(environment string) (Config, bool) {
 		c.Endpoint.LogRetentionDays = 14
 		c.API.LogRetentionDays = 14
 		c.API.RequireAPIKey = true
+		c.API.UserTokens = true
 		c.API.Throttle = Throttle{RateLimit: 50, BurstLimit: 100}
 		c.API.Quota = Quota{Limit: 50000, Period: "DAY"}
 		c.Monitoring.MonthlyBudgetUSD = 300

@@ -259,6 +259,8 @@ func TestEveryStackFile(t *testing.T) {
 				}
 				methods++
 				assert.Contains(t, input(t, meth, "authorizationScopes"), components.InvokeScope, "%s", meth)
+				userScope := slices.Contains(input(t, meth, "authorizationScopes").([]any), any(components.CognitoUserScope))
+				assert.Equal(t, cfg.API.UserTokens, userScope, "%s accepts people's tokens only with api.userTokens", meth)
 				assert.Equal(t, cfg.API.RequireAPIKey, input(t, meth, "apiKeyRequired"), "%s", meth)
 			}
 			assert.Equal(t, 2, methods, "GET /ping and POST /invocations")
