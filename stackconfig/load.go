@@ -75,6 +75,9 @@ func Parse(stack string, get Getter) (Config, error) {
 				Allowed: "a value of the field's type (" + err.Error() + ")"})
 		}
 	}
+	if problem := realTimeOverServerlessPreset(&c, get); problem != nil {
+		problems = append(problems, *problem)
+	}
 	fillDerived(&c)
 	problems = append(problems, Check(c)...)
 	if len(problems) > 0 {
@@ -147,4 +150,54 @@ func abbreviate(s string) string {
 		return s[:limit] + "…"
 	}
 	return s
+}
+
+// realTimeFields are the endpoint fields that only a real-time endpoint has.
+var realTimeFields = []string{"instanceType", "instanceCount", "volumeSizeGb"}
+
+// realTimeOverServerlessPreset turns the preset's serverless endpoint (dev) into a real-time one
+// when the stack names an instance type, count or volume and does not name serverless itself:
+// an answer to the `pulumi new` instance prompts must not be silently ignored. Naming both is a
+// problem: the stack must choose.
+func realTimeOverServerlessPreset(c *Config, get Getter) *Problem {
+	named := endpointFieldsNamed(get)
+	var realTime []string
+	for _, f := range realTimeFields {
+		if named[f] {
+			realTime = append(realTime, KeyEndpoint+"."+f)
+		}
+	}
+	if len(realTime) == 0 || c.Endpoint.Serverless == nil {
+		return nil
+	}
+	if named["serverless"] {
+		return &Problem{Key: KeyEndpoint + ".serverless", Value: "set",
+			Allowed: "either serverless or a real-time instance (" + strings.Join(realTime, ", ") +
+				"), not both: set serverless to null for a real-time endpoint"}
+	}
+	c.Endpoint.Serverless = nil
+	return nil
+}
+
+// endpointFieldsNamed reports which top-level endpoint fields the stack sets, in the object form
+// or as flat keys (an empty flat value sets nothing).
+func endpointFieldsNamed(get Getter) map[string]bool {
+	named := map[string]bool{}
+	if raw, ok := get(KeyEndpoint); ok {
+		var fields map[string]json.RawMessage
+		if json.Unmarshal([]byte(raw), &fields) == nil {
+			for f := range fields {
+				named[f] = true
+			}
+		}
+	}
+	for _, leaf := range flatLeaves {
+		if leaf.section != "endpoint" {
+			continue
+		}
+		if raw, ok := get(leaf.key()); ok && raw != "" {
+			named[leaf.path[0]] = true
+		}
+	}
+	return named
 }

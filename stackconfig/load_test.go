@@ -176,3 +176,43 @@ func BenchmarkParseProdStack(b *testing.B) {
 		}
 	}
 }
+
+func TestAnInstanceNamedInADevStackMakesItRealTime(t *testing.T) {
+	base := map[string]string{KeyRegion: "eu-central-1", KeyEnvironment: EnvDev, KeyTeam: "ml", KeyModel: `{"name":"churn"}`}
+	with := func(extra map[string]string) map[string]string {
+		out := map[string]string{}
+		for k, v := range base {
+			out[k] = v
+		}
+		for k, v := range extra {
+			out[k] = v
+		}
+		return out
+	}
+	tests := []struct {
+		name       string
+		values     map[string]string
+		serverless bool
+		problem    string
+	}{
+		{"preset", nil, true, ""},
+		{"empty prompt answer keeps the preset", map[string]string{"inferstack:endpoint.instanceType": ""}, true, ""},
+		{"flat instance type", map[string]string{"inferstack:endpoint.instanceType": "ml.g5.xlarge"}, false, ""},
+		{"object instance count", map[string]string{KeyEndpoint: `{"instanceCount":2}`}, false, ""},
+		{"serverless named too", map[string]string{KeyEndpoint: `{"instanceType":"ml.m5.large","serverless":{"memorySizeMb":2048}}`},
+			true, "either serverless or a real-time instance (inferstack:endpoint.instanceType)"},
+		{"serverless null and an instance", map[string]string{KeyEndpoint: `{"instanceType":"ml.m5.large","serverless":null}`}, false, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := ParseMap("dev", with(tc.values))
+			if tc.problem != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tc.problem)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.serverless, c.Endpoint.IsServerless())
+		})
+	}
+}
