@@ -115,7 +115,6 @@ func TestParseFlatKeys(t *testing.T) {
 	values[KeyEndpoint] = `{"instanceType":"ml.c5.large","instanceCount":3}`
 	values["inferstack:endpoint.instanceCount"] = "2"
 	values["inferstack:endpoint.rollback.enabled"] = "true"
-	values["inferstack:endpoint.serverless.memorySizeMb"] = "3072"
 	values["inferstack:proxy.cache.enabled"] = "false"
 	values["inferstack:api.corsOrigins"] = `["https://app.example.com"]`
 	c, err := ParseMap("qa", values)
@@ -124,10 +123,16 @@ func TestParseFlatKeys(t *testing.T) {
 	assert.Equal(t, "ml.c5.large", c.Endpoint.InstanceType, "the object still applies")
 	assert.Equal(t, 2, c.Endpoint.InstanceCount, "the flat key wins over the object")
 	assert.True(t, c.Endpoint.Rollback.Enabled)
-	require.True(t, c.Endpoint.IsServerless(), "a flat key below a pointer allocates it")
-	assert.Equal(t, 3072, c.Endpoint.Serverless.MemorySizeMB)
+	assert.False(t, c.Endpoint.IsServerless())
 	assert.False(t, c.Proxy.Cache.Enabled)
 	assert.Equal(t, []string{"https://app.example.com"}, c.API.CORSOrigins)
+
+	values = minimal(EnvQA)
+	values["inferstack:endpoint.serverless.memorySizeMb"] = "3072"
+	c, err = ParseMap("qa", values)
+	require.NoError(t, err)
+	require.True(t, c.Endpoint.IsServerless(), "a flat key below a pointer allocates it")
+	assert.Equal(t, 3072, c.Endpoint.Serverless.MemorySizeMB)
 
 	values = minimal(EnvDev)
 	values["inferstack:endpoint.instanceCount"] = "two"
