@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -321,20 +322,34 @@ func (c *checker) encryption() {
 			}
 		}
 	}
-	for _, r := range c.ofType("aws:sns/topic:Topic") {
-		switch key := str(r, "kmsMasterKeyId"); key {
-		case "":
-			c.add(EncryptionAtRest, r, "SNS topic is not encrypted (kmsMasterKeyId unset)")
-		case "alias/aws/sns":
-			c.add(EncryptionAtRest, r, "alias/aws/sns drops CloudWatch and Budgets notifications (pitfall 14)")
-		}
-	}
-	// CloudWatch Logs encrypts every log group at rest; a group with its own key needs a key
-	// policy that lets the logs service use it (pitfall 15).
 	keys := map[string]pulumimock.Resource{}
 	for _, k := range c.ofType("aws:kms/key:Key") {
 		keys[state(k, "arn")] = k
 	}
+	// SNS: a customer-managed key of this stack whose policy lets CloudWatch and Budgets use it;
+	// the AWS-managed alias/aws/sns (in any spelling) silently drops their notifications (pitfall 14).
+	for _, r := range c.ofType("aws:sns/topic:Topic") {
+		key := str(r, "kmsMasterKeyId")
+		switch {
+		case key == "":
+			c.add(EncryptionAtRest, r, "SNS topic is not encrypted (kmsMasterKeyId unset)")
+		case strings.HasSuffix(key, "alias/aws/sns"):
+			c.add(EncryptionAtRest, r, "%s drops CloudWatch and Budgets notifications (pitfall 14)", key)
+		default:
+			k, ok := keys[key]
+			if !ok {
+				c.add(EncryptionAtRest, r, "its key %s is not a key of this stack, so its policy cannot be checked", key)
+				continue
+			}
+			for _, service := range []string{"cloudwatch.amazonaws.com", "budgets.amazonaws.com"} {
+				if !keyPolicyGrants(str(k, "policy"), service, "kms:Decrypt", "kms:GenerateDataKey*") {
+					c.add(EncryptionAtRest, r, "its KMS key %s does not let %s use it (kms:Decrypt, kms:GenerateDataKey*)", k.Name, service)
+				}
+			}
+		}
+	}
+	// CloudWatch Logs encrypts every log group at rest; a group with its own key needs a key
+	// policy that lets the logs service use it (pitfall 15).
 	logs := "logs." + c.opts.Region + ".amazonaws.com"
 	for _, r := range c.ofType("aws:cloudwatch/logGroup:LogGroup") {
 		key, ok := keys[str(r, "kmsKeyId")]
@@ -484,4 +499,50 @@ func (c *checker) tags() {
 			c.add(CostTags, r, "missing tags %v", missing)
 		}
 	}
+}
+
+// keyPolicyGrants reports whether a key policy allows a service principal every one of actions.
+func keyPolicyGrants(policy, service string, actions ...string) bool {
+	var doc struct {
+		Statement []struct {
+			Effect    string
+			Principal struct{ Service any }
+			Action    any
+		}
+	}
+	if json.Unmarshal([]byte(policy), &doc) != nil {
+		return false
+	}
+	granted := map[string]bool{}
+	for _, st := range doc.Statement {
+		if st.Effect != "Allow" || !slices.Contains(asStrings(st.Principal.Service), service) {
+			continue
+		}
+		for _, a := range asStrings(st.Action) {
+			granted[a] = true
+		}
+	}
+	for _, a := range actions {
+		if !granted[a] {
+			return false
+		}
+	}
+	return true
+}
+
+// asStrings reads an IAM field that is a string or a list of strings.
+func asStrings(v any) []string {
+	switch v := v.(type) {
+	case string:
+		return []string{v}
+	case []any:
+		out := make([]string, 0, len(v))
+		for _, e := range v {
+			if s, ok := e.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	return nil
 }

@@ -105,6 +105,26 @@ func TestCheckFindsEachBrokenInvariant(t *testing.T) {
 				res("aws:ecr/repository:Repository", "r", map[string]any{"tags": tagged()}),
 			}
 		}, []string{EncryptionAtRest, EncryptionAtRest}},
+		{"topic keys: AWS-managed by ARN, unknown, and one without CloudWatch and Budgets", func(t *testing.T) []pulumimock.Resource {
+			keyArn := "arn:aws:kms:eu-central-1:123456789012:key/k"
+			key := res2("aws:kms/key:Key", "k", map[string]any{"policy": policy(t, map[string]any{"Effect": "Allow",
+				"Action": []string{"kms:Decrypt", "kms:GenerateDataKey*"}, "Resource": "*",
+				"Principal": map[string]any{"Service": "cloudwatch.amazonaws.com"}}), "tags": tagged()},
+				map[string]any{"arn": keyArn})
+			return []pulumimock.Resource{key,
+				res("aws:sns/topic:Topic", "managed", map[string]any{"kmsMasterKeyId": "arn:aws:kms:eu-central-1:123456789012:alias/aws/sns", "tags": tagged()}),
+				res("aws:sns/topic:Topic", "foreign", map[string]any{"kmsMasterKeyId": "arn:aws:kms:eu-central-1:123456789012:key/other", "tags": tagged()}),
+				res("aws:sns/topic:Topic", "no-budgets", map[string]any{"kmsMasterKeyId": keyArn, "tags": tagged()}),
+			}
+		}, []string{EncryptionAtRest, EncryptionAtRest, EncryptionAtRest}},
+		{"topic key that both notifiers may use passes", func(t *testing.T) []pulumimock.Resource {
+			keyArn := "arn:aws:kms:eu-central-1:123456789012:key/k"
+			key := res2("aws:kms/key:Key", "k", map[string]any{"policy": policy(t, map[string]any{"Effect": "Allow",
+				"Action": []string{"kms:Decrypt", "kms:GenerateDataKey*"}, "Resource": "*",
+				"Principal": map[string]any{"Service": []string{"cloudwatch.amazonaws.com", "budgets.amazonaws.com"}}}), "tags": tagged()},
+				map[string]any{"arn": keyArn})
+			return []pulumimock.Resource{key, res("aws:sns/topic:Topic", "t", map[string]any{"kmsMasterKeyId": keyArn, "tags": tagged()})}
+		}, nil},
 		{"log group key without the logs principal", func(t *testing.T) []pulumimock.Resource {
 			key := res2("aws:kms/key:Key", "k", map[string]any{"policy": policy(t, map[string]any{"Effect": "Allow",
 				"Action": "kms:Decrypt", "Resource": "*", "Principal": map[string]any{"Service": "sns.amazonaws.com"}}),
