@@ -183,6 +183,14 @@ func ancestors(entries map[string]circleEntry, name string) []string {
 
 var coverageGate = regexp.MustCompile(`\.ci/coverage\s+(\d+)`)
 
+// assertVulnScan checks that a users' test job scans for known vulnerabilities with a pinned
+// govulncheck (the checklist's code scan). The project's own .ci/run cannot: CI reaches no
+// vulnerability database.
+func assertVulnScan(t *testing.T, commands []string) {
+	t.Helper()
+	assert.Regexp(t, `go run golang.org/x/vuln/cmd/govulncheck@v\d+\.\d+\.\d+ \./\.\.\.`, strings.Join(commands, "\n"))
+}
+
 // assertCoverageGate checks that a job runs vet and the coverage gate at 70% or more.
 func assertCoverageGate(t *testing.T, commands []string) {
 	t.Helper()
@@ -202,6 +210,7 @@ func TestCircleCIPipeline(t *testing.T) {
 		require.Contains(t, cfg.Jobs, job)
 	}
 	assertCoverageGate(t, runCommands(cfg, cfg.Jobs["test"].Steps))
+	assertVulnScan(t, runCommands(cfg, cfg.Jobs["test"].Steps))
 
 	preview := strings.Join(runCommands(cfg, cfg.Jobs["preview"].Steps), "\n")
 	assert.Contains(t, preview, "pulumi preview --diff")
@@ -378,6 +387,7 @@ func TestGitHubActionsPipeline(t *testing.T) {
 
 	test := wf.Jobs["test"]
 	assertCoverageGate(t, []string{test.runs()})
+	assertVulnScan(t, []string{test.runs()})
 	assert.Equal(t, "go.mod", test.step(t, "actions/setup-go").With["go-version-file"])
 
 	preview := wf.Jobs["preview"]
