@@ -19,6 +19,9 @@ const (
 	DefaultProxyMemoryMb         = 256
 	DefaultProxyTimeoutSeconds   = 30
 	DefaultProxyLogRetentionDays = 30
+	// maxProxyInvokeTimeoutSeconds keeps the endpoint call under API Gateway's 29 s integration
+	// timeout (DefaultIntegrationTimeout), so the caller gets the proxy's 504 with a request ID.
+	maxProxyInvokeTimeoutSeconds = DefaultIntegrationTimeout/1000 - 1
 )
 
 // LambdaProxyArgs configures a LambdaProxy.
@@ -32,10 +35,17 @@ type LambdaProxyArgs struct {
 	ArchivePath string
 	// HandlerPackage (optional) is the Go import path to build; default ProxyHandlerPackage.
 	HandlerPackage string
+	// BuildDir (optional) is a directory in the Go module whose go.mod and go.sum resolve
+	// HandlerPackage; default the current directory, the Pulumi program's.
+	BuildDir string
 	// MemoryMb (optional) is the function memory, 128..10240; default 256. It must hold the cache.
 	MemoryMb int
 	// TimeoutSeconds (optional) is the function timeout, 1..900; default 30.
 	TimeoutSeconds int
+	// InvokeTimeoutSeconds (optional) bounds each InvokeEndpoint call, 1..900; default
+	// min(TimeoutSeconds-1, 28). Keep it below the API's 29 s integration timeout: API Gateway
+	// answers a bare 504 at that point, whatever the function is still doing.
+	InvokeTimeoutSeconds int
 	// ReservedConcurrency (optional) caps concurrent executions; 0 or -1 (default) is unreserved.
 	ReservedConcurrency int
 	// LogRetentionDays (optional) is the log group's retention, a value CloudWatch allows; default 30.
@@ -220,6 +230,9 @@ func lambdaProxyDefaults(name string, args *LambdaProxyArgs) (LambdaProxyArgs, p
 	if a.TimeoutSeconds < 1 || a.TimeoutSeconds > 900 {
 		return fail("TimeoutSeconds %d: must be from 1 to 900", a.TimeoutSeconds)
 	}
+	if a.InvokeTimeoutSeconds == 0 {
+		a.InvokeTimeoutSeconds = max(1, min(a.TimeoutSeconds-1, maxProxyInvokeTimeoutSeconds))
+	}
 	if a.ReservedConcurrency < -1 {
 		return fail("ReservedConcurrency %d: must be -1 (unreserved) or a positive number", a.ReservedConcurrency)
 	}
@@ -233,6 +246,7 @@ func lambdaProxyDefaults(name string, args *LambdaProxyArgs) (LambdaProxyArgs, p
 		cfg.LogLevel = a.LogLevel
 	}
 	cfg.CORSAllowOrigins = a.CORSOrigins
+	cfg.InvokeTimeout = time.Duration(a.InvokeTimeoutSeconds) * time.Second
 	if a.Cache != nil {
 		cfg.CacheEnabled = !a.Cache.Disabled
 		if a.Cache.TTLSeconds != 0 {
@@ -265,7 +279,7 @@ func proxyArchive(a LambdaProxyArgs) (ProxyArchive, error) {
 	if a.ArchivePath != "" {
 		return archiveFromFile(a.ArchivePath)
 	}
-	return BuildProxyArchive(a.HandlerPackage)
+	return BuildProxyArchiveIn(a.BuildDir, a.HandlerPackage)
 }
 
 // proxyPolicy is the execution role's policy: the one endpoint, the function's own log group,

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -40,14 +41,23 @@ var (
 // BuildProxyArchive builds pkg for Lambda (linux/arm64, static, reproducible) and packages it as
 // a zip holding one executable named bootstrap, the name the provided.al2023 runtime runs. The
 // same source and toolchain give the same bytes, so an unchanged stack previews with no diff.
-// A program that creates several proxies builds each package once.
+// A program that creates several proxies builds each package once. It builds in the Go module of
+// the current directory, the Pulumi program's; BuildProxyArchiveIn names another.
 func BuildProxyArchive(pkg string) (ProxyArchive, error) {
+	return BuildProxyArchiveIn("", pkg)
+}
+
+// BuildProxyArchiveIn is BuildProxyArchive run from dir: pkg is resolved through the go.mod and
+// go.sum of the module holding dir. An empty dir is the current directory.
+func BuildProxyArchiveIn(dir, pkg string) (ProxyArchive, error) {
 	proxyBuildMu.Lock()
 	defer proxyBuildMu.Unlock()
-	if a, ok := proxyBuildCache[pkg]; ok {
+	// The same import path can resolve to different source in different modules.
+	key := dir + "\x00" + pkg
+	if a, ok := proxyBuildCache[key]; ok {
 		return a, nil
 	}
-	zipped, err := buildProxyZip(pkg)
+	zipped, err := buildProxyZip(dir, pkg)
 	if err != nil {
 		return ProxyArchive{}, err
 	}
@@ -55,23 +65,25 @@ func BuildProxyArchive(pkg string) (ProxyArchive, error) {
 	if err != nil {
 		return ProxyArchive{}, err
 	}
-	proxyBuildCache[pkg] = a
+	proxyBuildCache[key] = a
 	return a, nil
 }
 
-// buildProxyZip compiles pkg and returns the zip's bytes.
-func buildProxyZip(pkg string) ([]byte, error) {
+// buildProxyZip compiles pkg in the module of dir ("" for the current directory) and returns the
+// zip's bytes.
+func buildProxyZip(dir, pkg string) ([]byte, error) {
 	goBin, err := exec.LookPath("go")
 	if err != nil {
 		return nil, fmt.Errorf("build Lambda proxy %s: the Go toolchain is needed (or set ArchivePath to a prebuilt zip): %w", pkg, err)
 	}
-	dir, err := os.MkdirTemp("", "inferstack-proxy-build-")
+	out, err := os.MkdirTemp("", "inferstack-proxy-build-")
 	if err != nil {
 		return nil, fmt.Errorf("build Lambda proxy: %w", err)
 	}
-	defer os.RemoveAll(dir)
-	bin := filepath.Join(dir, "bootstrap")
+	defer os.RemoveAll(out)
+	bin := filepath.Join(out, "bootstrap")
 	cmd := exec.Command(goBin, "build", "-o", bin, "-trimpath", "-buildvcs=false", "-ldflags=-s -w -buildid=", pkg)
+	cmd.Dir = dir
 	cmd.Env = buildEnv(os.Environ())
 	var stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stderr, &stderr
@@ -141,21 +153,33 @@ func writeArchive(zipped []byte) (ProxyArchive, error) {
 		if err != nil {
 			return ProxyArchive{}, fmt.Errorf("store Lambda proxy archive: %w", err)
 		}
-		_, werr := tmp.Write(zipped)
-		// Readable like any build output; CreateTemp makes it owner-only.
-		if werr == nil {
-			werr = tmp.Chmod(0o644)
-		}
-		cerr := tmp.Close()
-		if werr != nil || cerr != nil {
+		if err := fillTemp(tmp, zipped); err != nil {
 			os.Remove(tmp.Name())
-			return ProxyArchive{}, fmt.Errorf("store Lambda proxy archive %s: %v %v", tmp.Name(), werr, cerr)
+			return ProxyArchive{}, fmt.Errorf("store Lambda proxy archive %s: %w", tmp.Name(), err)
 		}
 		if err := os.Rename(tmp.Name(), path); err != nil {
 			return ProxyArchive{}, fmt.Errorf("store Lambda proxy archive: %w", err)
 		}
 	}
 	return ProxyArchive{Path: path, SHA256: base64.StdEncoding.EncodeToString(sum[:])}, nil
+}
+
+// tempFile is the part of *os.File that fillTemp uses.
+type tempFile interface {
+	Name() string
+	Write(b []byte) (int, error)
+	Chmod(mode os.FileMode) error
+	Close() error
+}
+
+// fillTemp writes data to f and closes it; the error holds every failure, the close's included.
+func fillTemp(f tempFile, data []byte) error {
+	_, werr := f.Write(data)
+	// Readable like any build output; CreateTemp makes it owner-only.
+	if werr == nil {
+		werr = f.Chmod(0o644)
+	}
+	return errors.Join(werr, f.Close())
 }
 
 // archiveFromFile describes a prebuilt zip.

@@ -144,6 +144,7 @@ func TestLambdaProxySettingsFromArgs(t *testing.T) {
 	want := proxyconfig.Default(lpEndpointName)
 	want.CacheTTL, want.CacheMaxEntries, want.CacheMaxBytes, want.LogLevel = 60e9, 500, 32<<20, "WARN"
 	want.CORSAllowOrigins = []string{"https://app.example.com"}
+	want.InvokeTimeout = 19e9 // one second under the 20 s function timeout
 	assert.Equal(t, want, got)
 
 	a = lpArgs(t)
@@ -188,6 +189,31 @@ func TestLambdaProxyRolePolicy(t *testing.T) {
 	}, byAction)
 }
 
+// TestLambdaProxyInvokeTimeout: by default the endpoint call ends before API Gateway's 29 s
+// integration timeout and before the function's own timeout, so the caller gets the proxy's 504.
+func TestLambdaProxyInvokeTimeout(t *testing.T) {
+	tests := []struct {
+		name            string
+		timeout, invoke int
+		want            string
+	}{
+		{"default function timeout", 0, 0, "28"},
+		{"long function timeout", 300, 0, "28"},
+		{"short function timeout", 10, 0, "9"},
+		{"one second function", 1, 0, "1"},
+		{"explicit", 60, 45, "45"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			a := lpArgs(t)
+			a.TimeoutSeconds, a.InvokeTimeoutSeconds = tc.timeout, tc.invoke
+			mocks, _ := lpRun(t, a)
+			env := lpInput(t, lpOne(t, mocks, lpFunctionType), "environment.variables").(map[string]any)
+			assert.Equal(t, tc.want, env[proxyconfig.EnvInvokeTimeoutSeconds])
+		})
+	}
+}
+
 func TestLambdaProxyRejectsBadArgs(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -203,6 +229,7 @@ func TestLambdaProxyRejectsBadArgs(t *testing.T) {
 		{"cache ttl", func(a *LambdaProxyArgs) { a.Cache = &ProxyCacheArgs{TTLSeconds: 100000} }, "CACHE_TTL_SECONDS"},
 		{"cache larger than memory allows", func(a *LambdaProxyArgs) { a.Cache = &ProxyCacheArgs{MaxMb: 200} }, "Cache.MaxMb 200"},
 		{"log level", func(a *LambdaProxyArgs) { a.LogLevel = "LOUD" }, "LOG_LEVEL"},
+		{"invoke timeout", func(a *LambdaProxyArgs) { a.InvokeTimeoutSeconds = 901 }, `INVOKE_TIMEOUT_SECONDS "901"`},
 		{"cors origin", func(a *LambdaProxyArgs) { a.CORSOrigins = []string{"https://app.example.com/"} }, "CORS_ALLOW_ORIGINS"},
 		{"missing archive", func(a *LambdaProxyArgs) { a.ArchivePath = "/nonexistent/proxy.zip" }, "ArchivePath"},
 	}
@@ -251,9 +278,9 @@ func TestLambdaProxyBuildIsReproducible(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the Lambda handler for linux/arm64")
 	}
-	first, err := buildProxyZip(ProxyHandlerPackage)
+	first, err := buildProxyZip("", ProxyHandlerPackage)
 	require.NoError(t, err)
-	second, err := buildProxyZip(ProxyHandlerPackage)
+	second, err := buildProxyZip("", ProxyHandlerPackage)
 	require.NoError(t, err)
 	require.True(t, bytes.Equal(first, second), "two builds of the same source differ")
 
