@@ -70,40 +70,26 @@ func lpRun(t *testing.T, args *LambdaProxyArgs) (*pulumimock.Mocks, map[string]s
 	return mocks, out
 }
 
-func lpOne(t *testing.T, mocks *pulumimock.Mocks, typ string) pulumimock.Resource {
-	t.Helper()
-	r, err := mocks.One(typ)
-	require.NoError(t, err)
-	return r
-}
-
-func lpInput(t *testing.T, r pulumimock.Resource, path string) any {
-	t.Helper()
-	v, ok := r.Input(path)
-	require.True(t, ok, "%s has no input %s", r, path)
-	return v
-}
-
 func TestLambdaProxyFunctionShape(t *testing.T) {
 	mocks, out := lpRun(t, lpArgs(t))
-	fn := lpOne(t, mocks, lpFunctionType)
-	logs := lpOne(t, mocks, lpLogGroupType)
-	role := lpOne(t, mocks, lpRoleType)
+	fn := one(t, mocks, lpFunctionType)
+	logs := one(t, mocks, lpLogGroupType)
+	role := one(t, mocks, lpRoleType)
 
-	assert.Equal(t, "provided.al2023", lpInput(t, fn, "runtime"))
-	assert.Equal(t, []any{"arm64"}, lpInput(t, fn, "architectures"))
-	assert.Equal(t, "bootstrap", lpInput(t, fn, "handler"))
-	assert.EqualValues(t, 256, lpInput(t, fn, "memorySize"))
-	assert.EqualValues(t, 30, lpInput(t, fn, "timeout"))
-	assert.EqualValues(t, -1, lpInput(t, fn, "reservedConcurrentExecutions"))
-	assert.Equal(t, "Active", lpInput(t, fn, "tracingConfig.mode"))
-	assert.Equal(t, role.State["arn"].StringValue(), lpInput(t, fn, "role"))
-	assert.Equal(t, logs.State["name"].StringValue(), lpInput(t, fn, "loggingConfig.logGroup"),
+	assert.Equal(t, "provided.al2023", input(t, fn, "runtime"))
+	assert.Equal(t, []any{"arm64"}, input(t, fn, "architectures"))
+	assert.Equal(t, "bootstrap", input(t, fn, "handler"))
+	assert.EqualValues(t, 256, input(t, fn, "memorySize"))
+	assert.EqualValues(t, 30, input(t, fn, "timeout"))
+	assert.EqualValues(t, -1, input(t, fn, "reservedConcurrentExecutions"))
+	assert.Equal(t, "Active", input(t, fn, "tracingConfig.mode"))
+	assert.Equal(t, role.State["arn"].StringValue(), input(t, fn, "role"))
+	assert.Equal(t, logs.State["name"].StringValue(), input(t, fn, "loggingConfig.logGroup"),
 		"the function logs to the group whose retention and policy we control")
-	assert.EqualValues(t, DefaultProxyLogRetentionDays, lpInput(t, logs, "retentionInDays"))
-	assert.Equal(t, "/aws/lambda/inferstack/dev/churn-proxy", lpInput(t, logs, "name"))
+	assert.EqualValues(t, DefaultProxyLogRetentionDays, input(t, logs, "retentionInDays"))
+	assert.Equal(t, "/aws/lambda/inferstack/dev/churn-proxy", input(t, logs, "name"))
 
-	env := lpInput(t, fn, "environment.variables").(map[string]any)
+	env := input(t, fn, "environment.variables").(map[string]any)
 	assert.Equal(t, lpEndpointName, env[proxyconfig.EnvEndpointName])
 	assert.Equal(t, "true", env[proxyconfig.EnvCacheEnabled])
 	assert.Equal(t, "300", env[proxyconfig.EnvCacheTTLSeconds])
@@ -111,8 +97,8 @@ func TestLambdaProxyFunctionShape(t *testing.T) {
 	assert.Equal(t, "67108864", env[proxyconfig.EnvCacheMaxBytes])
 
 	for _, r := range []pulumimock.Resource{fn, logs, role} {
-		assert.Equal(t, "ml-platform", lpInput(t, r, "tags.team"), r.String())
-		assert.Equal(t, r.Name, lpInput(t, r, "tags.Name"), r.String())
+		assert.Equal(t, "ml-platform", input(t, r, "tags.team"), r.String())
+		assert.Equal(t, r.Name, input(t, r, "tags.Name"), r.String())
 		assert.NotEmpty(t, r.Parent, "%s is parented to the component", r)
 	}
 
@@ -130,15 +116,15 @@ func TestLambdaProxySettingsFromArgs(t *testing.T) {
 	a.LogLevel = "WARN"
 	a.CORSOrigins = []string{"https://app.example.com"}
 	mocks, _ := lpRun(t, a)
-	fn := lpOne(t, mocks, lpFunctionType)
-	assert.EqualValues(t, 512, lpInput(t, fn, "memorySize"))
-	assert.EqualValues(t, 20, lpInput(t, fn, "timeout"))
-	assert.EqualValues(t, 50, lpInput(t, fn, "reservedConcurrentExecutions"))
-	assert.Equal(t, "PassThrough", lpInput(t, fn, "tracingConfig.mode"))
-	assert.EqualValues(t, 90, lpInput(t, lpOne(t, mocks, lpLogGroupType), "retentionInDays"))
+	fn := one(t, mocks, lpFunctionType)
+	assert.EqualValues(t, 512, input(t, fn, "memorySize"))
+	assert.EqualValues(t, 20, input(t, fn, "timeout"))
+	assert.EqualValues(t, 50, input(t, fn, "reservedConcurrentExecutions"))
+	assert.Equal(t, "PassThrough", input(t, fn, "tracingConfig.mode"))
+	assert.EqualValues(t, 90, input(t, one(t, mocks, lpLogGroupType), "retentionInDays"))
 
 	// What the handler will read back is exactly what was asked for.
-	env := lpInput(t, fn, "environment.variables").(map[string]any)
+	env := input(t, fn, "environment.variables").(map[string]any)
 	got, err := proxyconfig.FromEnv(func(k string) string { s, _ := env[k].(string); return s })
 	require.NoError(t, err)
 	want := proxyconfig.Default(lpEndpointName)
@@ -150,7 +136,7 @@ func TestLambdaProxySettingsFromArgs(t *testing.T) {
 	a = lpArgs(t)
 	a.Cache = &ProxyCacheArgs{Disabled: true}
 	mocks, _ = lpRun(t, a)
-	env = lpInput(t, lpOne(t, mocks, lpFunctionType), "environment.variables").(map[string]any)
+	env = input(t, one(t, mocks, lpFunctionType), "environment.variables").(map[string]any)
 	assert.Equal(t, "false", env[proxyconfig.EnvCacheEnabled])
 }
 
@@ -158,18 +144,18 @@ func TestLambdaProxySettingsFromArgs(t *testing.T) {
 // endpoint's ARN alone, logs on the function's own log group, X-Ray the only "*".
 func TestLambdaProxyRolePolicy(t *testing.T) {
 	mocks, _ := lpRun(t, lpArgs(t))
-	logs := lpOne(t, mocks, lpLogGroupType)
-	role := lpOne(t, mocks, lpRoleType)
-	rp := lpOne(t, mocks, lpRolePolicyType)
-	assert.Equal(t, role.ID, lpInput(t, rp, "role"))
+	logs := one(t, mocks, lpLogGroupType)
+	role := one(t, mocks, lpRoleType)
+	rp := one(t, mocks, lpRolePolicyType)
+	assert.Equal(t, role.ID, input(t, rp, "role"))
 
 	var trust PolicyDocument
-	require.NoError(t, json.Unmarshal([]byte(lpInput(t, role, "assumeRolePolicy").(string)), &trust))
+	require.NoError(t, json.Unmarshal([]byte(input(t, role, "assumeRolePolicy").(string)), &trust))
 	require.Len(t, trust.Statement, 1)
 	assert.Equal(t, map[string]any{"Service": "lambda.amazonaws.com"}, trust.Statement[0].Principal)
 
 	var doc PolicyDocument
-	require.NoError(t, json.Unmarshal([]byte(lpInput(t, rp, "policy").(string)), &doc))
+	require.NoError(t, json.Unmarshal([]byte(input(t, rp, "policy").(string)), &doc))
 	byAction := map[string][]string{}
 	for _, st := range doc.Statement {
 		assert.Equal(t, "Allow", st.Effect)
@@ -208,7 +194,7 @@ func TestLambdaProxyInvokeTimeout(t *testing.T) {
 			a := lpArgs(t)
 			a.TimeoutSeconds, a.InvokeTimeoutSeconds = tc.timeout, tc.invoke
 			mocks, _ := lpRun(t, a)
-			env := lpInput(t, lpOne(t, mocks, lpFunctionType), "environment.variables").(map[string]any)
+			env := input(t, one(t, mocks, lpFunctionType), "environment.variables").(map[string]any)
 			assert.Equal(t, tc.want, env[proxyconfig.EnvInvokeTimeoutSeconds])
 		})
 	}
@@ -308,9 +294,9 @@ func TestLambdaProxyBuildIsReproducible(t *testing.T) {
 	a := lpArgs(t)
 	a.ArchivePath = ""
 	mocks, _ := lpRun(t, a)
-	fn := lpOne(t, mocks, lpFunctionType)
+	fn := one(t, mocks, lpFunctionType)
 	sum := sha256.Sum256(first)
-	assert.Equal(t, base64.StdEncoding.EncodeToString(sum[:]), lpInput(t, fn, "sourceCodeHash"))
+	assert.Equal(t, base64.StdEncoding.EncodeToString(sum[:]), input(t, fn, "sourceCodeHash"))
 	path := fn.Inputs["code"].ArchiveValue().Path
 	stored, err := os.ReadFile(path)
 	require.NoError(t, err)

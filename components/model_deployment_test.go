@@ -33,25 +33,25 @@ func TestModelDeploymentWiresImageIntoEndpoint(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, planned, endpointName, "other parts can name the endpoint before it exists")
 
-	repo := seOne(t, mocks, ecrRepositoryType)
-	model := seOne(t, mocks, smModelType)
-	assert.Equal(t, imageURI, seInput(t, model, "primaryContainer.image"), "the endpoint runs the image just pushed, by digest")
+	repo := one(t, mocks, ecrRepositoryType)
+	model := one(t, mocks, smModelType)
+	assert.Equal(t, imageURI, input(t, model, "primaryContainer.image"), "the endpoint runs the image just pushed, by digest")
 	assert.Regexp(t, `@sha256:[0-9a-f]{64}$`, imageURI)
 	var policy PolicyDocument
-	require.NoError(t, json.Unmarshal([]byte(seInput(t, seOne(t, mocks, iamRolePolicyType), "policy").(string)), &policy))
+	require.NoError(t, json.Unmarshal([]byte(input(t, one(t, mocks, iamRolePolicyType), "policy").(string)), &policy))
 	assert.Equal(t, []string{repo.State["arn"].StringValue()}, seStatement(t, policy, "PullImage").Resource)
 
 	// Parts are children of the deployment, and their resources carry the deployment's tags.
-	deployment := seOne(t, mocks, modelDeploymentType)
-	image := seOne(t, mocks, modelImageType)
-	endpointComp := seOne(t, mocks, sageMakerEndpointType)
+	deployment := one(t, mocks, modelDeploymentType)
+	image := one(t, mocks, modelImageType)
+	endpointComp := one(t, mocks, sageMakerEndpointType)
 	assert.Equal(t, "churn-image", image.Name)
 	assert.Equal(t, "churn-endpoint", endpointComp.Name)
 	assert.Contains(t, image.Parent, "ModelDeployment::churn")
 	assert.Contains(t, endpointComp.Parent, "ModelDeployment::churn")
 	assert.NotContains(t, deployment.Parent, "inferstack:components")
 	for _, r := range []pulumimock.Resource{repo, model} {
-		assert.Equal(t, "ml-platform", seInput(t, r, "tags.team"), r.String())
+		assert.Equal(t, "ml-platform", input(t, r, "tags.team"), r.String())
 	}
 }
 
@@ -111,18 +111,18 @@ func TestModelDeploymentJoinsMonitoring(t *testing.T) {
 			}, pulumi.WithMocks("inferstack", "dev", mocks))
 			require.NoError(t, err)
 
-			monitoring := seOne(t, mocks, monitoringType)
+			monitoring := one(t, mocks, monitoringType)
 			assert.Contains(t, monitoring.Parent, "ModelDeployment::churn")
 			assert.Regexp(t, `^arn:aws:sns:`, topicArn)
 			alarms := map[string]pulumimock.Resource{}
 			for _, r := range mocks.OfType(monTypeAlarm) {
-				alarms[seInput(t, r, "name").(string)] = r
+				alarms[input(t, r, "name").(string)] = r
 			}
 			latency, ok := alarms[endpointName+"-model-latency-p99"]
 			require.True(t, ok, "Monitoring's alarms are named from the endpoint's real name")
-			assert.Equal(t, endpointName, seInput(t, latency, "dimensions.EndpointName"))
-			assert.Equal(t, DefaultVariantName, seInput(t, latency, "dimensions.VariantName"))
-			assert.Equal(t, "ml-platform", seInput(t, latency, "tags.team"))
+			assert.Equal(t, endpointName, input(t, latency, "dimensions.EndpointName"))
+			assert.Equal(t, DefaultVariantName, input(t, latency, "dimensions.VariantName"))
+			assert.Equal(t, "ml-platform", input(t, latency, "tags.team"))
 			cpuAlarm, cpu := alarms[endpointName+"-cpu-utilization"]
 			assert.Equal(t, tc.cpuAlarm, cpu, "CPU alarms only for real-time endpoints")
 			if cpu {
@@ -137,12 +137,12 @@ func TestModelDeploymentJoinsMonitoring(t *testing.T) {
 			// the endpoint's deployment config); Monitoring's alarms only notify.
 			require.Len(t, rollback, 2)
 			var names []any
-			for _, a := range seInput(t, seOne(t, mocks, "aws:sagemaker/endpoint:Endpoint"),
+			for _, a := range input(t, one(t, mocks, "aws:sagemaker/endpoint:Endpoint"),
 				"deploymentConfig.autoRollbackConfiguration.alarms").([]any) {
 				names = append(names, a.(map[string]any)["alarmName"])
 			}
 			assert.Equal(t, []any{rollback[0], rollback[1]}, names)
-			endpoint := seOne(t, mocks, "aws:sagemaker/endpoint:Endpoint")
+			endpoint := one(t, mocks, "aws:sagemaker/endpoint:Endpoint")
 			for _, n := range rollback {
 				alarm, ok := alarms[n]
 				require.True(t, ok, "rollback alarm %s exists", n)
@@ -177,14 +177,14 @@ func TestModelDeploymentJoinsProxy(t *testing.T) {
 	}, pulumi.WithMocks("inferstack", "dev", mocks))
 	require.NoError(t, err)
 
-	proxy := seOne(t, mocks, lambdaProxyType)
+	proxy := one(t, mocks, lambdaProxyType)
 	assert.Equal(t, "churn-proxy", proxy.Name)
 	assert.Contains(t, proxy.Parent, "ModelDeployment::churn")
 
-	fn := lpOne(t, mocks, lpFunctionType)
-	assert.Equal(t, endpointName, lpInput(t, fn, "environment.variables.ENDPOINT_NAME"), "the proxy invokes this deployment's endpoint")
-	assert.Equal(t, "60", lpInput(t, fn, "environment.variables.CACHE_TTL_SECONDS"))
-	assert.Equal(t, "ml-platform", lpInput(t, fn, "tags.team"), "the deployment's tags reach the proxy")
+	fn := one(t, mocks, lpFunctionType)
+	assert.Equal(t, endpointName, input(t, fn, "environment.variables.ENDPOINT_NAME"), "the proxy invokes this deployment's endpoint")
+	assert.Equal(t, "60", input(t, fn, "environment.variables.CACHE_TTL_SECONDS"))
+	assert.Equal(t, "ml-platform", input(t, fn, "tags.team"), "the deployment's tags reach the proxy")
 	assert.Equal(t, fn.State["name"].StringValue(), functionName)
 	assert.Contains(t, invokeArn, fn.State["arn"].StringValue())
 	assert.NotEmpty(t, logGroup)
@@ -192,7 +192,7 @@ func TestModelDeploymentJoinsProxy(t *testing.T) {
 	var policy PolicyDocument
 	rp, ok := mocks.Named(lpRolePolicyType, "churn-proxy-role-policy")
 	require.True(t, ok)
-	require.NoError(t, json.Unmarshal([]byte(lpInput(t, rp, "policy").(string)), &policy))
+	require.NoError(t, json.Unmarshal([]byte(input(t, rp, "policy").(string)), &policy))
 	assert.Equal(t, []string{endpointArn}, policy.Statement[0].Resource, "scoped to the deployment's endpoint")
 
 	// Monitoring watches the proxy it was given.
@@ -224,25 +224,25 @@ func TestModelDeploymentJoinsSecuredApi(t *testing.T) {
 	}, pulumi.WithMocks("inferstack", "dev", mocks))
 	require.NoError(t, err)
 
-	api := seOne(t, mocks, securedAPIType)
+	api := one(t, mocks, securedAPIType)
 	assert.Equal(t, "churn-api", api.Name)
 	assert.Contains(t, api.Parent, "ModelDeployment::churn")
-	fn := lpOne(t, mocks, lpFunctionType)
+	fn := one(t, mocks, lpFunctionType)
 	for _, i := range mocks.OfType(apiIntegrationType) {
 		assert.Equal(t, fn.State["invokeArn"].StringValue(), apiStr(t, i, "uri"), "the API calls this deployment's proxy")
 	}
 	for _, p := range mocks.OfType(apiPermissionType) {
 		assert.Equal(t, fn.State["arn"].StringValue(), apiStr(t, p, "function"))
 	}
-	assert.Equal(t, "ml-platform", apiInput(t, seOne(t, mocks, apiRestApiType), "tags.team"), "the deployment's tags reach the API")
+	assert.Equal(t, "ml-platform", input(t, one(t, mocks, apiRestApiType), "tags.team"), "the deployment's tags reach the API")
 
 	// Monitoring watches the API's stage.
-	rest := seOne(t, mocks, apiRestApiType)
+	rest := one(t, mocks, apiRestApiType)
 	watched := false
 	for _, a := range mocks.OfType(monTypeAlarm) {
 		if v, ok := a.Input("dimensions.ApiName"); ok && v == apiState(t, rest, "name") {
 			watched = true
-			assert.Equal(t, DefaultStageName, apiInput(t, a, "dimensions.Stage"))
+			assert.Equal(t, DefaultStageName, input(t, a, "dimensions.Stage"))
 		}
 	}
 	assert.True(t, watched, "an alarm watches the API")

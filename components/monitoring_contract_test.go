@@ -16,7 +16,7 @@ func TestMonitoringDashboardReadsTheProxysEMFMetrics(t *testing.T) {
 	res := monRun(t, monFullArgs())
 	d, err := res.mocks.One(monTypeDashboard)
 	require.NoError(t, err)
-	metrics, _, _ := monDashboardMetrics(t, monInput(t, d, "dashboardBody").(string))
+	metrics, _, _ := monDashboardMetrics(t, input(t, d, "dashboardBody").(string))
 	for _, name := range []string{proxy.MetricCacheHits, proxy.MetricCacheMisses, proxy.MetricLatency, proxy.MetricEndpointLatency} {
 		row, ok := metrics[proxy.MetricNamespace+"/"+name]
 		if assert.True(t, ok, "dashboard lacks %s", name) {

@@ -74,13 +74,6 @@ func monAlarmsByKey(t *testing.T, m *pulumimock.Mocks) map[string]pulumimock.Res
 	return out
 }
 
-func monInput(t *testing.T, r pulumimock.Resource, path string) any {
-	t.Helper()
-	v, ok := r.Input(path)
-	require.True(t, ok, "%s has no monInput %s", r, path)
-	return v
-}
-
 func TestMonitoringCreatesAlarmsForEachPartThatExists(t *testing.T) {
 	cases := []struct {
 		name string
@@ -111,10 +104,10 @@ func TestMonitoringCreatesAlarmsForEachPartThatExists(t *testing.T) {
 			assert.ElementsMatch(t, tc.want, monKeys(got))
 			assert.Len(t, res.alarms, len(tc.want))
 			for key, alarm := range got {
-				assert.Equal(t, []any{res.topicArn}, monInput(t, alarm, "alarmActions"), key)
-				assert.Equal(t, []any{res.topicArn}, monInput(t, alarm, "okActions"), key)
-				assert.Equal(t, "notBreaching", monInput(t, alarm, "treatMissingData"), key)
-				assert.Contains(t, monInput(t, alarm, "alarmDescription"), "runbook.md", key)
+				assert.Equal(t, []any{res.topicArn}, input(t, alarm, "alarmActions"), key)
+				assert.Equal(t, []any{res.topicArn}, input(t, alarm, "okActions"), key)
+				assert.Equal(t, "notBreaching", input(t, alarm, "treatMissingData"), key)
+				assert.Contains(t, input(t, alarm, "alarmDescription"), "runbook.md", key)
 			}
 		})
 	}
@@ -161,7 +154,7 @@ func TestMonitoringAlarmThresholdsAndUnits(t *testing.T) {
 			alarms := monAlarmsByKey(t, monRun(t, args).mocks)
 			for key, want := range tc.want {
 				require.Contains(t, alarms, key)
-				assert.InDelta(t, want, monInput(t, alarms[key], "threshold"), 1e-9, key)
+				assert.InDelta(t, want, input(t, alarms[key], "threshold"), 1e-9, key)
 			}
 		})
 	}
@@ -171,20 +164,20 @@ func TestMonitoringAlarmMetrics(t *testing.T) {
 	alarms := monAlarmsByKey(t, monRun(t, monFullArgs()).mocks)
 
 	latency := alarms["model-latency-p99"]
-	assert.Equal(t, "AWS/SageMaker", monInput(t, latency, "namespace"))
-	assert.Equal(t, "ModelLatency", monInput(t, latency, "metricName"))
-	assert.Equal(t, "p99", monInput(t, latency, "extendedStatistic"))
-	assert.Equal(t, map[string]any{"EndpointName": "churn-dev", "VariantName": "primary"}, monInput(t, latency, "dimensions"))
+	assert.Equal(t, "AWS/SageMaker", input(t, latency, "namespace"))
+	assert.Equal(t, "ModelLatency", input(t, latency, "metricName"))
+	assert.Equal(t, "p99", input(t, latency, "extendedStatistic"))
+	assert.Equal(t, map[string]any{"EndpointName": "churn-dev", "VariantName": "primary"}, input(t, latency, "dimensions"))
 
 	for _, key := range []string{"cpu-utilization", "memory-utilization"} {
-		assert.Equal(t, "/aws/sagemaker/Endpoints", monInput(t, alarms[key], "namespace"), key)
+		assert.Equal(t, "/aws/sagemaker/Endpoints", input(t, alarms[key], "namespace"), key)
 	}
 
 	// The 5XX rate is metric math over the two SageMaker counters, safe without traffic.
 	rate := alarms["endpoint-5xx-rate"]
 	_, hasMetric := rate.Input("metricName")
 	assert.False(t, hasMetric, "a metric math alarm must not also name a metric")
-	queries := monInput(t, rate, "metricQueries").([]any)
+	queries := input(t, rate, "metricQueries").([]any)
 	require.Len(t, queries, 3)
 	byID := map[string]map[string]any{}
 	for _, q := range queries {
@@ -202,16 +195,16 @@ func TestMonitoringAlarmMetrics(t *testing.T) {
 		monQuery(t, alarms["lambda-error-rate"], "errors")["metric"].(map[string]any)["metricName"])
 
 	api := alarms["api-latency-p99"]
-	assert.Equal(t, "AWS/ApiGateway", monInput(t, api, "namespace"))
-	assert.Equal(t, map[string]any{"ApiName": "churn-api", "Stage": "v1"}, monInput(t, api, "dimensions"))
-	assert.Equal(t, "5XXError", monInput(t, alarms["api-5xx-rate"], "metricName"))
-	assert.Equal(t, "Average", monInput(t, alarms["api-5xx-rate"], "statistic"))
-	assert.Equal(t, map[string]any{"FunctionName": "churn-proxy-1a2b3c4"}, monInput(t, alarms["lambda-throttles"], "dimensions"))
+	assert.Equal(t, "AWS/ApiGateway", input(t, api, "namespace"))
+	assert.Equal(t, map[string]any{"ApiName": "churn-api", "Stage": "v1"}, input(t, api, "dimensions"))
+	assert.Equal(t, "5XXError", input(t, alarms["api-5xx-rate"], "metricName"))
+	assert.Equal(t, "Average", input(t, alarms["api-5xx-rate"], "statistic"))
+	assert.Equal(t, map[string]any{"FunctionName": "churn-proxy-1a2b3c4"}, input(t, alarms["lambda-throttles"], "dimensions"))
 }
 
 func monQuery(t *testing.T, alarm pulumimock.Resource, id string) map[string]any {
 	t.Helper()
-	for _, q := range monInput(t, alarm, "metricQueries").([]any) {
+	for _, q := range input(t, alarm, "metricQueries").([]any) {
 		if q.(map[string]any)["id"] == id {
 			return q.(map[string]any)
 		}
@@ -237,11 +230,11 @@ func TestMonitoringTopicUsesACustomerManagedKeyThatAlarmsAndBudgetsCanUse(t *tes
 	topic, err := res.mocks.One(monTypeTopic)
 	require.NoError(t, err)
 
-	assert.Equal(t, res.keyArn, monInput(t, topic, "kmsMasterKeyId"), "alias/aws/sns drops alarm notifications (pitfall 14)")
-	assert.Equal(t, true, monInput(t, key, "enableKeyRotation"))
+	assert.Equal(t, res.keyArn, input(t, topic, "kmsMasterKeyId"), "alias/aws/sns drops alarm notifications (pitfall 14)")
+	assert.Equal(t, true, input(t, key, "enableKeyRotation"))
 
 	var policy PolicyDocument
-	require.NoError(t, json.Unmarshal([]byte(monInput(t, key, "policy").(string)), &policy))
+	require.NoError(t, json.Unmarshal([]byte(input(t, key, "policy").(string)), &policy))
 	granted := map[string][]string{} // principal -> actions
 	for _, st := range policy.Statement {
 		require.Equal(t, "Allow", st.Effect)
@@ -267,9 +260,9 @@ func TestMonitoringTopicUsesACustomerManagedKeyThatAlarmsAndBudgetsCanUse(t *tes
 
 	tp, err := res.mocks.One(monTypeTopicPolicy)
 	require.NoError(t, err)
-	assert.Equal(t, res.topicArn, monInput(t, tp, "arn"))
+	assert.Equal(t, res.topicArn, input(t, tp, "arn"))
 	var topicPolicy PolicyDocument
-	require.NoError(t, json.Unmarshal([]byte(monInput(t, tp, "policy").(string)), &topicPolicy))
+	require.NoError(t, json.Unmarshal([]byte(input(t, tp, "policy").(string)), &topicPolicy))
 	sources := map[string]any{}
 	for _, st := range topicPolicy.Statement {
 		assert.Equal(t, []string{"sns:Publish"}, st.Action)
@@ -285,9 +278,9 @@ func TestMonitoringTopicUsesACustomerManagedKeyThatAlarmsAndBudgetsCanUse(t *tes
 	require.Len(t, subs, 2)
 	var emails []any
 	for _, s := range subs {
-		assert.Equal(t, "email", monInput(t, s, "protocol"))
-		assert.Equal(t, res.topicArn, monInput(t, s, "topic"))
-		emails = append(emails, monInput(t, s, "endpoint"))
+		assert.Equal(t, "email", input(t, s, "protocol"))
+		assert.Equal(t, res.topicArn, input(t, s, "topic"))
+		emails = append(emails, input(t, s, "endpoint"))
 	}
 	assert.ElementsMatch(t, []any{"oncall@example.com", "ml@example.com"}, emails)
 }
@@ -296,12 +289,12 @@ func TestMonitoringBudgetFiltersByTheStackCostTag(t *testing.T) {
 	res := monRun(t, monFullArgs())
 	budget, err := res.mocks.One(monTypeBudget)
 	require.NoError(t, err)
-	assert.Equal(t, "COST", monInput(t, budget, "budgetType"))
-	assert.Equal(t, "MONTHLY", monInput(t, budget, "timeUnit"))
-	assert.Equal(t, "100.00", monInput(t, budget, "limitAmount"))
-	assert.Equal(t, "USD", monInput(t, budget, "limitUnit"))
+	assert.Equal(t, "COST", input(t, budget, "budgetType"))
+	assert.Equal(t, "MONTHLY", input(t, budget, "timeUnit"))
+	assert.Equal(t, "100.00", input(t, budget, "limitAmount"))
+	assert.Equal(t, "USD", input(t, budget, "limitUnit"))
 	assert.Equal(t, []any{map[string]any{"name": "TagKeyValue", "values": []any{"user:stack$dev"}}},
-		monInput(t, budget, "costFilters"))
+		input(t, budget, "costFilters"))
 	assert.Equal(t, budget.State["name"].StringValue(), res.budgetName)
 
 	type notification struct {
@@ -309,7 +302,7 @@ func TestMonitoringBudgetFiltersByTheStackCostTag(t *testing.T) {
 		threshold float64
 	}
 	var got []notification
-	for _, n := range monInput(t, budget, "notifications").([]any) {
+	for _, n := range input(t, budget, "notifications").([]any) {
 		n := n.(map[string]any)
 		assert.Equal(t, "GREATER_THAN", n["comparisonOperator"])
 		assert.Equal(t, "PERCENTAGE", n["thresholdType"])
@@ -389,9 +382,9 @@ func TestMonitoringDashboard(t *testing.T) {
 			res := monRun(t, tc.args())
 			d, err := res.mocks.One(monTypeDashboard)
 			require.NoError(t, err)
-			assert.Equal(t, "churn-monitoring-dev", monInput(t, d, "dashboardName"))
+			assert.Equal(t, "churn-monitoring-dev", input(t, d, "dashboardName"))
 			assert.Equal(t, "churn-monitoring-dev", res.dashboard)
-			metrics, expressions, regions := monDashboardMetrics(t, monInput(t, d, "dashboardBody").(string))
+			metrics, expressions, regions := monDashboardMetrics(t, input(t, d, "dashboardBody").(string))
 			for _, m := range tc.present {
 				assert.Contains(t, metrics, m)
 			}
@@ -405,7 +398,7 @@ func TestMonitoringDashboard(t *testing.T) {
 				assert.Equal(t, pulumimock.Region, r)
 			}
 			assert.Equal(t, []any{"AWS/SageMaker", "ModelLatency", "EndpointName", "churn-dev", "VariantName", "primary",
-				map[string]any{"stat": "p99", "id": "model99", "visible": false}}, monMetricsRow(t, monInput(t, d, "dashboardBody").(string), "model99"))
+				map[string]any{"stat": "p99", "id": "model99", "visible": false}}, monMetricsRow(t, input(t, d, "dashboardBody").(string), "model99"))
 		})
 	}
 }
@@ -435,7 +428,7 @@ func TestMonitoringCacheHitRateUsesTheProxyMetricsContract(t *testing.T) {
 	res := monRun(t, monFullArgs())
 	d, err := res.mocks.One(monTypeDashboard)
 	require.NoError(t, err)
-	body := monInput(t, d, "dashboardBody").(string)
+	body := input(t, d, "dashboardBody").(string)
 	assert.Equal(t, []any{"Inferstack/Proxy", "CacheHits", "EndpointName", "churn-dev",
 		map[string]any{"stat": "Sum", "id": "h", "visible": false}}, monMetricsRow(t, body, "h"))
 	assert.Equal(t, []any{"Inferstack/Proxy", "CacheMisses", "EndpointName", "churn-dev",
@@ -453,7 +446,7 @@ func TestMonitoringTagsEveryTaggableChild(t *testing.T) {
 			assert.True(t, ok, "%s lacks tag %s", r, k)
 			assert.Equal(t, want, got, "%s tag %s", r, k)
 		}
-		assert.Equal(t, r.Name, monInput(t, r, "tags.Name"))
+		assert.Equal(t, r.Name, input(t, r, "tags.Name"))
 		assert.Contains(t, r.Parent, monitoringType, "%s must be parented to the component", r)
 	}
 }
@@ -511,8 +504,8 @@ func TestMonitoringAlarmNamePrefixGivesRollbackNamesBeforeTheEndpointExists(t *t
 	assert.Equal(t, []string{"churn-dev-endpoint-5xx-rate", "churn-dev-model-latency-p99"}, want)
 	assert.Equal(t, want, res.rollback)
 	alarms := monAlarmsByKey(t, res.mocks)
-	assert.Equal(t, "churn-dev-model-latency-p99", monInput(t, alarms["model-latency-p99"], "name"))
-	assert.Equal(t, "churn-dev-lambda-throttles", monInput(t, alarms["lambda-throttles"], "name"))
+	assert.Equal(t, "churn-dev-model-latency-p99", input(t, alarms["model-latency-p99"], "name"))
+	assert.Equal(t, "churn-dev-lambda-throttles", input(t, alarms["lambda-throttles"], "name"))
 	assert.Contains(t, res.alarms, "churn-dev-api-latency-p99")
 
 	args.AlarmNamePrefix = strings.Repeat("x", 240)
@@ -539,9 +532,9 @@ func TestMonitoringCPUAlarmIsAPercentageOfTheInstance(t *testing.T) {
 			args := monFullArgs()
 			args.InstanceType = tc.instanceType
 			cpu := monAlarmsByKey(t, monRun(t, args).mocks)["cpu-utilization"]
-			assert.InDelta(t, 80, monInput(t, cpu, "threshold"), 1e-9)
+			assert.InDelta(t, 80, input(t, cpu, "threshold"), 1e-9)
 			if tc.expression == "" {
-				assert.Equal(t, "CPUUtilization", monInput(t, cpu, "metricName"))
+				assert.Equal(t, "CPUUtilization", input(t, cpu, "metricName"))
 				return
 			}
 			assert.Equal(t, tc.expression, monQuery(t, cpu, "rate")["expression"])

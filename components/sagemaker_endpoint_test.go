@@ -77,20 +77,6 @@ func seRun(t *testing.T, args *SageMakerEndpointArgs) (*pulumimock.Mocks, map[st
 	return mocks, out
 }
 
-func seInput(t *testing.T, r pulumimock.Resource, path string) any {
-	t.Helper()
-	v, ok := r.Input(path)
-	require.True(t, ok, "%s has no input %s", r, path)
-	return v
-}
-
-func seOne(t *testing.T, m *pulumimock.Mocks, typ string) pulumimock.Resource {
-	t.Helper()
-	r, err := m.One(typ)
-	require.NoError(t, err)
-	return r
-}
-
 func TestSageMakerEndpointRealtimeResources(t *testing.T) {
 	mocks, out := seRun(t, seRealtime())
 	assert.Equal(t, map[string]int{
@@ -98,81 +84,81 @@ func TestSageMakerEndpointRealtimeResources(t *testing.T) {
 		scalingTargetType: 1, scalingPolicyType: 1, metricAlarmType: 2, logGroupType: 1,
 	}, mocks.Inventory())
 
-	role := seOne(t, mocks, iamRoleType)
-	model := seOne(t, mocks, smModelType)
+	role := one(t, mocks, iamRoleType)
+	model := one(t, mocks, smModelType)
 	_, named := model.Inputs["name"]
 	assert.False(t, named, "the model is autonamed")
-	assert.Equal(t, seImageURI, seInput(t, model, "primaryContainer.image"), "the image is pinned by digest")
-	assert.Equal(t, seModelData, seInput(t, model, "primaryContainer.modelDataUrl"))
-	assert.Equal(t, "info", seInput(t, model, "primaryContainer.environment.LOG_LEVEL"))
-	assert.Equal(t, role.State["arn"].StringValue(), seInput(t, model, "executionRoleArn"))
-	assert.Equal(t, []any{seSubnet}, seInput(t, model, "vpcConfig.subnets"))
-	assert.Equal(t, []any{seSecGrp}, seInput(t, model, "vpcConfig.securityGroupIds"))
-	assert.Equal(t, false, seInput(t, model, "enableNetworkIsolation"))
+	assert.Equal(t, seImageURI, input(t, model, "primaryContainer.image"), "the image is pinned by digest")
+	assert.Equal(t, seModelData, input(t, model, "primaryContainer.modelDataUrl"))
+	assert.Equal(t, "info", input(t, model, "primaryContainer.environment.LOG_LEVEL"))
+	assert.Equal(t, role.State["arn"].StringValue(), input(t, model, "executionRoleArn"))
+	assert.Equal(t, []any{seSubnet}, input(t, model, "vpcConfig.subnets"))
+	assert.Equal(t, []any{seSecGrp}, input(t, model, "vpcConfig.securityGroupIds"))
+	assert.Equal(t, false, input(t, model, "enableNetworkIsolation"))
 
-	config := seOne(t, mocks, smConfigType)
+	config := one(t, mocks, smConfigType)
 	_, named = config.Inputs["name"]
 	assert.False(t, named, "a fixed configuration name breaks every update (DESIGN pitfall 1)")
 	assert.Equal(t, map[string]any{
 		"variantName": DefaultVariantName, "modelName": model.State["name"].StringValue(), "instanceType": "ml.m5.xlarge",
 		"initialInstanceCount": 2.0, "initialVariantWeight": 1.0, "volumeSizeInGb": 30.0,
-	}, seInput(t, config, "productionVariants.0"))
-	assert.Equal(t, seKMSKey, seInput(t, config, "kmsKeyArn"))
-	assert.Equal(t, seCaptureURI, seInput(t, config, "dataCaptureConfig.destinationS3Uri"))
-	assert.Equal(t, 20.0, seInput(t, config, "dataCaptureConfig.initialSamplingPercentage"))
-	assert.Equal(t, seKMSKey, seInput(t, config, "dataCaptureConfig.kmsKeyId"))
+	}, input(t, config, "productionVariants.0"))
+	assert.Equal(t, seKMSKey, input(t, config, "kmsKeyArn"))
+	assert.Equal(t, seCaptureURI, input(t, config, "dataCaptureConfig.destinationS3Uri"))
+	assert.Equal(t, 20.0, input(t, config, "dataCaptureConfig.initialSamplingPercentage"))
+	assert.Equal(t, seKMSKey, input(t, config, "dataCaptureConfig.kmsKeyId"))
 
-	endpoint := seOne(t, mocks, smEndpointType)
+	endpoint := one(t, mocks, smEndpointType)
 	name := out["endpointName"].(string)
-	assert.Equal(t, name, seInput(t, endpoint, "name"))
+	assert.Equal(t, name, input(t, endpoint, "name"))
 	assert.LessOrEqual(t, len(name), 63)
-	assert.Equal(t, config.State["name"].StringValue(), seInput(t, endpoint, "endpointConfigName"))
+	assert.Equal(t, config.State["name"].StringValue(), input(t, endpoint, "endpointConfigName"))
 	bg := "deploymentConfig.blueGreenUpdatePolicy."
-	assert.Equal(t, "CANARY", seInput(t, endpoint, bg+"trafficRoutingConfiguration.type"))
-	assert.Equal(t, map[string]any{"type": "CAPACITY_PERCENT", "value": 50.0}, seInput(t, endpoint, bg+"trafficRoutingConfiguration.canarySize"))
-	assert.Equal(t, 300.0, seInput(t, endpoint, bg+"trafficRoutingConfiguration.waitIntervalInSeconds"))
+	assert.Equal(t, "CANARY", input(t, endpoint, bg+"trafficRoutingConfiguration.type"))
+	assert.Equal(t, map[string]any{"type": "CAPACITY_PERCENT", "value": 50.0}, input(t, endpoint, bg+"trafficRoutingConfiguration.canarySize"))
+	assert.Equal(t, 300.0, input(t, endpoint, bg+"trafficRoutingConfiguration.waitIntervalInSeconds"))
 
 	// The component's own rollback alarms: named for the endpoint, on its variant, in microseconds.
 	alarms := mocks.OfType(metricAlarmType)
 	var alarmNames []any
 	for _, a := range alarms {
-		alarmNames = append(alarmNames, map[string]any{"alarmName": seInput(t, a, "name")})
-		assert.Equal(t, name, seInput(t, a, "dimensions.EndpointName"))
-		assert.Equal(t, DefaultVariantName, seInput(t, a, "dimensions.VariantName"))
-		assert.Equal(t, "AWS/SageMaker", seInput(t, a, "namespace"))
+		alarmNames = append(alarmNames, map[string]any{"alarmName": input(t, a, "name")})
+		assert.Equal(t, name, input(t, a, "dimensions.EndpointName"))
+		assert.Equal(t, DefaultVariantName, input(t, a, "dimensions.VariantName"))
+		assert.Equal(t, "AWS/SageMaker", input(t, a, "namespace"))
 	}
-	assert.ElementsMatch(t, alarmNames, seInput(t, endpoint, "deploymentConfig.autoRollbackConfiguration.alarms"))
+	assert.ElementsMatch(t, alarmNames, input(t, endpoint, "deploymentConfig.autoRollbackConfiguration.alarms"))
 	latency, ok := mocks.Named(metricAlarmType, "churn-rollback-latency")
 	require.True(t, ok)
-	assert.Equal(t, "ModelLatency", seInput(t, latency, "metricName"))
-	assert.Equal(t, "p99", seInput(t, latency, "extendedStatistic"))
-	assert.Equal(t, 500000.0, seInput(t, latency, "threshold"), "500 ms in microseconds (DESIGN pitfall 13)")
+	assert.Equal(t, "ModelLatency", input(t, latency, "metricName"))
+	assert.Equal(t, "p99", input(t, latency, "extendedStatistic"))
+	assert.Equal(t, 500000.0, input(t, latency, "threshold"), "500 ms in microseconds (DESIGN pitfall 13)")
 	errs, ok := mocks.Named(metricAlarmType, "churn-rollback-5xx")
 	require.True(t, ok)
-	assert.Equal(t, "Invocation5XXErrors", seInput(t, errs, "metricName"))
+	assert.Equal(t, "Invocation5XXErrors", input(t, errs, "metricName"))
 	assert.Equal(t, []string{name + "-rollback-5xx", name + "-rollback-latency"}, out["rollbackAlarmNames"])
 
 	// The stack owns the container log group, with retention.
-	logs := seOne(t, mocks, logGroupType)
-	assert.Equal(t, "/aws/sagemaker/Endpoints/"+name, seInput(t, logs, "name"))
-	assert.Equal(t, 30.0, seInput(t, logs, "retentionInDays"))
+	logs := one(t, mocks, logGroupType)
+	assert.Equal(t, "/aws/sagemaker/Endpoints/"+name, input(t, logs, "name"))
+	assert.Equal(t, 30.0, input(t, logs, "retentionInDays"))
 
 	// Autoscaling (DESIGN pitfall 3).
-	target := seOne(t, mocks, scalingTargetType)
-	assert.Equal(t, "endpoint/"+name+"/variant/primary", seInput(t, target, "resourceId"))
-	assert.Equal(t, "sagemaker:variant:DesiredInstanceCount", seInput(t, target, "scalableDimension"))
-	assert.Equal(t, "sagemaker", seInput(t, target, "serviceNamespace"))
-	assert.Equal(t, 2.0, seInput(t, target, "minCapacity"))
-	assert.Equal(t, 8.0, seInput(t, target, "maxCapacity"))
-	policy := seOne(t, mocks, scalingPolicyType)
-	assert.Equal(t, "TargetTrackingScaling", seInput(t, policy, "policyType"))
-	assert.Equal(t, "endpoint/"+name+"/variant/primary", seInput(t, policy, "resourceId"))
-	assert.Equal(t, "sagemaker:variant:DesiredInstanceCount", seInput(t, policy, "scalableDimension"))
+	target := one(t, mocks, scalingTargetType)
+	assert.Equal(t, "endpoint/"+name+"/variant/primary", input(t, target, "resourceId"))
+	assert.Equal(t, "sagemaker:variant:DesiredInstanceCount", input(t, target, "scalableDimension"))
+	assert.Equal(t, "sagemaker", input(t, target, "serviceNamespace"))
+	assert.Equal(t, 2.0, input(t, target, "minCapacity"))
+	assert.Equal(t, 8.0, input(t, target, "maxCapacity"))
+	policy := one(t, mocks, scalingPolicyType)
+	assert.Equal(t, "TargetTrackingScaling", input(t, policy, "policyType"))
+	assert.Equal(t, "endpoint/"+name+"/variant/primary", input(t, policy, "resourceId"))
+	assert.Equal(t, "sagemaker:variant:DesiredInstanceCount", input(t, policy, "scalableDimension"))
 	tt := "targetTrackingScalingPolicyConfiguration."
-	assert.Equal(t, "SageMakerVariantInvocationsPerInstance", seInput(t, policy, tt+"predefinedMetricSpecification.predefinedMetricType"))
-	assert.Equal(t, 100.0, seInput(t, policy, tt+"targetValue"))
-	assert.Equal(t, 300.0, seInput(t, policy, tt+"scaleInCooldown"))
-	assert.Equal(t, 60.0, seInput(t, policy, tt+"scaleOutCooldown"))
+	assert.Equal(t, "SageMakerVariantInvocationsPerInstance", input(t, policy, tt+"predefinedMetricSpecification.predefinedMetricType"))
+	assert.Equal(t, 100.0, input(t, policy, tt+"targetValue"))
+	assert.Equal(t, 300.0, input(t, policy, tt+"scaleInCooldown"))
+	assert.Equal(t, 60.0, input(t, policy, tt+"scaleOutCooldown"))
 
 	// Outputs and tags.
 	assert.Equal(t, DefaultVariantName, out["variantName"])
@@ -181,8 +167,8 @@ func TestSageMakerEndpointRealtimeResources(t *testing.T) {
 	assert.Equal(t, model.State["name"].StringValue(), out["modelName"])
 	assert.Equal(t, config.State["name"].StringValue(), out["endpointConfigName"])
 	for _, r := range []pulumimock.Resource{role, model, config, endpoint, target, alarms[0], alarms[1]} {
-		assert.Equal(t, "prod", seInput(t, r, "tags.environment"), r.String())
-		assert.Equal(t, r.Name, seInput(t, r, "tags.Name"), r.String())
+		assert.Equal(t, "prod", input(t, r, "tags.environment"), r.String())
+		assert.Equal(t, r.Name, input(t, r, "tags.Name"), r.String())
 	}
 }
 
@@ -192,17 +178,17 @@ func TestSageMakerEndpointServerless(t *testing.T) {
 		sageMakerEndpointType: 1, iamRoleType: 1, iamRolePolicyType: 1, smModelType: 1, smConfigType: 1, smEndpointType: 1,
 		logGroupType: 1,
 	}, mocks.Inventory(), "no autoscaling and no alarms on a serverless endpoint without rollback")
-	config := seOne(t, mocks, smConfigType)
-	variant := seInput(t, config, "productionVariants.0").(map[string]any)
+	config := one(t, mocks, smConfigType)
+	variant := input(t, config, "productionVariants.0").(map[string]any)
 	assert.Equal(t, map[string]any{"memorySizeInMb": 2048.0, "maxConcurrency": 5.0}, variant["serverlessConfig"])
 	assert.NotContains(t, variant, "instanceType")
 	assert.NotContains(t, variant, "initialInstanceCount")
 	assert.NotContains(t, config.Inputs, "dataCaptureConfig")
 	assert.NotContains(t, config.Inputs, "kmsKeyArn")
-	model := seOne(t, mocks, smModelType)
+	model := one(t, mocks, smModelType)
 	assert.NotContains(t, model.Inputs, "vpcConfig")
 	assert.NotContains(t, model.Inputs["primaryContainer"].ObjectValue(), "modelDataUrl")
-	endpoint := seOne(t, mocks, smEndpointType)
+	endpoint := one(t, mocks, smEndpointType)
 	assert.NotContains(t, endpoint.Inputs, "deploymentConfig")
 	assert.Empty(t, out["rollbackAlarmNames"])
 }
@@ -212,10 +198,10 @@ func TestSageMakerEndpointUsesGivenRollbackAlarms(t *testing.T) {
 	args.Rollback = &RollbackConfig{AlarmNames: []string{"churn-prod-5xx", "churn-prod-p99"}}
 	mocks, out := seRun(t, args)
 	assert.Empty(t, mocks.OfType(metricAlarmType), "given alarms replace the component's own")
-	endpoint := seOne(t, mocks, smEndpointType)
+	endpoint := one(t, mocks, smEndpointType)
 	assert.Equal(t, []any{map[string]any{"alarmName": "churn-prod-5xx"}, map[string]any{"alarmName": "churn-prod-p99"}},
-		seInput(t, endpoint, "deploymentConfig.autoRollbackConfiguration.alarms"))
-	assert.Equal(t, "ALL_AT_ONCE", seInput(t, endpoint, "deploymentConfig.blueGreenUpdatePolicy.trafficRoutingConfiguration.type"))
+		input(t, endpoint, "deploymentConfig.autoRollbackConfiguration.alarms"))
+	assert.Equal(t, "ALL_AT_ONCE", input(t, endpoint, "deploymentConfig.blueGreenUpdatePolicy.trafficRoutingConfiguration.type"))
 	assert.Equal(t, []string{"churn-prod-5xx", "churn-prod-p99"}, out["rollbackAlarmNames"])
 
 	doc := sePolicy(t, mocks)
@@ -228,7 +214,7 @@ func TestSageMakerEndpointUsesGivenRollbackAlarms(t *testing.T) {
 
 func sePolicy(t *testing.T, mocks *pulumimock.Mocks) PolicyDocument {
 	t.Helper()
-	raw := seInput(t, seOne(t, mocks, iamRolePolicyType), "policy")
+	raw := input(t, one(t, mocks, iamRolePolicyType), "policy")
 	var doc PolicyDocument
 	require.NoError(t, json.Unmarshal([]byte(raw.(string)), &doc), "the policy is valid JSON")
 	return doc
@@ -283,7 +269,7 @@ func TestSageMakerEndpointPolicyIsLeastPrivilege(t *testing.T) {
 
 	// The trust policy admits SageMaker from this account only.
 	var trust PolicyDocument
-	raw := seInput(t, seOne(t, mocks, iamRoleType), "assumeRolePolicy")
+	raw := input(t, one(t, mocks, iamRoleType), "assumeRolePolicy")
 	require.NoError(t, json.Unmarshal([]byte(raw.(string)), &trust))
 	assert.Equal(t, map[string]any{"Service": "sagemaker.amazonaws.com"}, trust.Statement[0].Principal)
 	assert.Equal(t, map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": "123456789012"}}, trust.Statement[0].Condition)

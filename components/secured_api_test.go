@@ -161,7 +161,7 @@ func TestSecuredApiEveryMethodRequiresCognitoScopeAndKey(t *testing.T) {
 			assert.Equal(t, AuthorizationCognito, apiStr(t, authorizer, "type"))
 			pool, err := run.mocks.One(apiUserPoolType)
 			require.NoError(t, err)
-			assert.Equal(t, []any{apiState(t, pool, "arn")}, apiInput(t, authorizer, "providerArns"))
+			assert.Equal(t, []any{apiState(t, pool, "arn")}, input(t, authorizer, "providerArns"))
 
 			methods := run.mocks.OfType(apiMethodType)
 			require.Len(t, methods, tc.wantMethods)
@@ -179,7 +179,7 @@ func TestSecuredApiEveryMethodRequiresCognitoScopeAndKey(t *testing.T) {
 				seen[verb+" "+apiStr(t, m, "resourceId")] = true
 				assert.Equal(t, AuthorizationCognito, apiStr(t, m, "authorization"), "%s", m)
 				assert.Equal(t, authorizer.ID, apiStr(t, m, "authorizerId"), "%s", m)
-				assert.Equal(t, wantScopes, apiInput(t, m, "authorizationScopes"), "%s", m)
+				assert.Equal(t, wantScopes, input(t, m, "authorizationScopes"), "%s", m)
 				apiKey, _ := m.Input("apiKeyRequired")
 				assert.Equal(t, tc.requireKey, apiKey, "%s apiKeyRequired", m)
 				i := apiIntegrationFor(t, integrations, apiStr(t, m, "resourceId"), verb)
@@ -190,13 +190,6 @@ func TestSecuredApiEveryMethodRequiresCognitoScopeAndKey(t *testing.T) {
 			assert.Len(t, seen, 2, "GET /ping and POST /invocations")
 		})
 	}
-}
-
-func apiInput(t *testing.T, r pulumimock.Resource, path string) any {
-	t.Helper()
-	v, ok := r.Input(path)
-	require.True(t, ok, "%s has no input %s", r, path)
-	return v
 }
 
 func apiIntegrationFor(t *testing.T, all []pulumimock.Resource, resourceID, verb string) pulumimock.Resource {
@@ -214,7 +207,7 @@ func TestSecuredApiPostInvocationsValidatesJSONBodies(t *testing.T) {
 	run := runAPI(t, nil)
 	validator, err := run.mocks.One("aws:apigateway/requestValidator:RequestValidator")
 	require.NoError(t, err)
-	assert.Equal(t, true, apiInput(t, validator, "validateRequestBody"))
+	assert.Equal(t, true, input(t, validator, "validateRequestBody"))
 	model, err := run.mocks.One("aws:apigateway/model:Model")
 	require.NoError(t, err)
 	var schema map[string]any
@@ -252,7 +245,7 @@ func TestSecuredApiGatewayResponsesAreJSONErrors(t *testing.T) {
 		require.NoError(t, json.Unmarshal([]byte(body), &parsed), "%s: %s", r, body)
 		assert.Equal(t, apiStr(t, r, "responseType"), parsed.Error.Code)
 		assert.NotEmpty(t, parsed.Error.Message)
-		headers, ok := apiInput(t, r, "responseParameters").(map[string]any)
+		headers, ok := input(t, r, "responseParameters").(map[string]any)
 		require.True(t, ok)
 		assert.Equal(t, "'https://app.example.com'", headers["gatewayresponse.header.Access-Control-Allow-Origin"],
 			"a browser can only read the error with the CORS header")
@@ -403,11 +396,11 @@ func TestSecuredApiStageLogsAndTraces(t *testing.T) {
 		run := runAPI(t, func(a *SecuredApiArgs) { a.LogRetentionDays = 90 })
 		stage, err := run.mocks.One(apiStageType)
 		require.NoError(t, err)
-		assert.Equal(t, true, apiInput(t, stage, "xrayTracingEnabled"))
+		assert.Equal(t, true, input(t, stage, "xrayTracingEnabled"))
 		access, ok := run.mocks.Named(apiLogGroupType, "api-access-logs")
 		require.True(t, ok)
 		assert.Equal(t, apiState(t, access, "arn"), apiStr(t, stage, "accessLogSettings.destinationArn"))
-		assert.Equal(t, 90.0, apiInput(t, access, "retentionInDays"))
+		assert.Equal(t, 90.0, input(t, access, "retentionInDays"))
 		var format map[string]string
 		require.NoError(t, json.Unmarshal([]byte(apiStr(t, stage, "accessLogSettings.format")), &format))
 		assert.Equal(t, "$context.requestId", format["request_id"])
@@ -423,10 +416,10 @@ func TestSecuredApiStageLogsAndTraces(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, "*/*", apiStr(t, settings, "methodPath"))
 		assert.Equal(t, "INFO", apiStr(t, settings, "settings.loggingLevel"))
-		assert.Equal(t, true, apiInput(t, settings, "settings.metricsEnabled"))
-		assert.Equal(t, false, apiInput(t, settings, "settings.dataTraceEnabled"))
-		assert.Equal(t, 50.0, apiInput(t, settings, "settings.throttlingRateLimit"))
-		assert.Equal(t, 100.0, apiInput(t, settings, "settings.throttlingBurstLimit"))
+		assert.Equal(t, true, input(t, settings, "settings.metricsEnabled"))
+		assert.Equal(t, false, input(t, settings, "settings.dataTraceEnabled"))
+		assert.Equal(t, 50.0, input(t, settings, "settings.throttlingRateLimit"))
+		assert.Equal(t, 100.0, input(t, settings, "settings.throttlingBurstLimit"))
 		assert.Empty(t, run.mocks.OfType(apiAccountType), "the account-level role is opt-in (pitfall 7)")
 	})
 	t.Run("logging off needs no account role", func(t *testing.T) {
@@ -435,7 +428,7 @@ func TestSecuredApiStageLogsAndTraces(t *testing.T) {
 		require.NoError(t, err)
 		_, hasLogs := stage.Input("accessLogSettings")
 		assert.False(t, hasLogs)
-		assert.Equal(t, true, apiInput(t, stage, "xrayTracingEnabled"))
+		assert.Equal(t, true, input(t, stage, "xrayTracingEnabled"))
 		assert.Empty(t, run.mocks.OfType(apiLogGroupType))
 		settings, err := run.mocks.One(apiSettingsType)
 		require.NoError(t, err)
@@ -448,7 +441,7 @@ func TestSecuredApiStageLogsAndTraces(t *testing.T) {
 		role, ok := run.mocks.Named("aws:iam/role:Role", "api-account-logs-role")
 		require.True(t, ok)
 		assert.Equal(t, apiState(t, role, "arn"), apiStr(t, account, "cloudwatchRoleArn"))
-		assert.Equal(t, true, apiInput(t, account, "resetOnDelete"))
+		assert.Equal(t, true, input(t, account, "resetOnDelete"))
 		var trust PolicyDocument
 		require.NoError(t, json.Unmarshal([]byte(apiStr(t, role, "assumeRolePolicy")), &trust))
 		assert.Equal(t, "apigateway.amazonaws.com", trust.Statement[0].Principal["Service"])
@@ -471,9 +464,9 @@ func TestSecuredApiUsagePlanUsesTheStageOutput(t *testing.T) {
 	assert.Equal(t, "v1", apiStr(t, plan, "apiStages.0.stage"))
 	deps := run.request(t, "api-usage-plan").GetPropertyDependencies()["apiStages"].GetUrns()
 	assert.Contains(t, deps, apiURN(apiStageType, "api-stage"), "the stage name must come from the Stage (pitfall 6)")
-	assert.Equal(t, 100000.0, apiInput(t, plan, "quotaSettings.limit"))
+	assert.Equal(t, 100000.0, input(t, plan, "quotaSettings.limit"))
 	assert.Equal(t, "MONTH", apiStr(t, plan, "quotaSettings.period"))
-	assert.Equal(t, 50.0, apiInput(t, plan, "throttleSettings.rateLimit"))
+	assert.Equal(t, 50.0, input(t, plan, "throttleSettings.rateLimit"))
 
 	key, err := run.mocks.One(apiApiKeyType)
 	require.NoError(t, err)
@@ -520,11 +513,11 @@ func TestSecuredApiCognitoClientsAndTokenEndpoint(t *testing.T) {
 	pool, err := run.mocks.One(apiUserPoolType)
 	require.NoError(t, err)
 	assert.Equal(t, "OPTIONAL", apiStr(t, pool, "mfaConfiguration"))
-	assert.Equal(t, true, apiInput(t, pool, "softwareTokenMfaConfiguration.enabled"))
+	assert.Equal(t, true, input(t, pool, "softwareTokenMfaConfiguration.enabled"))
 	assert.Equal(t, "ACTIVE", apiStr(t, pool, "deletionProtection"))
-	assert.Equal(t, true, apiInput(t, pool, "adminCreateUserConfig.allowAdminCreateUserOnly"))
-	assert.GreaterOrEqual(t, apiInput(t, pool, "passwordPolicy.minimumLength"), 12.0)
-	assert.Equal(t, []any{"email"}, apiInput(t, pool, "usernameAttributes"))
+	assert.Equal(t, true, input(t, pool, "adminCreateUserConfig.allowAdminCreateUserOnly"))
+	assert.GreaterOrEqual(t, input(t, pool, "passwordPolicy.minimumLength"), 12.0)
+	assert.Equal(t, []any{"email"}, input(t, pool, "usernameAttributes"))
 
 	rs, err := run.mocks.One("aws:cognito/resourceServer:ResourceServer")
 	require.NoError(t, err)
@@ -532,15 +525,15 @@ func TestSecuredApiCognitoClientsAndTokenEndpoint(t *testing.T) {
 
 	machine, ok := run.mocks.Named(apiPoolClientType, "api-machine")
 	require.True(t, ok)
-	assert.Equal(t, []any{"client_credentials"}, apiInput(t, machine, "allowedOauthFlows"))
-	assert.Equal(t, []any{InvokeScope}, apiInput(t, machine, "allowedOauthScopes"))
-	assert.Equal(t, true, apiInput(t, machine, "generateSecret"))
+	assert.Equal(t, []any{"client_credentials"}, input(t, machine, "allowedOauthFlows"))
+	assert.Equal(t, []any{InvokeScope}, input(t, machine, "allowedOauthScopes"))
+	assert.Equal(t, true, input(t, machine, "generateSecret"))
 	people, ok := run.mocks.Named(apiPoolClientType, "api-people")
 	require.True(t, ok)
-	flows := apiInput(t, people, "explicitAuthFlows").([]any)
+	flows := input(t, people, "explicitAuthFlows").([]any)
 	assert.Contains(t, flows, "ALLOW_USER_PASSWORD_AUTH")
 	assert.Contains(t, flows, "ALLOW_USER_SRP_AUTH")
-	assert.Equal(t, false, apiInput(t, people, "generateSecret"))
+	assert.Equal(t, false, input(t, people, "generateSecret"))
 
 	assert.Equal(t, "https://iris-dev-models.auth."+pulumimock.Region+".amazoncognito.com/oauth2/token",
 		apiAwait(t, run.api.TokenEndpoint))
@@ -575,8 +568,8 @@ func TestSecuredApiEveryTaggableChildIsTagged(t *testing.T) {
 			continue
 		}
 		tagged++
-		assert.Equal(t, "ml", apiInput(t, r, "tags.team"), "%s", r)
-		assert.Equal(t, r.Name, apiInput(t, r, "tags.Name"), "%s", r)
+		assert.Equal(t, "ml", input(t, r, "tags.team"), "%s", r)
+		assert.Equal(t, r.Name, input(t, r, "tags.Name"), "%s", r)
 	}
 	// user pool, rest api, stage, two log groups, usage plan, api key, role.
 	assert.Equal(t, 8, tagged)
@@ -660,13 +653,13 @@ func TestSecuredApiPreflightEchoesOnlyAllowedOrigins(t *testing.T) {
 			assert.Contains(t, tmpl, `$origin == "`+o+`"`)
 		}
 		assert.Contains(t, tmpl, "$context.responseOverride.header.Access-Control-Allow-Origin = $origin")
-		headers := apiInput(t, r, "responseParameters").(map[string]any)
+		headers := input(t, r, "responseParameters").(map[string]any)
 		assert.Contains(t, headers["method.response.header.Access-Control-Allow-Headers"], "Authorization")
 		assert.Contains(t, headers["method.response.header.Access-Control-Allow-Headers"], "X-Api-Key")
 		assert.Regexp(t, `^'(GET|POST),OPTIONS'$`, headers["method.response.header.Access-Control-Allow-Methods"])
 	}
 	for _, gr := range run.mocks.OfType(apiResponseType) {
-		headers := apiInput(t, gr, "responseParameters").(map[string]any)
+		headers := input(t, gr, "responseParameters").(map[string]any)
 		_, static := headers["gatewayresponse.header.Access-Control-Allow-Origin"]
 		assert.False(t, static, "with several origins no single static origin is right")
 	}
