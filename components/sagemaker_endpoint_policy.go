@@ -68,6 +68,14 @@ func endpointDefaults(name string, args *SageMakerEndpointArgs) (SageMakerEndpoi
 			return fail("VPC is not supported on a serverless endpoint")
 		case a.NetworkIsolation:
 			return fail("NetworkIsolation is not supported on a serverless endpoint")
+		case a.KMSKeyArn != "":
+			return fail("KMSKeyArn is not supported on a serverless endpoint (it has no ML storage volume)")
+		}
+		if m := a.Serverless.MemorySizeMB; m < 1024 || m > 6144 || m%1024 != 0 {
+			return fail("Serverless.MemorySizeMB %d: must be 1024, 2048, 3072, 4096, 5120 or 6144", m)
+		}
+		if c := a.Serverless.MaxConcurrency; c < 1 || c > 200 {
+			return fail("Serverless.MaxConcurrency %d: must be from 1 to 200", c)
 		}
 	} else {
 		if !strings.HasPrefix(a.InstanceType, "ml.") {
@@ -82,6 +90,9 @@ func endpointDefaults(name string, args *SageMakerEndpointArgs) (SageMakerEndpoi
 	}
 	if s := a.Autoscaling; s != nil && (s.MinCapacity < 1 || s.MaxCapacity < s.MinCapacity) {
 		return fail("Autoscaling: MinCapacity %d and MaxCapacity %d: need 1 <= min <= max", s.MinCapacity, s.MaxCapacity)
+	}
+	if s := a.Autoscaling; s != nil && s.TargetInvocationsPerInstance <= 0 {
+		return fail("Autoscaling.TargetInvocationsPerInstance %g: must be above 0 invocations per instance per minute", s.TargetInvocationsPerInstance)
 	}
 	if d := a.DataCapture; d != nil {
 		if _, _, err := splitS3(d.DestinationS3URI); err != nil {
