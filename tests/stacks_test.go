@@ -118,19 +118,11 @@ func runProgram(t *testing.T, stack string, config map[string]string) (runResult
 	return runResult{mocks: mocks, outputs: outputs, secret: secret}, nil
 }
 
-func input(t *testing.T, r pulumimock.Resource, path string) any {
-	t.Helper()
-	v, ok := r.Input(path)
-	require.True(t, ok, "%s has no input %s", r, path)
-	return v
-}
-
-func one(t *testing.T, m *pulumimock.Mocks, typ string) pulumimock.Resource {
-	t.Helper()
-	r, err := m.One(typ)
-	require.NoError(t, err)
-	return r
-}
+// Short names for the mock's test helpers, used throughout this package.
+var (
+	input = pulumimock.MustInput
+	one   = pulumimock.MustOne
+)
 
 func TestCommittedStacksIncludeDevAndProd(t *testing.T) {
 	files := stackFiles(t)

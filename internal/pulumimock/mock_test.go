@@ -81,3 +81,12 @@ func TestLookupWalksListsAndRejectsBadIndexes(t *testing.T) {
 		})
 	}
 }
+
+func TestMustHelpersReturnWhatExists(t *testing.T) {
+	m := New()
+	_, _, err := m.NewResource(pulumi.MockResourceArgs{TypeToken: "aws:sns/topic:Topic", Name: "t", Custom: true,
+		Inputs: resource.NewPropertyMapFromMap(map[string]any{"tags": map[string]any{"team": "ml"}})})
+	require.NoError(t, err)
+	r := MustOne(t, m, "aws:sns/topic:Topic")
+	assert.Equal(t, "ml", MustInput(t, r, "tags.team"))
+}
