@@ -70,6 +70,10 @@ type SageMakerEndpointArgs struct {
 	LogRetentionDays int
 	// Tags (optional) go on every taggable child; use StandardTags.
 	Tags map[string]string
+	// LiveReader (optional, autoscaled endpoints) reads the live endpoint during preview and up so
+	// that a rollout keeps the capacity autoscaling reached (see rolloutCount); default an
+	// aws-sdk-go-v2 client with the default credentials in the stack's region, none under mocks.
+	LiveReader SageMakerReader
 }
 
 // ServerlessConfig sizes a serverless variant.
@@ -214,7 +218,8 @@ func NewSageMakerEndpoint(ctx *pulumi.Context, name string, args *SageMakerEndpo
 	if err != nil {
 		return nil, err
 	}
-	config, err := newEndpointConfig(ctx, name, a, model, parent)
+	count := initialInstanceCount(ctx, endpointName, env.Region, a, model.Name)
+	config, err := newEndpointConfig(ctx, name, a, model, count, parent)
 	if err != nil {
 		return nil, err
 	}
@@ -294,11 +299,12 @@ func newModel(ctx *pulumi.Context, name string, a SageMakerEndpointArgs, role *i
 		}
 	}
 	// CreateModel checks that the role can pull the image, so the policy must be in place first.
-	return sagemaker.NewModel(ctx, modelRes, args, parent, pulumi.DependsOn([]pulumi.Resource{rolePolicy}))
+	// Retained: an update never deletes a model that may still serve (see retainServing).
+	return sagemaker.NewModel(ctx, modelRes, args, parent, pulumi.DependsOn([]pulumi.Resource{rolePolicy}), retainServing)
 }
 
 func newEndpointConfig(ctx *pulumi.Context, name string, a SageMakerEndpointArgs, model *sagemaker.Model,
-	parent pulumi.ResourceOption) (*sagemaker.EndpointConfiguration, error) {
+	count pulumi.IntInput, parent pulumi.ResourceOption) (*sagemaker.EndpointConfiguration, error) {
 	variant := sagemaker.EndpointConfigurationProductionVariantArgs{
 		VariantName: pulumi.String(a.VariantName),
 		ModelName:   model.Name,
@@ -316,7 +322,7 @@ func newEndpointConfig(ctx *pulumi.Context, name string, a SageMakerEndpointArgs
 		}
 	} else {
 		variant.InstanceType = pulumi.String(a.InstanceType)
-		variant.InitialInstanceCount = pulumi.Int(a.InstanceCount)
+		variant.InitialInstanceCount = count
 		variant.InitialVariantWeight = pulumi.Float64(1)
 		if a.VolumeSizeGB > 0 {
 			variant.VolumeSizeInGb = pulumi.Int(a.VolumeSizeGB)
@@ -341,8 +347,18 @@ func newEndpointConfig(ctx *pulumi.Context, name string, a SageMakerEndpointArgs
 		}
 	}
 	args.ProductionVariants = sagemaker.EndpointConfigurationProductionVariantArray{variant}
-	return sagemaker.NewEndpointConfiguration(ctx, configRes, args, parent)
+	return sagemaker.NewEndpointConfiguration(ctx, configRes, args, parent, retainServing)
 }
+
+// retainServing keeps Models and EndpointConfigurations in AWS when Pulumi deletes them, after a
+// replacement or on destroy: Pulumi's engine then drops them from the state without calling the
+// provider's Delete (pulumi/pulumi pkg/resource/deploy/step.go, DeleteStep.Apply: "else if
+// s.old.RetainOnDelete { no-op }"). After a blue/green update that SageMaker rolled back, the
+// provider's state may name the new configuration while the endpoint still runs the old one
+// (terraform-provider-aws #48997, #46663; DESIGN pitfall 19); the next update would otherwise
+// delete the configuration and model that serve. Both cost nothing while unused; `go run
+// ./cmd/smoke prune` deletes the ones that serve no more (docs/runbook.md).
+var retainServing = pulumi.RetainOnDelete(true)
 
 func deploymentConfig(r *RollbackConfig, alarmNames []string) sagemaker.EndpointDeploymentConfigPtrInput {
 	if r == nil {

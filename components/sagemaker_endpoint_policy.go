@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
@@ -137,10 +138,28 @@ func endpointDefaults(name string, args *SageMakerEndpointArgs) (SageMakerEndpoi
 
 // endpointName is the endpoint's physical name, decided here rather than by autonaming so that the
 // rollback alarms and the role's log permissions can name it before it exists. A hash of the
-// project, stack and component name keeps it unique in the account; for an autoscaled endpoint the
-// instance type is hashed in too: changing it then creates a new endpoint (and scaling target)
-// beside the old one, because SageMaker refuses to change the instance type of a variant that is
+// project, stack and component name keeps it unique in the account.
+//
+// Whatever forces a replacement of the endpoint must change this name too: Pulumi replaces
+// create-before-delete, and CreateEndpoint with the old, still existing name fails. The
+// properties of aws_sagemaker_endpoint that the provider marks ForceNew (hashicorp/
+// terraform-provider-aws internal/service/sagemaker/endpoint.go, read at 3d354bf5d59f, 0336164
+// and the current aws-sdk-go-v2 version; the same two in all three) are:
+//   - name: this name itself, so a change is a replacement under a new name by definition;
+//   - deployment_config.0.auto_rollback_configuration (alarms inside it): endpoint.rollback on or
+//     off, and the set of alarm names when they are given (RollbackConfig.AlarmNames). Both are
+//     hashed in below. The component's own rollback alarms are named from this name, so they
+//     follow it and need no hashing. blue_green_update_policy and rolling_update_policy are not
+//     ForceNew: traffic routing, waits and canary sizes update in place.
+//
+// Not ForceNew at the provider but refused by SageMaker, so hashed in as well: for an autoscaled
+// endpoint the instance type; changing it then creates a new endpoint (and scaling target) beside
+// the old one, because SageMaker refuses to change the instance type of a variant that is
 // registered for autoscaling (DESIGN pitfall 12).
+//
+// Rollback on with the component's own alarms (the prod preset) adds nothing to the key, so the
+// names of existing endpoints with rollback stay as they were; only the fields read here are
+// hashed, and none of them is changed by endpointDefaults, so PlannedEndpointName agrees.
 func endpointName(project, stack, name string, a SageMakerEndpointArgs) string {
 	base := a.EndpointName
 	if base == "" {
@@ -150,6 +169,14 @@ func endpointName(project, stack, name string, a SageMakerEndpointArgs) string {
 	key := project + "/" + stack + "/" + name
 	if a.Autoscaling != nil {
 		key += "/" + a.InstanceType
+	}
+	switch r := a.Rollback; {
+	case r == nil:
+		key += "/rollback=off"
+	case len(r.AlarmNames) > 0:
+		alarms := slices.Clone(r.AlarmNames)
+		slices.Sort(alarms) // a set in the provider's schema: order is no change
+		key += "/rollback-alarms=" + strings.Join(slices.Compact(alarms), ",")
 	}
 	sum := sha256.Sum256([]byte(key))
 	suffix := hex.EncodeToString(sum[:])[:7]
@@ -188,17 +215,32 @@ func splitS3(uri string) (bucket, key string, err error) {
 	return bucket, key, nil
 }
 
-// executionPolicy is the role's least-privilege inline policy. Two statements cannot be scoped and
-// are the only ones with Resource "*": ecr:GetAuthorizationToken, which IAM defines on no resource
-// type, and the EC2 Describe* calls a VPC-attached model needs, which are unscoped in IAM as well.
+// executionPolicy is the role's least-privilege inline policy: the actions of AWS's "CreateModel
+// API: Execution Role Permissions" (docs.aws.amazon.com/sagemaker/latest/dg/sagemaker-roles.html#sagemaker-roles-createmodel-perms;
+// read in awsdocs/amazon-sagemaker-developer-guide@7a4c2e79 doc_source/sagemaker-roles.md:
+// cloudwatch:PutMetricData, logs:CreateLogStream, logs:PutLogEvents, logs:CreateLogGroup,
+// logs:DescribeLogStreams and the ECR pull actions), each scoped as far as IAM allows. Three
+// statements cannot name a resource and are the only ones with Resource "*":
+// ecr:GetAuthorizationToken and cloudwatch:PutMetricData, which IAM defines on no resource type
+// (PutMetricData is held to SageMaker's instance-metric namespace by a cloudwatch:namespace
+// condition instead), and the EC2 Describe* calls a VPC-attached model needs.
 func executionPolicy(env awsEnv, endpointName, repoArn string, alarmNames []string, a SageMakerEndpointArgs) PolicyDocument {
 	logGroup := env.arn("logs", "log-group:"+endpointLogGroup(endpointName))
 	st := []PolicyStatement{
 		Allow("PullImage", []string{"ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"}, repoArn),
 		Allow("EcrLogin", []string{"ecr:GetAuthorizationToken"}, "*"),
-		// No logs:CreateLogGroup: the component owns the group.
-		Allow("Logs", []string{"logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"},
+		// The component creates the group with retention; CreateLogGroup (AWS's list has it) only
+		// lets SageMaker recreate this one group should it be missing.
+		Allow("Logs", []string{"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"},
 			logGroup, logGroup+":log-stream:*"),
+	}
+	if a.Serverless == nil {
+		// The instance metrics the CPU, memory and disk alarms watch (CPUUtilization,
+		// MemoryUtilization, DiskUtilization) are published with the role into this namespace;
+		// serverless endpoints have no instances and publish none.
+		st = append(st, PolicyStatement{Sid: "PublishInstanceMetrics", Effect: "Allow", Action: []string{"cloudwatch:PutMetricData"},
+			Resource:  []string{"*"},
+			Condition: map[string]any{"StringEquals": map[string]any{"cloudwatch:namespace": namespaceSageMakerInstance}}})
 	}
 	if a.ModelDataURL != "" {
 		bucket, key, _ := splitS3(a.ModelDataURL)

@@ -237,7 +237,7 @@ func TestSageMakerEndpointPolicyIsLeastPrivilege(t *testing.T) {
 	doc := sePolicy(t, mocks)
 	assert.Equal(t, "2012-10-17", doc.Version)
 	// Resource "*" only where IAM offers no resource type to scope to.
-	unscopable := map[string]bool{"EcrLogin": true, "VpcDescribe": true}
+	unscopable := map[string]bool{"EcrLogin": true, "VpcDescribe": true, "PublishInstanceMetrics": true}
 	for _, s := range doc.Statement {
 		assert.Equal(t, "Allow", s.Effect)
 		for _, a := range s.Action {
@@ -256,6 +256,16 @@ func TestSageMakerEndpointPolicyIsLeastPrivilege(t *testing.T) {
 	assert.Equal(t, []string{seRepoArn}, seStatement(t, doc, "PullImage").Resource)
 	group := "arn:aws:logs:eu-central-1:123456789012:log-group:/aws/sagemaker/Endpoints/" + out["endpointName"].(string)
 	assert.Equal(t, []string{group, group + ":log-stream:*"}, seStatement(t, doc, "Logs").Resource)
+	// AWS's "CreateModel API: Execution Role Permissions" (sagemaker-roles.html#sagemaker-roles-createmodel-perms)
+	// lists these logs actions; each is held to the endpoint's own group.
+	assert.ElementsMatch(t, []string{"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"},
+		seStatement(t, doc, "Logs").Action)
+	// The same page lists cloudwatch:PutMetricData: the instance metrics the CPU/memory/disk alarms
+	// watch. It has no resource type, so a namespace condition scopes it.
+	metrics := seStatement(t, doc, "PublishInstanceMetrics")
+	assert.Equal(t, []string{"cloudwatch:PutMetricData"}, metrics.Action)
+	assert.Equal(t, []string{"*"}, metrics.Resource)
+	assert.Equal(t, map[string]any{"StringEquals": map[string]any{"cloudwatch:namespace": "/aws/sagemaker/Endpoints"}}, metrics.Condition)
 	assert.Equal(t, []string{"s3:GetObject"}, seStatement(t, doc, "ReadModelData").Action)
 	assert.Equal(t, []string{"arn:aws:s3:::models-bucket/churn/model.tar.gz"}, seStatement(t, doc, "ReadModelData").Resource)
 	assert.Equal(t, []string{"arn:aws:s3:::capture-bucket/churn/*"}, seStatement(t, doc, "WriteDataCapture").Resource)
