@@ -243,9 +243,10 @@ func (h *Handler) addCORS(origin string, headers map[string]string) {
 }
 
 // ResponseSize is the number of bytes aws-lambda-go posts to the Runtime API for resp: it encodes
-// the handler's result with a json.Encoder, SetEscapeHTML(false), which adds a newline
-// (aws-lambda-go v1.55.1 lambda/handler.go). Measuring with the same encoder counts every escape
-// (a quote in a JSON answer becomes \", a control character \u00XX) and every header.
+// the handler's result with a json.Encoder, SetEscapeHTML(false), and strips the newline the
+// encoder ends with (aws-lambda-go v1.55.1 lambda/handler.go). Measuring with the same encoder
+// counts every escape (a quote in a JSON answer becomes \", a control character \u00XX) and
+// every header.
 func ResponseSize(resp events.APIGatewayProxyResponse) int {
 	var n countingWriter
 	enc := json.NewEncoder(&n)
@@ -254,7 +255,7 @@ func ResponseSize(resp events.APIGatewayProxyResponse) int {
 		// Strings and maps of strings always encode; were it otherwise, nothing would fit.
 		return math.MaxInt
 	}
-	return int(n)
+	return int(n) - 1
 }
 
 type countingWriter int
