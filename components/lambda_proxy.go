@@ -30,6 +30,14 @@ type LambdaProxyArgs struct {
 	EndpointName pulumi.StringInput
 	// EndpointArn (required) is that endpoint's ARN; the role may invoke and describe it alone.
 	EndpointArn pulumi.StringInput
+	// EndpointConfigName (optional) is the endpoint configuration the endpoint was deployed with
+	// (take it from the endpoint, so that it resolves once the endpoint is updated). It becomes
+	// part of every cache key: a rollout changes the function's environment and starts the cache
+	// afresh. Rollbacks are caught by the handler itself (DescribeEndpoint). Default none.
+	EndpointConfigName pulumi.StringInput
+	// ServerlessEndpoint (optional) says the endpoint is serverless: requests and answers are
+	// limited to 4 MiB instead of real-time's 6 MiB. Default false.
+	ServerlessEndpoint bool
 	// ArchivePath (optional) is a prebuilt zip holding an executable `bootstrap`; default: build
 	// HandlerPackage from source with the Go toolchain on PATH.
 	ArchivePath string
@@ -150,6 +158,11 @@ func NewLambdaProxy(ctx *pulumi.Context, name string, args *LambdaProxyArgs, opt
 		env[k] = pulumi.String(v)
 	}
 	env[proxyconfig.EnvEndpointName] = a.EndpointName
+	if a.EndpointConfigName != nil {
+		env[proxyconfig.EnvEndpointConfigName] = a.EndpointConfigName
+	} else {
+		delete(env, proxyconfig.EnvEndpointConfigName)
+	}
 	tracing := "Active"
 	if a.DisableTracing {
 		tracing = "PassThrough"
@@ -247,6 +260,9 @@ func lambdaProxyDefaults(name string, args *LambdaProxyArgs) (LambdaProxyArgs, p
 	}
 	cfg.CORSAllowOrigins = a.CORSOrigins
 	cfg.InvokeTimeout = time.Duration(a.InvokeTimeoutSeconds) * time.Second
+	if a.ServerlessEndpoint {
+		cfg.MaxPayloadBytes = proxyconfig.ServerlessPayloadBytes
+	}
 	if a.Cache != nil {
 		cfg.CacheEnabled = !a.Cache.Disabled
 		if a.Cache.TTLSeconds != 0 {

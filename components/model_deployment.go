@@ -21,9 +21,10 @@ type ModelDeploymentArgs struct {
 	// VariantName, Serverless and AlarmNamePrefix are wired from Endpoint and must be left unset.
 	// Monitoring's alarms notify; the endpoint's rollback alarms are its own (created before it).
 	Monitoring *MonitoringArgs
-	// Proxy (optional) adds the Lambda proxy in front of the endpoint. EndpointName and
-	// EndpointArn are wired from Endpoint and must be left unset. With Monitoring and no
-	// Monitoring.FunctionName, Monitoring watches this proxy.
+	// Proxy (optional) adds the Lambda proxy in front of the endpoint. EndpointName, EndpointArn,
+	// EndpointConfigName and ServerlessEndpoint are wired from Endpoint and must be left unset.
+	// With Api, InvokeTimeoutSeconds defaults to below Api.IntegrationTimeoutMs and must stay
+	// below it. With Monitoring and no Monitoring.FunctionName, Monitoring watches this proxy.
 	Proxy *LambdaProxyArgs
 	// Api (optional) puts the Cognito-secured REST API in front of the proxy and requires Proxy.
 	// ProxyInvokeArn, ProxyFunctionArn and ProxyFunctionName are wired from Proxy and must be left
@@ -98,8 +99,8 @@ func NewModelDeployment(ctx *pulumi.Context, name string, args *ModelDeploymentA
 	if api := args.Api; api != nil && (args.Proxy == nil || api.ProxyInvokeArn != nil || api.ProxyFunctionArn != nil || api.ProxyFunctionName != nil) {
 		return nil, fmt.Errorf("model deployment %q: Api needs Proxy, and its Proxy* fields come from Proxy; leave them unset", name)
 	}
-	if p := args.Proxy; p != nil && (p.EndpointName != nil || p.EndpointArn != nil) {
-		return nil, fmt.Errorf("model deployment %q: Proxy.EndpointName and EndpointArn come from Endpoint; leave them unset", name)
+	if p := args.Proxy; p != nil && (p.EndpointName != nil || p.EndpointArn != nil || p.EndpointConfigName != nil || p.ServerlessEndpoint) {
+		return nil, fmt.Errorf("model deployment %q: Proxy.EndpointName, EndpointArn, EndpointConfigName and ServerlessEndpoint come from Endpoint; leave them unset", name)
 	}
 	a := *args
 	if a.Monitoring != nil {
@@ -109,6 +110,9 @@ func NewModelDeployment(ctx *pulumi.Context, name string, args *ModelDeploymentA
 	if a.Proxy != nil {
 		p := *a.Proxy
 		a.Proxy = &p
+		if err := fitInvokeTimeout(a.Proxy, a.Api); err != nil {
+			return nil, fmt.Errorf("model deployment %q: %w", name, err)
+		}
 	}
 	if a.Api != nil {
 		api := *a.Api
@@ -156,6 +160,11 @@ func NewModelDeployment(ctx *pulumi.Context, name string, args *ModelDeploymentA
 	if a.Proxy != nil {
 		a.Proxy.EndpointName = endpoint.EndpointName
 		a.Proxy.EndpointArn = endpoint.EndpointArn
+		// Read through the endpoint's name, so that the value resolves (and the function
+		// updates) only when the endpoint itself has taken the new configuration.
+		a.Proxy.EndpointConfigName = pulumi.All(endpoint.EndpointName, endpoint.EndpointConfigName).ApplyT(
+			func(v []any) string { return v[1].(string) }).(pulumi.StringOutput)
+		a.Proxy.ServerlessEndpoint = a.Endpoint.Serverless != nil
 		proxy, err := NewLambdaProxy(ctx, name+"-proxy", a.Proxy, parent)
 		if err != nil {
 			return nil, fmt.Errorf("model deployment %q: %w", name, err)
@@ -238,4 +247,34 @@ func NewModelDeployment(ctx *pulumi.Context, name string, args *ModelDeploymentA
 		return nil, err
 	}
 	return c, nil
+}
+
+// fitInvokeTimeout keeps the proxy's endpoint call below the API's integration timeout: API
+// Gateway answers a bare 504 at that point, whatever the function is still doing. Without Api the
+// proxy's own default (below API Gateway's default 29 s) stands.
+func fitInvokeTimeout(p *LambdaProxyArgs, api *SecuredApiArgs) error {
+	if api == nil {
+		return nil
+	}
+	integrationMs := api.IntegrationTimeoutMs
+	if integrationMs == 0 {
+		integrationMs = DefaultIntegrationTimeout
+	}
+	limit := (integrationMs - 1) / 1000 // whole seconds strictly below the integration timeout
+	if limit < 1 {
+		return fmt.Errorf("Api.IntegrationTimeoutMs %d leaves no whole second for Proxy.InvokeTimeoutSeconds: use at least 1001", integrationMs)
+	}
+	if p.InvokeTimeoutSeconds == 0 {
+		timeout := p.TimeoutSeconds
+		if timeout == 0 {
+			timeout = DefaultProxyTimeoutSeconds
+		}
+		p.InvokeTimeoutSeconds = max(1, min(timeout-1, limit))
+		return nil
+	}
+	if p.InvokeTimeoutSeconds > limit {
+		return fmt.Errorf("Proxy.InvokeTimeoutSeconds %d: must be at most %d, below Api.IntegrationTimeoutMs %d, or API Gateway answers its own 504 first",
+			p.InvokeTimeoutSeconds, limit, integrationMs)
+	}
+	return nil
 }

@@ -267,7 +267,11 @@ func TestModelDeploymentRejectsPartsWiredByHand(t *testing.T) {
 	}{
 		{"monitoring endpoint", &MonitoringArgs{EndpointName: pulumi.String("other")}, nil, nil, "come from Endpoint"},
 		{"proxy endpoint", nil, &LambdaProxyArgs{EndpointArn: pulumi.String("arn:aws:sagemaker:eu-central-1:123456789012:endpoint/other")}, nil,
-			"Proxy.EndpointName and EndpointArn come from Endpoint"},
+			"Proxy.EndpointName, EndpointArn, EndpointConfigName and ServerlessEndpoint come from Endpoint"},
+		{"proxy config name", nil, &LambdaProxyArgs{EndpointConfigName: pulumi.String("other-config")}, nil, "come from Endpoint"},
+		{"proxy serverless", nil, &LambdaProxyArgs{ServerlessEndpoint: true}, nil, "come from Endpoint"},
+		{"invoke timeout past the API's", nil, &LambdaProxyArgs{InvokeTimeoutSeconds: 10}, &SecuredApiArgs{IntegrationTimeoutMs: 10000},
+			"Proxy.InvokeTimeoutSeconds 10: must be at most 9, below Api.IntegrationTimeoutMs 10000"},
 		{"api without proxy", nil, nil, &SecuredApiArgs{}, "Api needs Proxy"},
 		{"api invoke arn", nil, &LambdaProxyArgs{}, &SecuredApiArgs{ProxyInvokeArn: pulumi.String("arn")}, "Api needs Proxy"},
 		{"api function", nil, &LambdaProxyArgs{}, &SecuredApiArgs{ProxyFunctionName: pulumi.String("other")}, "Api needs Proxy"},
@@ -284,6 +288,81 @@ func TestModelDeploymentRejectsPartsWiredByHand(t *testing.T) {
 				return err
 			}, pulumi.WithMocks("inferstack", "dev", pulumimock.New()))
 			assert.ErrorContains(t, err, tc.want)
+		})
+	}
+}
+
+// TestModelDeploymentLimitsFollowTheEndpointType: a serverless endpoint takes 4 MiB payloads, a
+// real-time one 6 MiB (https://docs.aws.amazon.com/sagemaker/latest/dg/serverless-endpoints-invoke.html;
+// InvokeEndpoint's Body, 6291456 bytes in the sagemaker-runtime service model). The inference
+// server's limit (MAX_BODY_BYTES, inference/main.go) and the proxy's (MAX_PAYLOAD_BYTES) follow.
+func TestModelDeploymentLimitsFollowTheEndpointType(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		endpoint *SageMakerEndpointArgs
+		want     string
+	}{
+		{"serverless", seServerless(), "4194304"},
+		{"real-time", seRealtime(), "6291456"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mocks := pulumimock.New()
+			var configName string
+			err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+				endpoint := *tc.endpoint
+				endpoint.ImageURI, endpoint.RepositoryArn = nil, nil
+				d, err := NewModelDeployment(ctx, "churn", &ModelDeploymentArgs{
+					Image: ModelImageArgs{Context: miContext(t)}, Endpoint: endpoint,
+					Proxy: &LambdaProxyArgs{ArchivePath: lpPrebuilt(t)},
+				})
+				if err != nil {
+					return err
+				}
+				_ = d
+				return nil
+			}, pulumi.WithMocks("inferstack", "dev", mocks))
+			require.NoError(t, err)
+			model := one(t, mocks, smModelType)
+			assert.Equal(t, tc.want, input(t, model, "primaryContainer.environment.MAX_BODY_BYTES"), "the container's body limit")
+			fn := one(t, mocks, lpFunctionType)
+			assert.Equal(t, tc.want, input(t, fn, "environment.variables.MAX_PAYLOAD_BYTES"), "the proxy's limit")
+
+			config := one(t, mocks, smConfigType)
+			configName = config.State["name"].StringValue()
+			require.NotEmpty(t, configName)
+			assert.Equal(t, configName, input(t, fn, "environment.variables.ENDPOINT_CONFIG_NAME"),
+				"the cache is tied to the deployed configuration")
+			assert.True(t, fn.Waits(smEndpointType, one(t, mocks, smEndpointType).Name),
+				"the function takes the new configuration once the endpoint has it")
+		})
+	}
+}
+
+func TestModelDeploymentInvokeTimeoutFollowsTheAPI(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		integrationMs int
+		want          string
+	}{
+		{"API Gateway's default 29 s", 0, "28"},
+		{"a 10 s integration timeout", 10000, "9"},
+		{"10.5 s", 10500, "10"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mocks := pulumimock.New()
+			err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+				endpoint := *seServerless()
+				endpoint.ImageURI, endpoint.RepositoryArn = nil, nil
+				_, err := NewModelDeployment(ctx, "churn", &ModelDeploymentArgs{
+					Image: ModelImageArgs{Context: miContext(t)}, Endpoint: endpoint,
+					Proxy: &LambdaProxyArgs{ArchivePath: lpPrebuilt(t)},
+					Api:   &SecuredApiArgs{IntegrationTimeoutMs: tc.integrationMs},
+				})
+				return err
+			}, pulumi.WithMocks("inferstack", "dev", mocks))
+			require.NoError(t, err)
+			fn := one(t, mocks, lpFunctionType)
+			assert.Equal(t, tc.want, input(t, fn, "environment.variables.INVOKE_TIMEOUT_SECONDS"))
 		})
 	}
 }

@@ -2,6 +2,7 @@ package components
 
 import (
 	"fmt"
+	"strconv"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/appautoscaling"
@@ -9,6 +10,8 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sagemaker"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/inferstack/inferstack/lambda/proxyconfig"
 )
 
 const sageMakerEndpointType = "inferstack:components:SageMakerEndpoint"
@@ -279,7 +282,7 @@ func newModel(ctx *pulumi.Context, name string, a SageMakerEndpointArgs, role *i
 	parent pulumi.ResourceOption) (*sagemaker.Model, error) {
 	container := sagemaker.ModelPrimaryContainerArgs{
 		Image:       a.ImageURI,
-		Environment: a.Environment,
+		Environment: withBodyLimit(a.Environment, a.Serverless != nil),
 	}
 	if a.ModelDataURL != "" {
 		container.ModelDataUrl = pulumi.String(a.ModelDataURL)
@@ -422,4 +425,28 @@ func newAutoscaling(ctx *pulumi.Context, name string, a SageMakerEndpointArgs, e
 		},
 	}, parent)
 	return err
+}
+
+// EnvMaxBodyBytes is the inference server's request body limit (inference/main.go); larger bodies
+// get 413 from the container.
+const EnvMaxBodyBytes = "MAX_BODY_BYTES"
+
+// withBodyLimit sets the container's body limit to the endpoint type's payload limit: 4 MiB
+// serverless, 6 MiB real-time (proxyconfig.ServerlessPayloadBytes, RealTimePayloadBytes). A value
+// in Environment wins.
+func withBodyLimit(env pulumi.StringMapInput, serverless bool) pulumi.StringMapInput {
+	limit := strconv.Itoa(proxyconfig.RealTimePayloadBytes)
+	if serverless {
+		limit = strconv.Itoa(proxyconfig.ServerlessPayloadBytes)
+	}
+	if env == nil {
+		return pulumi.StringMap{EnvMaxBodyBytes: pulumi.String(limit)}
+	}
+	return env.ToStringMapOutput().ApplyT(func(m map[string]string) map[string]string {
+		out := map[string]string{EnvMaxBodyBytes: limit}
+		for k, v := range m {
+			out[k] = v
+		}
+		return out
+	}).(pulumi.StringMapOutput)
 }

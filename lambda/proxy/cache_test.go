@@ -14,23 +14,24 @@ import (
 )
 
 func key(i int) proxy.CacheKey {
-	return proxy.NewCacheKey("ep", "application/json", "", []byte(fmt.Sprint(i)))
+	return proxy.NewCacheKey("ep", "cfg-1", "application/json", "", []byte(fmt.Sprint(i)))
 }
 
 func resp(body string) proxy.CachedResponse {
-	return proxy.CachedResponse{ContentType: "application/json", Body: []byte(body)}
+	return proxy.CachedResponse{ContentType: "application/json", Body: body}
 }
 
 func TestCacheKeySeparatesEveryPart(t *testing.T) {
-	base := proxy.NewCacheKey("ep", "text/csv", "application/json", []byte("1,2"))
-	assert.Equal(t, base, proxy.NewCacheKey("ep", "text/csv", "application/json", []byte("1,2")), "stable")
+	base := proxy.NewCacheKey("ep", "cfg-1", "text/csv", "application/json", []byte("1,2"))
+	assert.Equal(t, base, proxy.NewCacheKey("ep", "cfg-1", "text/csv", "application/json", []byte("1,2")), "stable")
 	for name, k := range map[string]proxy.CacheKey{
-		"endpoint":     proxy.NewCacheKey("ep2", "text/csv", "application/json", []byte("1,2")),
-		"content type": proxy.NewCacheKey("ep", "text/plain", "application/json", []byte("1,2")),
-		"accept":       proxy.NewCacheKey("ep", "text/csv", "", []byte("1,2")),
-		"body":         proxy.NewCacheKey("ep", "text/csv", "application/json", []byte("1,3")),
+		"endpoint":     proxy.NewCacheKey("ep2", "cfg-1", "text/csv", "application/json", []byte("1,2")),
+		"model":        proxy.NewCacheKey("ep", "cfg-2", "text/csv", "application/json", []byte("1,2")),
+		"content type": proxy.NewCacheKey("ep", "cfg-1", "text/plain", "application/json", []byte("1,2")),
+		"accept":       proxy.NewCacheKey("ep", "cfg-1", "text/csv", "", []byte("1,2")),
+		"body":         proxy.NewCacheKey("ep", "cfg-1", "text/csv", "application/json", []byte("1,3")),
 		// Without length prefixes these two would concatenate to the same bytes.
-		"shifted boundary": proxy.NewCacheKey("ep", "text/csvapplication/json", "", []byte("1,2")),
+		"shifted boundary": proxy.NewCacheKey("ep", "cfg-1", "text/csvapplication/json", "", []byte("1,2")),
 	} {
 		assert.NotEqual(t, base, k, name)
 	}
@@ -87,12 +88,12 @@ func TestCacheEvictsByBytes(t *testing.T) {
 	body := strings.Repeat("x", 1000)
 	one := resp(body)
 	// Room for three entries of this size but not four.
-	c := proxy.NewCache(time.Minute, 100, 3*int64(len(body)+len(one.ContentType)+128)+10, nil)
+	c := proxy.NewCache(time.Minute, 100, 3*int64(len(body)+len(one.ContentType)+proxy.EntryOverhead)+10, nil)
 	for i := 1; i <= 4; i++ {
 		c.Put(key(i), resp(body))
 	}
 	assert.Equal(t, 3, c.Len())
-	assert.LessOrEqual(t, c.Bytes(), 3*int64(len(body)+len(one.ContentType)+128)+10)
+	assert.LessOrEqual(t, c.Bytes(), 3*int64(len(body)+len(one.ContentType)+proxy.EntryOverhead)+10)
 	_, ok := c.Get(key(1))
 	assert.False(t, ok, "the oldest went to make room")
 

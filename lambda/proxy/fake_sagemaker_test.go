@@ -54,6 +54,10 @@ type fakeSageMaker struct {
 	// endpointStatus is DescribeEndpoint's EndpointStatus; describeErr overrides it.
 	endpointStatus string
 	describeErr    *awsError
+	// configName is DescribeEndpoint's EndpointConfigName (default "<endpoint>-config").
+	configName string
+	// describeDelay is slept before answering DescribeEndpoint, honouring cancellation.
+	describeDelay time.Duration
 
 	invocations atomic.Int64
 	describes   atomic.Int64
@@ -142,8 +146,18 @@ func (f *fakeSageMaker) describe(w http.ResponseWriter, r *http.Request) {
 	var in struct{ EndpointName string }
 	require.NoError(f.t, json.NewDecoder(r.Body).Decode(&in))
 	f.mu.Lock()
-	status, injected := f.endpointStatus, f.describeErr
+	status, injected, configName, delay := f.endpointStatus, f.describeErr, f.configName, f.describeDelay
 	f.mu.Unlock()
+	if delay > 0 {
+		select {
+		case <-time.After(delay):
+		case <-r.Context().Done():
+			return
+		}
+	}
+	if configName == "" {
+		configName = in.EndpointName + "-config"
+	}
 	if injected != nil {
 		writeAWSError(w, *injected)
 		return
@@ -156,7 +170,7 @@ func (f *fakeSageMaker) describe(w http.ResponseWriter, r *http.Request) {
 	_ = json.NewEncoder(w).Encode(map[string]any{
 		"EndpointName":       in.EndpointName,
 		"EndpointArn":        "arn:aws:sagemaker:" + testRegion + ":" + testAccount + ":endpoint/" + in.EndpointName,
-		"EndpointConfigName": in.EndpointName + "-config",
+		"EndpointConfigName": configName,
 		"EndpointStatus":     status,
 		"CreationTime":       1.7e9,
 		"LastModifiedTime":   1.7e9,

@@ -6,10 +6,12 @@ package proxy
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"os"
 	"strings"
@@ -26,14 +28,32 @@ import (
 	"github.com/inferstack/inferstack/lambda/proxyconfig"
 )
 
-// MaxBodyBytes is the largest request body accepted: the synchronous Lambda payload limit, which
-// is also SageMaker's classic real-time payload limit.
-const MaxBodyBytes = 6 << 20
+// MaxBodyBytes is the largest request body a real-time endpoint accepts (6 MiB, SageMaker's
+// real-time payload limit); Config.MaxPayloadBytes lowers it, to 4 MiB for a serverless endpoint.
+// A request this large never reaches a Lambda function in practice: Lambda refuses an event over
+// 6 MB, and the event carries the body along with headers and request context.
+const MaxBodyBytes = proxyconfig.RealTimePayloadBytes
 
-// maxResponseBytes is the largest answer body the handler returns as is: Lambda refuses a
-// response payload over 6 MB, and API Gateway would turn that into a bare 502. The margin covers
-// the headers and JSON framing of the response event.
-const maxResponseBytes = MaxBodyBytes - 64<<10
+// MaxResponseBytes is the largest response Lambda accepts from a function: the payload the
+// runtime posts to the Runtime API, here the JSON of the APIGatewayProxyResponse. Lambda documents
+// "6 MB" for synchronous invocations (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html);
+// the Runtime Interface Emulator enforces exactly 6 MiB + 100 bytes (MaxPayloadSize in
+// aws-lambda-runtime-interface-emulator@v0.0.0-20261030222936-bef5c4ba774d internal/lambda/interop/model.go)
+// and answers a larger one with Function.ResponseSizeTooLarge, after which aws-lambda-go exits.
+const MaxResponseBytes = 6*1024*1024 + 100
+
+// maxLogValueBytes caps each string a log line carries (an AWS error message quotes the
+// container's whole answer): with a handful of values, a line stays far below the 256 KB that
+// CloudWatch Logs takes per event (PutLogEvents).
+const maxLogValueBytes = 8 << 10
+
+// maxRequestIDBytes caps the request ID taken from the event; API Gateway's are 36 bytes, a
+// direct invocation can send anything, and the ID goes into headers, bodies and log lines.
+const maxRequestIDBytes = 128
+
+// describeTimeout bounds the DescribeEndpoint call a request may make, so that the model check
+// cannot use up the time the endpoint call needs.
+const describeTimeout = 2 * time.Second
 
 // invokeMargin is kept back from the Lambda deadline so that a slow endpoint gets a 504 with a
 // request ID from us rather than a bare Lambda timeout. The API's integration timeout (29 s) is
@@ -79,9 +99,20 @@ type Handler struct {
 	emf     *emfWriter
 	now     func() time.Time
 
-	statusMu      sync.Mutex
-	status        string
-	statusFetched time.Time
+	// state is what DescribeEndpoint last said, shared by GET /ping and the model check.
+	stateMu sync.Mutex
+	state   endpointState
+	// cacheModel is the endpoint configuration the cached answers came from.
+	cacheModel string
+}
+
+// endpointState is one DescribeEndpoint answer, or its failure.
+type endpointState struct {
+	status     string
+	configName string
+	fetched    time.Time // of the last success
+	attempted  time.Time // of the last call, failed or not
+	err        error     // of the last call
 }
 
 // NewHandler validates cfg and returns a handler.
@@ -104,7 +135,7 @@ func NewHandler(cfg proxyconfig.Config, d Deps) (*Handler, error) {
 	}
 	h := &Handler{
 		cfg: cfg, runtime: d.Runtime, sm: d.SageMaker, now: d.Now,
-		log: slog.New(slog.NewJSONHandler(d.Out, &slog.HandlerOptions{Level: level})).
+		log: slog.New(slog.NewJSONHandler(d.Out, &slog.HandlerOptions{Level: level, ReplaceAttr: capLogValue})).
 			With(slog.String("endpoint_name", cfg.EndpointName)),
 		emf: &emfWriter{w: d.Out, endpoint: cfg.EndpointName, now: d.Now},
 	}
@@ -114,26 +145,35 @@ func NewHandler(cfg proxyconfig.Config, d Deps) (*Handler, error) {
 	return h, nil
 }
 
+// capLogValue shortens long strings (an AWS error quoting a container's answer), keeping every
+// log line within what one CloudWatch Logs event can hold.
+func capLogValue(_ []string, a slog.Attr) slog.Attr {
+	if a.Value.Kind() == slog.KindString {
+		if s := a.Value.String(); len(s) > maxLogValueBytes {
+			a.Value = slog.StringValue(truncateUTF8(s, maxLogValueBytes) + fmt.Sprintf("... (%d bytes in all)", len(s)))
+		}
+	}
+	return a
+}
+
+// truncateUTF8 cuts s to at most n bytes without splitting a character.
+func truncateUTF8(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
 // Cache returns the response cache, nil when caching is off.
 func (h *Handler) Cache() *Cache { return h.cache }
 
 // Handle serves one event. It never returns an error: Lambda would turn one into a bare 502
-// without the request ID, so every failure becomes a response here.
+// without the request ID, so every failure becomes a response here. No response is larger than
+// Lambda accepts, so the runtime never refuses one and the process (and its cache) lives on.
 func (h *Handler) Handle(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
-	resp := h.route(ctx, req)
-	// CORS headers go on every answer, cached or not, errors included: a browser drops an answer
-	// without them, and the page then cannot even show the error.
-	if allow := h.cfg.AllowsOrigin(header(req, "Origin")); allow != "" {
-		resp.Headers["Access-Control-Allow-Origin"] = allow
-		resp.Headers["Access-Control-Expose-Headers"] = "X-Request-Id, X-Cache"
-		if allow != "*" {
-			resp.Headers["Vary"] = "Origin"
-		}
-	}
-	return resp, nil
-}
-
-func (h *Handler) route(ctx context.Context, req events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
 	reqID := requestID(ctx, req)
 	route := req.Resource
 	if route == "" {
@@ -142,40 +182,118 @@ func (h *Handler) route(ctx context.Context, req events.APIGatewayProxyRequest) 
 	switch route {
 	case "/invocations":
 		if req.HTTPMethod != http.MethodPost {
-			return h.methodNotAllowed(reqID, http.MethodPost)
+			return h.seal(req, reqID, h.methodNotAllowed(reqID, http.MethodPost)), nil
 		}
-		return h.invocations(ctx, reqID, req)
+		return h.invocations(ctx, reqID, req), nil
 	case "/ping":
 		if req.HTTPMethod != http.MethodGet {
-			return h.methodNotAllowed(reqID, http.MethodGet)
+			return h.seal(req, reqID, h.methodNotAllowed(reqID, http.MethodGet)), nil
 		}
-		return h.ping(ctx, reqID)
+		return h.seal(req, reqID, h.ping(ctx, reqID)), nil
 	}
-	return errorResponse(http.StatusNotFound, "no such route: use GET /ping or POST /invocations", reqID)
+	return h.seal(req, reqID, errorResponse(http.StatusNotFound, "no such route: use GET /ping or POST /invocations", reqID)), nil
+}
+
+// seal adds the CORS headers and makes sure Lambda will accept the response: one whose JSON is
+// over MaxResponseBytes is replaced by a short error with the same meaning.
+func (h *Handler) seal(req events.APIGatewayProxyRequest, reqID string, resp events.APIGatewayProxyResponse) events.APIGatewayProxyResponse {
+	resp, _ = h.sealSized(req, reqID, resp)
+	return resp
+}
+
+// sealSized is seal, also reporting whether resp went out as it was.
+func (h *Handler) sealSized(req events.APIGatewayProxyRequest, reqID string, resp events.APIGatewayProxyResponse) (events.APIGatewayProxyResponse, bool) {
+	origin := header(req, "Origin")
+	h.addCORS(origin, resp.Headers)
+	size := ResponseSize(resp)
+	if size <= MaxResponseBytes {
+		return resp, true
+	}
+	h.log.Warn("response too large for Lambda", "request_id", reqID, "status", resp.StatusCode,
+		"body_bytes", len(resp.Body), "response_bytes", size, "limit_bytes", MaxResponseBytes)
+	var out events.APIGatewayProxyResponse
+	if resp.StatusCode >= 400 && resp.StatusCode < 500 {
+		// The model's own rejection keeps its status; only its explanation cannot travel.
+		out = errorResponse(resp.StatusCode, fmt.Sprintf(
+			"the model rejected the request; its explanation (%d bytes) is too large to pass on, see the endpoint's logs", len(resp.Body)), reqID)
+	} else {
+		out = errorResponse(http.StatusBadGateway, fmt.Sprintf(
+			"the model's answer (%d bytes as a Lambda response) is larger than the %d bytes a Lambda response can carry: send fewer rows",
+			size, MaxResponseBytes), reqID)
+	}
+	for _, k := range []string{"X-Cache", "Retry-After"} {
+		if v, ok := resp.Headers[k]; ok {
+			out.Headers[k] = v
+		}
+	}
+	h.addCORS(origin, out.Headers)
+	return out, false
+}
+
+// addCORS puts the CORS headers on every answer, cached or not, errors included: a browser drops
+// an answer without them, and the page then cannot even show the error.
+func (h *Handler) addCORS(origin string, headers map[string]string) {
+	if allow := h.cfg.AllowsOrigin(origin); allow != "" {
+		headers["Access-Control-Allow-Origin"] = allow
+		headers["Access-Control-Expose-Headers"] = "X-Request-Id, X-Cache"
+		if allow != "*" {
+			headers["Vary"] = "Origin"
+		}
+	}
+}
+
+// ResponseSize is the number of bytes aws-lambda-go posts to the Runtime API for resp: it encodes
+// the handler's result with a json.Encoder, SetEscapeHTML(false), and strips the newline the
+// encoder ends with (aws-lambda-go v1.55.1 lambda/handler.go). Measuring with the same encoder
+// counts every escape (a quote in a JSON answer becomes \", a control character \u00XX) and
+// every header.
+func ResponseSize(resp events.APIGatewayProxyResponse) int {
+	var n countingWriter
+	enc := json.NewEncoder(&n)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(resp); err != nil {
+		// Strings and maps of strings always encode; were it otherwise, nothing would fit.
+		return math.MaxInt
+	}
+	return int(n) - 1
+}
+
+type countingWriter int
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	*c += countingWriter(len(p))
+	return len(p), nil
 }
 
 func (h *Handler) invocations(ctx context.Context, reqID string, req events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
 	start := h.now()
+	// One deadline for the whole request, the model check included, so that the answer still
+	// comes before API Gateway's integration timeout.
+	ctx, cancel := invokeContext(ctx, h.cfg.InvokeTimeout)
+	defer cancel()
 	rec := requestRecord{requestID: reqID, cache: cacheOff}
 	if h.cache != nil {
 		// Until the cache is consulted there is no outcome: a request rejected before the lookup
 		// is neither a hit nor a miss, and counting it would understate the hit rate.
 		rec.cache = cacheNone
 	}
-	finish := func(resp events.APIGatewayProxyResponse) events.APIGatewayProxyResponse {
-		rec.status = resp.StatusCode
-		rec.latency = h.now().Sub(start)
+	finish := func(resp events.APIGatewayProxyResponse, sealed bool) events.APIGatewayProxyResponse {
 		if rec.hasOutcome() {
 			resp.Headers["X-Cache"] = rec.cache
 		}
+		if !sealed {
+			resp = h.seal(req, reqID, resp)
+		}
+		rec.status = resp.StatusCode
+		rec.latency = h.now().Sub(start)
 		h.emf.write(rec)
 		return resp
 	}
 
-	body, bad := decodeBody(req)
+	body, bad := decodeBody(req, h.cfg.MaxPayloadBytes)
 	if bad != nil {
 		h.log.Info("request rejected", "request_id", reqID, "status", bad.status, "reason", bad.message)
-		return finish(errorResponse(bad.status, bad.message, reqID))
+		return finish(errorResponse(bad.status, bad.message, reqID), false)
 	}
 	contentType := header(req, "Content-Type")
 	if contentType == "" {
@@ -186,11 +304,19 @@ func (h *Handler) invocations(ctx context.Context, reqID string, req events.APIG
 	var key CacheKey
 	noCache, noStore := cacheDirectives(header(req, "Cache-Control"))
 	if h.cache != nil {
-		key = NewCacheKey(h.cfg.EndpointName, contentType, accept, body)
+		model, storable, known := h.cacheModelFor(ctx, reqID)
+		if !known {
+			// Which model serves is unknown: an answer could be the previous model's either way.
+			noCache, noStore = true, true
+		}
+		if !storable {
+			noStore = true
+		}
+		key = NewCacheKey(h.cfg.EndpointName, model, contentType, accept, body)
 		if !noCache && !noStore {
 			if hit, ok := h.cache.Get(key); ok {
 				rec.cache = cacheHit
-				return finish(okResponse(hit, reqID))
+				return finish(okResponse(hit, reqID), false)
 			}
 		}
 		// A Cache-Control bypass is a miss too: the request was the cache's to serve and went
@@ -206,41 +332,79 @@ func (h *Handler) invocations(ctx context.Context, reqID string, req events.APIG
 	if accept != "" {
 		in.Accept = &accept
 	}
-	ictx, cancel := invokeContext(ctx, h.cfg.InvokeTimeout)
-	defer cancel()
 	t0 := h.now()
-	out, err := h.runtime.InvokeEndpoint(ictx, in)
+	out, err := h.runtime.InvokeEndpoint(ctx, in)
 	rec.endpointLatency, rec.invoked = h.now().Sub(t0), true
 	if err != nil {
 		ae := mapInvokeError(err)
 		h.log.Warn("invoke endpoint failed", "request_id", reqID, "status", ae.status, "error", err.Error())
-		return finish(apiErrorResponse(ae, reqID))
+		return finish(apiErrorResponse(ae, reqID), false)
 	}
-	resp := CachedResponse{Body: out.Body, ContentType: defaultContentType}
+	cached := CachedResponse{ContentType: defaultContentType}
 	if out.ContentType != nil && *out.ContentType != "" {
-		resp.ContentType = *out.ContentType
+		cached.ContentType = *out.ContentType
 	}
-	if encodedLen(resp.Body) > maxResponseBytes {
-		h.log.Warn("answer too large for Lambda", "request_id", reqID, "bytes", len(resp.Body))
-		return finish(errorResponse(http.StatusBadGateway,
-			fmt.Sprintf("the model's answer is larger than the %d bytes a Lambda response can carry: send fewer rows", maxResponseBytes), reqID))
+	// API Gateway carries text as is and anything else base64-encoded.
+	if utf8.Valid(out.Body) {
+		cached.Body = string(out.Body)
+	} else {
+		cached.Body, cached.Base64 = base64.StdEncoding.EncodeToString(out.Body), true
 	}
-	// Only successes reach this point, so only successes are cached. no-cache refreshes the
-	// entry with the answer just fetched; no-store leaves no trace.
-	if h.cache != nil && !noStore {
-		h.cache.Put(key, resp)
+	out.Body = nil // the string above is the one copy kept
+	resp := okResponse(cached, reqID)
+	if rec.hasOutcome() {
+		resp.Headers["X-Cache"] = rec.cache
 	}
-	return finish(okResponse(resp, reqID))
+	resp, fits := h.sealSized(req, reqID, resp)
+	// Only successes that Lambda can return are cached. no-cache refreshes the entry with the
+	// answer just fetched; no-store leaves no trace.
+	if fits && h.cache != nil && !noStore {
+		h.cache.Put(key, cached)
+	}
+	return finish(resp, true)
+}
+
+// cacheModelFor returns the model part of the cache key: the configuration the stack deployed
+// and the one DescribeEndpoint says serves, read at most once per ModelCheck. A change flushes
+// the cache, so a rollout or a rollback does not serve the previous model's answers for a TTL.
+// storable is false while an update is under way (traffic may be shifting between the two
+// models); known is false when the serving configuration could not be read.
+func (h *Handler) cacheModelFor(ctx context.Context, reqID string) (model string, storable, known bool) {
+	st := h.describe(ctx, reqID, h.cfg.ModelCheck, true)
+	if st.configName == "" {
+		return "", false, false
+	}
+	h.stateMu.Lock()
+	if h.cacheModel != st.configName {
+		old := h.cacheModel
+		h.cacheModel = st.configName
+		h.stateMu.Unlock()
+		n := h.cache.Len()
+		h.cache.Purge()
+		if old != "" {
+			h.log.Info("endpoint configuration changed: cache flushed", "request_id", reqID,
+				"from_config", old, "to_config", st.configName, "entries_dropped", n)
+		}
+	} else {
+		h.stateMu.Unlock()
+	}
+	switch smtypes.EndpointStatus(st.status) {
+	case smtypes.EndpointStatusInService, smtypes.EndpointStatusSystemUpdating:
+		storable = true
+	}
+	return h.cfg.EndpointConfigName + "\x00" + st.configName, storable, true
 }
 
 func (h *Handler) ping(ctx context.Context, reqID string) events.APIGatewayProxyResponse {
-	status, err := h.endpointStatus(ctx)
-	if err != nil {
-		h.log.Warn("describe endpoint failed", "request_id", reqID, "error", err.Error())
+	ctx, cancel := invokeContext(ctx, h.cfg.InvokeTimeout)
+	defer cancel()
+	st := h.describe(ctx, reqID, h.cfg.StatusTTL, false)
+	if st.err != nil {
 		return jsonResponse(http.StatusServiceUnavailable,
 			`{"status":"UNKNOWN","message":"the endpoint status could not be read","requestId":`+
 				string(appendJSONString(nil, reqID))+`}`, reqID)
 	}
+	status := st.status
 	code, up := http.StatusServiceUnavailable, "DOWN"
 	// Updating endpoints keep serving the old configuration until the new one is in service.
 	switch smtypes.EndpointStatus(status) {
@@ -254,23 +418,34 @@ func (h *Handler) ping(ctx context.Context, reqID string) events.APIGatewayProxy
 	return jsonResponse(code, body, reqID)
 }
 
-// endpointStatus returns the endpoint status, calling DescribeEndpoint at most once per StatusTTL.
-// Errors are not remembered, so the next ping tries again.
-func (h *Handler) endpointStatus(ctx context.Context) (string, error) {
-	h.statusMu.Lock()
-	defer h.statusMu.Unlock()
+// describe returns the endpoint's state, calling DescribeEndpoint only when the last success is
+// older than maxAge. A failure is returned with the last good state cleared; GET /ping tries
+// again on the next call, while the model check (rateLimitErrors) waits maxAge before it does, so
+// that a throttled DescribeEndpoint is not called on every request.
+func (h *Handler) describe(ctx context.Context, reqID string, maxAge time.Duration, rateLimitErrors bool) endpointState {
+	h.stateMu.Lock()
+	defer h.stateMu.Unlock()
 	now := h.now()
-	if h.status != "" && now.Sub(h.statusFetched) < h.cfg.StatusTTL {
-		return h.status, nil
+	st := h.state
+	if st.err == nil && st.status != "" && now.Sub(st.fetched) < maxAge {
+		return st
 	}
-	ictx, cancel := invokeContext(ctx, h.cfg.InvokeTimeout)
+	if st.err != nil && rateLimitErrors && now.Sub(st.attempted) < maxAge {
+		return st
+	}
+	dctx, cancel := context.WithTimeout(ctx, describeTimeout)
 	defer cancel()
-	out, err := h.sm.DescribeEndpoint(ictx, &sagemaker.DescribeEndpointInput{EndpointName: &h.cfg.EndpointName})
+	out, err := h.sm.DescribeEndpoint(dctx, &sagemaker.DescribeEndpointInput{EndpointName: &h.cfg.EndpointName})
 	if err != nil {
-		return "", err
+		h.log.Warn("describe endpoint failed", "request_id", reqID, "error", err.Error())
+		h.state = endpointState{attempted: now, err: err}
+		return h.state
 	}
-	h.status, h.statusFetched = string(out.EndpointStatus), now
-	return h.status, nil
+	h.state = endpointState{status: string(out.EndpointStatus), fetched: now, attempted: now}
+	if out.EndpointConfigName != nil {
+		h.state.configName = *out.EndpointConfigName
+	}
+	return h.state
 }
 
 func (h *Handler) methodNotAllowed(reqID, allow string) events.APIGatewayProxyResponse {
@@ -291,13 +466,13 @@ func invokeContext(ctx context.Context, timeout time.Duration) (context.Context,
 }
 
 // decodeBody returns the request body, decoding API Gateway's base64 for binary media types.
-func decodeBody(req events.APIGatewayProxyRequest) ([]byte, *apiError) {
+func decodeBody(req events.APIGatewayProxyRequest, limit int) ([]byte, *apiError) {
 	tooLarge := &apiError{status: http.StatusRequestEntityTooLarge,
-		message: fmt.Sprintf("request body too large: the limit is %d bytes", MaxBodyBytes)}
+		message: fmt.Sprintf("request body too large: the endpoint takes at most %d bytes; send fewer rows", limit)}
 	var body []byte
 	if req.IsBase64Encoded {
 		// Refuse before decoding what cannot fit.
-		if base64.StdEncoding.DecodedLen(len(req.Body)) > MaxBodyBytes+2 {
+		if base64.StdEncoding.DecodedLen(len(req.Body)) > limit+2 {
 			return nil, tooLarge
 		}
 		b, err := base64.StdEncoding.DecodeString(req.Body)
@@ -308,7 +483,7 @@ func decodeBody(req events.APIGatewayProxyRequest) ([]byte, *apiError) {
 	} else {
 		body = []byte(req.Body)
 	}
-	if len(body) > MaxBodyBytes {
+	if len(body) > limit {
 		return nil, tooLarge
 	}
 	if len(body) == 0 {
@@ -354,8 +529,8 @@ func header(req events.APIGatewayProxyRequest, name string) string {
 // requestID prefers API Gateway's request ID, which the caller can quote and which appears in
 // the API's access logs; the Lambda request ID is the fallback for direct invocations.
 func requestID(ctx context.Context, req events.APIGatewayProxyRequest) string {
-	if req.RequestContext.RequestID != "" {
-		return req.RequestContext.RequestID
+	if id := req.RequestContext.RequestID; id != "" {
+		return truncateUTF8(id, maxRequestIDBytes)
 	}
 	if lc, ok := lambdacontext.FromContext(ctx); ok && lc.AwsRequestID != "" {
 		return lc.AwsRequestID
@@ -364,25 +539,12 @@ func requestID(ctx context.Context, req events.APIGatewayProxyRequest) string {
 }
 
 func okResponse(r CachedResponse, reqID string) events.APIGatewayProxyResponse {
-	resp := events.APIGatewayProxyResponse{
-		StatusCode: http.StatusOK,
-		Headers:    map[string]string{"Content-Type": r.ContentType, "X-Request-Id": reqID},
+	return events.APIGatewayProxyResponse{
+		StatusCode:      http.StatusOK,
+		Headers:         map[string]string{"Content-Type": r.ContentType, "X-Request-Id": reqID},
+		Body:            r.Body,
+		IsBase64Encoded: r.Base64,
 	}
-	// API Gateway carries text as is and anything else base64-encoded.
-	if utf8.Valid(r.Body) {
-		resp.Body = string(r.Body)
-	} else {
-		resp.Body, resp.IsBase64Encoded = base64.StdEncoding.EncodeToString(r.Body), true
-	}
-	return resp
-}
-
-// encodedLen is the size of body in the response event: as is for UTF-8, else base64.
-func encodedLen(body []byte) int {
-	if utf8.Valid(body) {
-		return len(body)
-	}
-	return base64.StdEncoding.EncodedLen(len(body))
 }
 
 func jsonResponse(status int, body, reqID string) events.APIGatewayProxyResponse {

@@ -27,6 +27,26 @@ const (
 	EnvLogLevel             = "LOG_LEVEL"
 	// EnvCORSAllowOrigins is a comma-separated list of browser origins, or "*"; empty turns CORS off.
 	EnvCORSAllowOrigins = "CORS_ALLOW_ORIGINS"
+	// EnvMaxPayloadBytes is the endpoint's payload limit: RealTimePayloadBytes or
+	// ServerlessPayloadBytes, set by the component from the endpoint type.
+	EnvMaxPayloadBytes = "MAX_PAYLOAD_BYTES"
+	// EnvEndpointConfigName is the endpoint configuration the stack deployed; it is part of every
+	// cache key, so a rollout starts the cache afresh.
+	EnvEndpointConfigName = "ENDPOINT_CONFIG_NAME"
+	// EnvModelCheckSeconds is how often the handler asks DescribeEndpoint which configuration
+	// serves, so that a rollback or an out-of-band update flushes the cache.
+	EnvModelCheckSeconds = "MODEL_CHECK_SECONDS"
+)
+
+// Payload limits of SageMaker InvokeEndpoint, for the request and for the response.
+const (
+	// RealTimePayloadBytes is the real-time limit: InvokeEndpoint's Body is at most 6 MB, and the
+	// service model gives 6291456 bytes (sagemaker-runtime 2017-05-13 service-2.json, BodyBlob max).
+	RealTimePayloadBytes = 6 << 20
+	// ServerlessPayloadBytes is the serverless limit: "The maximum request and response payload size
+	// for serverless invocations is 4 MB"
+	// (https://docs.aws.amazon.com/sagemaker/latest/dg/serverless-endpoints-invoke.html).
+	ServerlessPayloadBytes = 4 << 20
 )
 
 // Defaults, matching the `proxy.cache` defaults of the stack config.
@@ -42,6 +62,9 @@ const (
 	// endpoint gets the proxy's 504 with a request ID rather than API Gateway's bare one.
 	DefaultInvokeTimeout = 28 * time.Second
 	DefaultLogLevel      = "INFO"
+	// DefaultModelCheck is how stale the cache may be after a rollback: each execution
+	// environment calls DescribeEndpoint at most this often (GET /ping shares the call).
+	DefaultModelCheck = 30 * time.Second
 )
 
 // Limits the values are checked against.
@@ -54,6 +77,8 @@ const (
 	MaxStatusTTL     = 5 * time.Minute
 	// MaxInvokeTimeout is Lambda's longest function timeout.
 	MaxInvokeTimeout = 900 * time.Second
+	// MaxModelCheck bounds how long a rolled-back model's answers can be served.
+	MaxModelCheck = time.Hour
 )
 
 // endpointNamePattern is SageMaker's endpoint name rule (CreateEndpoint EndpointName).
@@ -82,6 +107,14 @@ type Config struct {
 	// Access-Control-Allow-Origin, or just "*"; nil answers none. API Gateway answers the
 	// preflight; the proxy's own answers must carry the header too, or browsers drop them.
 	CORSAllowOrigins []string
+	// MaxPayloadBytes is the endpoint's payload limit (1 KiB .. RealTimePayloadBytes): a larger
+	// request body gets 413, a larger answer 502.
+	MaxPayloadBytes int
+	// EndpointConfigName (optional) is the deployed endpoint configuration; it is part of the
+	// cache key.
+	EndpointConfigName string
+	// ModelCheck is how often the serving configuration is read with DescribeEndpoint (1 s .. 1 h).
+	ModelCheck time.Duration
 }
 
 // originPattern is a browser origin as the Origin header sends it: scheme, host, optional port.
@@ -112,6 +145,8 @@ func Default(endpointName string) Config {
 		StatusTTL:       DefaultStatusTTL,
 		InvokeTimeout:   DefaultInvokeTimeout,
 		LogLevel:        DefaultLogLevel,
+		MaxPayloadBytes: RealTimePayloadBytes,
+		ModelCheck:      DefaultModelCheck,
 	}
 }
 
@@ -144,6 +179,16 @@ func (c Config) Validate() error {
 	if c.InvokeTimeout < time.Second || c.InvokeTimeout > MaxInvokeTimeout || c.InvokeTimeout%time.Second != 0 {
 		bad(EnvInvokeTimeoutSeconds, c.InvokeTimeout.Seconds(), "must be a whole number of seconds from 1 to 900")
 	}
+	if c.MaxPayloadBytes < 1<<10 || c.MaxPayloadBytes > RealTimePayloadBytes {
+		bad(EnvMaxPayloadBytes, c.MaxPayloadBytes, fmt.Sprintf("must be from 1024 to %d bytes (%d for a serverless endpoint)",
+			RealTimePayloadBytes, ServerlessPayloadBytes))
+	}
+	if c.EndpointConfigName != "" && !endpointNamePattern.MatchString(c.EndpointConfigName) {
+		bad(EnvEndpointConfigName, c.EndpointConfigName, "must be a SageMaker endpoint configuration name: 1-63 letters, digits and inner hyphens")
+	}
+	if c.ModelCheck < time.Second || c.ModelCheck > MaxModelCheck || c.ModelCheck%time.Second != 0 {
+		bad(EnvModelCheckSeconds, c.ModelCheck.Seconds(), "must be a whole number of seconds from 1 to 3600")
+	}
 	switch c.LogLevel {
 	case "DEBUG", "INFO", "WARN", "ERROR":
 	default:
@@ -174,6 +219,9 @@ func (c Config) Environ() map[string]string {
 		EnvInvokeTimeoutSeconds: strconv.FormatInt(int64(c.InvokeTimeout/time.Second), 10),
 		EnvLogLevel:             c.LogLevel,
 		EnvCORSAllowOrigins:     strings.Join(c.CORSAllowOrigins, ","),
+		EnvMaxPayloadBytes:      strconv.Itoa(c.MaxPayloadBytes),
+		EnvEndpointConfigName:   c.EndpointConfigName,
+		EnvModelCheckSeconds:    strconv.FormatInt(int64(c.ModelCheck/time.Second), 10),
 	}
 }
 
@@ -214,6 +262,16 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	parse(EnvCacheTTLSeconds, seconds(&c.CacheTTL))
 	parse(EnvStatusTTLSeconds, seconds(&c.StatusTTL))
 	parse(EnvInvokeTimeoutSeconds, seconds(&c.InvokeTimeout))
+	parse(EnvModelCheckSeconds, seconds(&c.ModelCheck))
+	parse(EnvMaxPayloadBytes, func(v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return errors.New("must be a whole number of bytes")
+		}
+		c.MaxPayloadBytes = n
+		return nil
+	})
+	c.EndpointConfigName = strings.TrimSpace(getenv(EnvEndpointConfigName))
 	parse(EnvCacheMaxEntries, func(v string) error {
 		n, err := strconv.Atoi(v)
 		if err != nil {

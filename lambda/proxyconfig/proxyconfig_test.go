@@ -19,6 +19,8 @@ func TestFromEnvDefaults(t *testing.T) {
 	assert.Equal(t, proxyconfig.Config{
 		EndpointName: "churn-prod", CacheEnabled: true, CacheTTL: 300 * time.Second, CacheMaxEntries: 10000,
 		CacheMaxBytes: 64 << 20, StatusTTL: 5 * time.Second, InvokeTimeout: 28 * time.Second, LogLevel: "INFO",
+		// SageMaker's real-time payload limit, 6 MiB (sagemaker-runtime service model, BodyBlob max 6291456).
+		MaxPayloadBytes: 6291456, ModelCheck: 30 * time.Second,
 	}, c)
 }
 
@@ -26,17 +28,20 @@ func TestEnvironRoundTrips(t *testing.T) {
 	tests := []proxyconfig.Config{
 		proxyconfig.Default("a"),
 		{EndpointName: "churn-dev-endpoint-1", CacheEnabled: false, CacheTTL: time.Second, CacheMaxEntries: 1,
-			CacheMaxBytes: 1 << 10, StatusTTL: 0, InvokeTimeout: time.Second, LogLevel: "DEBUG"},
+			CacheMaxBytes: 1 << 10, StatusTTL: 0, InvokeTimeout: time.Second, LogLevel: "DEBUG",
+			MaxPayloadBytes: 4 << 20, EndpointConfigName: "churn-dev-config-1a2b", ModelCheck: time.Second},
 		{EndpointName: "x", CacheEnabled: true, CacheTTL: 24 * time.Hour, CacheMaxEntries: 1_000_000,
 			CacheMaxBytes: 8 << 30, StatusTTL: 5 * time.Minute, InvokeTimeout: 900 * time.Second, LogLevel: "ERROR",
-			CORSAllowOrigins: []string{"https://app.example.com", "http://localhost:3000"}},
+			CORSAllowOrigins: []string{"https://app.example.com", "http://localhost:3000"},
+			MaxPayloadBytes:  6 << 20, ModelCheck: time.Hour},
 	}
 	for _, want := range tests {
 		t.Run(want.EndpointName, func(t *testing.T) {
 			env := want.Environ()
 			for k := range env {
 				assert.True(t, strings.HasPrefix(k, "CACHE_") || k == "ENDPOINT_NAME" || k == "STATUS_TTL_SECONDS" ||
-					k == "LOG_LEVEL" || k == "CORS_ALLOW_ORIGINS" || k == "INVOKE_TIMEOUT_SECONDS", k)
+					k == "LOG_LEVEL" || k == "CORS_ALLOW_ORIGINS" || k == "INVOKE_TIMEOUT_SECONDS" ||
+					k == "MAX_PAYLOAD_BYTES" || k == "ENDPOINT_CONFIG_NAME" || k == "MODEL_CHECK_SECONDS", k)
 			}
 			got, err := proxyconfig.FromEnv(getenv(env))
 			require.NoError(t, err)
@@ -55,6 +60,9 @@ func TestFromEnvReportsEveryProblem(t *testing.T) {
 		"STATUS_TTL_SECONDS":     "-1",
 		"LOG_LEVEL":              "chatty",
 		"INVOKE_TIMEOUT_SECONDS": "soon",
+		"MAX_PAYLOAD_BYTES":      "7000000",
+		"ENDPOINT_CONFIG_NAME":   "config_1",
+		"MODEL_CHECK_SECONDS":    "0",
 	}))
 	require.Error(t, err)
 	for _, want := range []string{
@@ -66,6 +74,9 @@ func TestFromEnvReportsEveryProblem(t *testing.T) {
 		`STATUS_TTL_SECONDS "-1": must be a whole number of seconds`,
 		`LOG_LEVEL "CHATTY": must be DEBUG, INFO, WARN or ERROR`,
 		`INVOKE_TIMEOUT_SECONDS "soon": must be a whole number of seconds`,
+		`MAX_PAYLOAD_BYTES "7000000": must be from 1024 to 6291456 bytes (4194304 for a serverless endpoint)`,
+		`ENDPOINT_CONFIG_NAME "config_1": must be a SageMaker endpoint configuration name`,
+		`MODEL_CHECK_SECONDS "0": must be a whole number of seconds from 1 to 3600`,
 	} {
 		assert.Contains(t, err.Error(), want)
 	}
