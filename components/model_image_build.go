@@ -1,7 +1,6 @@
 package components
 
 import (
-	"bufio"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -12,6 +11,9 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/moby/patternmatcher"
+	"github.com/moby/patternmatcher/ignorefile"
 )
 
 // gravitonFamily matches SageMaker instance families on AWS Graviton (arm64): a digit followed by
@@ -36,9 +38,13 @@ func PlatformFor(instanceType string, serverless bool) string {
 const contentTagLen = 16
 
 // ContentTag returns a tag derived from what goes into the image: every file of the build context
-// that .dockerignore does not exclude (path, mode and bytes), the Dockerfile, the build args and the
-// platform. The same inputs give the same tag, so an unchanged build pushes nothing new; any change
-// gives a new tag, which an IMMUTABLE repository requires (DESIGN pitfall 17).
+// that .dockerignore does not exclude (path and bytes, symlinks by target), the Dockerfile, the build
+// args and the platform. The same inputs give the same tag, so an unchanged build pushes nothing
+// new; any change gives a new tag, which an IMMUTABLE repository requires.
+//
+// File mode bits are left out: a git clone gives 0644 or 0664 depending on the umask, and a tag
+// that followed them would roll out the same image again from another checkout. The Dockerfile
+// builds the server from source and makes the model readable itself (chmod -R a+rX).
 func ContentTag(contextDir, dockerfile, platform string, buildArgs map[string]string) (string, error) {
 	info, err := os.Stat(contextDir)
 	if err != nil {
@@ -46,10 +52,6 @@ func ContentTag(contextDir, dockerfile, platform string, buildArgs map[string]st
 	}
 	if !info.IsDir() {
 		return "", fmt.Errorf("build context %s: not a directory", contextDir)
-	}
-	ignore, err := readDockerignore(contextDir)
-	if err != nil {
-		return "", err
 	}
 	h := sha256.New()
 	fmt.Fprintf(h, "platform\x00%s\x00", platform)
@@ -67,24 +69,7 @@ func ContentTag(contextDir, dockerfile, platform string, buildArgs map[string]st
 	if err := hashFile(h, "dockerfile", dockerfile); err != nil {
 		return "", err
 	}
-	err = filepath.WalkDir(contextDir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(contextDir, path)
-		if err != nil {
-			return err
-		}
-		rel = filepath.ToSlash(rel)
-		if rel == "." {
-			return nil
-		}
-		if d.IsDir() && (d.Name() == ".git" || ignore.excludes(rel)) {
-			return filepath.SkipDir
-		}
-		if d.IsDir() || ignore.excludes(rel) {
-			return nil
-		}
+	err = walkContext(contextDir, func(rel, path string, d fs.DirEntry) error {
 		if d.Type()&fs.ModeSymlink != 0 {
 			target, err := os.Readlink(path)
 			if err != nil {
@@ -96,11 +81,6 @@ func ContentTag(contextDir, dockerfile, platform string, buildArgs map[string]st
 		if !d.Type().IsRegular() {
 			return nil
 		}
-		fi, err := d.Info()
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(h, "mode\x00%o\x00", fi.Mode().Perm())
 		return hashFile(h, rel, path)
 	})
 	if err != nil {
@@ -123,70 +103,118 @@ func hashFile(h io.Writer, label, path string) error {
 	return err
 }
 
-// dockerignore is the subset of .dockerignore that matters for hashing: glob patterns, "!"
-// exceptions (last match wins, as in docker) and a leading "**/" for any depth.
-type dockerignore []struct {
-	pattern string
-	negate  bool
+// contextFiles lists the slash-separated paths of every file and symlink that the build context
+// sends, in walk order.
+func contextFiles(contextDir string) ([]string, error) {
+	var out []string
+	err := walkContext(contextDir, func(rel, _ string, d fs.DirEntry) error {
+		if d.Type().IsRegular() || d.Type()&fs.ModeSymlink != 0 {
+			out = append(out, rel)
+		}
+		return nil
+	})
+	return out, err
 }
 
-func readDockerignore(contextDir string) (dockerignore, error) {
-	f, err := os.Open(filepath.Join(contextDir, ".dockerignore"))
-	if os.IsNotExist(err) {
-		return nil, nil
-	}
+// walkContext calls fn, in lexical order, for every non-directory entry of the build context that
+// .dockerignore leaves in, the way Docker sends a context: the patterns are read with Docker's own
+// reader and matched with its matcher (github.com/moby/patternmatcher, ignorefile.ReadAll), and
+// directories are descended as BuildKit's context walker does (tonistiigi/fsutil
+// filter.go@6d9dc2eb, filterFS.Walk): a path's match builds on its parent's
+// (MatchesUsingParentResults), so a file inside an excluded directory is excluded unless an
+// exception matches it; an excluded directory is skipped whole when no exception could match
+// inside it, and entered otherwise. .git is never hashed: no image copies it, and every commit
+// would change the tag.
+func walkContext(contextDir string, fn func(rel, path string, d fs.DirEntry) error) error {
+	pm, err := readDockerignore(contextDir)
 	if err != nil {
-		return nil, fmt.Errorf("read .dockerignore: %w", err)
+		return err
 	}
-	defer f.Close()
-	var out dockerignore
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		line := strings.TrimSpace(s.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
+	var walk func(dir, relDir string, parent patternmatcher.MatchInfo) error
+	walk = func(dir, relDir string, parent patternmatcher.MatchInfo) error {
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			return err
+		}
+		for _, d := range entries {
+			rel := d.Name()
+			if relDir != "" {
+				rel = relDir + "/" + d.Name()
+			}
+			path := filepath.Join(dir, d.Name())
+			if rel == ".git" {
+				continue
+			}
+			excluded, info, err := pm.MatchesUsingParentResults(rel, parent)
+			if err != nil {
+				return fmt.Errorf(".dockerignore: %w", err)
+			}
+			if d.IsDir() {
+				if excluded && !exceptionCouldMatchInside(pm, rel) {
+					continue
+				}
+				if err := walk(path, rel, info); err != nil {
+					return err
+				}
+				continue
+			}
+			if excluded {
+				continue
+			}
+			if err := fn(rel, path, d); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return walk(contextDir, "", patternmatcher.MatchInfo{})
+}
+
+// exceptionCouldMatchInside reports whether an excluded directory must still be entered because a
+// "!" exception may match something inside it. As in fsutil's filterFS: with no exceptions, never;
+// when every exception is a plain path (ignoring a trailing /* or /**), only if one lies under the
+// directory; when an exception has wildcards, always.
+func exceptionCouldMatchInside(pm *patternmatcher.PatternMatcher, relDir string) bool {
+	if !pm.Exclusions() {
+		return false
+	}
+	const patternChars = `*[]?^\`
+	dirSlash := relDir + "/"
+	for _, p := range pm.Patterns() {
+		if !p.Exclusion() {
 			continue
 		}
-		negate := strings.HasPrefix(line, "!")
-		line = strings.TrimPrefix(line, "!")
-		line = strings.TrimSuffix(strings.TrimPrefix(filepath.ToSlash(filepath.Clean(line)), "/"), "/")
-		out = append(out, struct {
-			pattern string
-			negate  bool
-		}{line, negate})
-	}
-	if err := s.Err(); err != nil {
-		return nil, fmt.Errorf("read .dockerignore: %w", err)
-	}
-	return out, nil
-}
-
-// excludes reports whether rel (slash-separated, relative to the context) or one of its parent
-// directories is ignored.
-func (d dockerignore) excludes(rel string) bool {
-	excluded := false
-	for _, p := range d {
-		if matchIgnore(p.pattern, rel) {
-			excluded = !p.negate
-		}
-	}
-	return excluded
-}
-
-func matchIgnore(pattern, rel string) bool {
-	anyDepth := strings.HasPrefix(pattern, "**/")
-	pattern = strings.TrimPrefix(pattern, "**/")
-	parts := strings.Split(rel, "/")
-	for i := range parts {
-		prefix := strings.Join(parts[:i+1], "/")
-		if ok, _ := filepath.Match(pattern, prefix); ok {
+		prefix := filepath.ToSlash(p.String())
+		prefix = strings.TrimSuffix(prefix, "/**")
+		prefix = strings.TrimSuffix(prefix, "/*")
+		if strings.ContainsAny(prefix, patternChars) {
 			return true
 		}
-		if anyDepth {
-			suffix := strings.Join(parts[i:], "/")
-			if ok, _ := filepath.Match(pattern, suffix); ok {
-				return true
-			}
+		if strings.HasPrefix(prefix+"/", dirSlash) {
+			return true
 		}
 	}
 	return false
+}
+
+// readDockerignore reads the context's .dockerignore (none: nothing is excluded) with Docker's
+// own reader: comments, a UTF-8 BOM, leading slashes and "!" exceptions as `docker build` reads them.
+func readDockerignore(contextDir string) (*patternmatcher.PatternMatcher, error) {
+	var patterns []string
+	f, err := os.Open(filepath.Join(contextDir, ".dockerignore"))
+	switch {
+	case os.IsNotExist(err):
+	case err != nil:
+		return nil, fmt.Errorf("read .dockerignore: %w", err)
+	default:
+		defer f.Close()
+		if patterns, err = ignorefile.ReadAll(f); err != nil {
+			return nil, fmt.Errorf("read .dockerignore: %w", err)
+		}
+	}
+	pm, err := patternmatcher.New(patterns)
+	if err != nil {
+		return nil, fmt.Errorf(".dockerignore: %w", err)
+	}
+	return pm, nil
 }

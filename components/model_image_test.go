@@ -218,7 +218,7 @@ func TestContentTagChangesExactlyWhenTheBuildChanges(t *testing.T) {
 	assert.NotEqual(t, withException, changed, "a changed file gives a new tag")
 
 	require.NoError(t, os.Chmod(filepath.Join(dir, "server"), 0o755))
-	assert.NotEqual(t, changed, tag(), "a mode change gives a new tag")
+	assert.Equal(t, changed, tag(), "a mode change alone keeps the tag: checkouts differ by umask")
 
 	other, err := ContentTag(dir, "", PlatformARM64, map[string]string{"A": "1"})
 	require.NoError(t, err)

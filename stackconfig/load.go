@@ -4,7 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"sort"
+	"os"
+	"reflect"
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -23,20 +24,50 @@ const (
 	KeyMonitoring  = Namespace + ":monitoring"
 )
 
-// Getter returns the raw value of a fully qualified config key (`inferstack:endpoint`) and whether
-// it is set; structured values are JSON, as the Pulumi CLI passes them.
-type Getter func(key string) (string, bool)
-
 // Load reads the stack's configuration from the Pulumi context, merges it over the environment's
-// preset and validates it. The error, if any, is a Problems listing everything wrong at once.
+// preset and validates it. The error, if any, is a Problems listing everything wrong at once,
+// unknown `inferstack:` keys included.
+//
+// The Pulumi context answers only for keys it is asked about, so the keys come from where the
+// Pulumi language host puts the stack's whole config for the program: the PULUMI_CONFIG
+// environment variable (pulumi/sdk go/pulumi/run.go, getEnvInfo), which the context is built from.
 func Load(ctx *pulumi.Context) (Config, error) {
-	return Parse(ctx.Stack(), ctx.GetConfig)
+	keys := knownKeys()
+	keys = append(keys, KeyRegion)
+	var passed map[string]string
+	if raw := os.Getenv(pulumi.EnvConfig); raw != "" {
+		if err := json.Unmarshal([]byte(raw), &passed); err != nil {
+			return Config{}, fmt.Errorf("%s: not a JSON object of config keys: %w", pulumi.EnvConfig, err)
+		}
+	}
+	for k := range passed {
+		keys = append(keys, k)
+	}
+	values := map[string]string{}
+	for _, k := range keys {
+		if v, ok := ctx.GetConfig(k); ok {
+			values[k] = v
+		}
+	}
+	return parse(ctx.Stack(), values, func(k string) bool { return !ctx.IsConfigSecret(k) })
 }
 
-// Parse is Load without a Pulumi context: it reads keys through get, merges them over the preset of
-// `inferstack:environment` and validates the result. Decoding problems (wrong types, unknown
-// fields) and validation problems are reported together.
-func Parse(stack string, get Getter) (Config, error) {
+// Parse is Load without a Pulumi context, over the stack's config as the Pulumi CLI passes it to
+// a program: fully qualified keys, strings as they are, objects as JSON (the `config:` section of
+// a Pulumi.<stack>.yaml). It merges the keys over the preset of `inferstack:environment` and
+// validates the result. Unknown `inferstack:` keys and fields, decoding problems (wrong types) and
+// validation problems are reported together; an unknown key or field names the closest known one.
+func Parse(stack string, values map[string]string) (Config, error) {
+	return parse(stack, values, func(string) bool { return true })
+}
+
+// ParseMap is Parse; it is kept for the callers that knew it by this name.
+func ParseMap(stack string, values map[string]string) (Config, error) {
+	return Parse(stack, values)
+}
+
+func parse(stack string, values map[string]string, showValue func(key string) bool) (Config, error) {
+	get := func(k string) (string, bool) { v, ok := values[k]; return v, ok }
 	env, _ := get(KeyEnvironment)
 	c, _ := Preset(env)
 	c.Stack = stack
@@ -44,21 +75,27 @@ func Parse(stack string, get Getter) (Config, error) {
 	c.Team, _ = get(KeyTeam)
 
 	var problems Problems
-	sections := []struct {
+	targets := map[string]any{}
+	for _, s := range []struct {
 		key string
 		out any
 	}{
 		{KeyModel, &c.Model}, {KeyImage, &c.Image}, {KeyEndpoint, &c.Endpoint},
 		{KeyProxy, &c.Proxy}, {KeyAPI, &c.API}, {KeyMonitoring, &c.Monitoring},
-	}
-	targets := map[string]any{}
-	for _, s := range sections {
+	} {
 		targets[s.key] = s.out
 		raw, ok := get(s.key)
 		if !ok {
 			continue
 		}
-		if err := decodeStrict(raw, s.out); err != nil {
+		unknown := unknownFields(s.key, raw, reflect.TypeOf(s.out).Elem())
+		problems = append(problems, unknown...)
+		decode := decodeStrict
+		if len(unknown) > 0 {
+			// Reported above, field by field; decode the rest so that its problems show too.
+			decode = decodeLoose
+		}
+		if err := decode(raw, s.out); err != nil {
 			problems = append(problems, Problem{Key: s.key, Value: abbreviate(raw),
 				Allowed: "an object with the documented fields (" + err.Error() + ")"})
 		}
@@ -80,38 +117,17 @@ func Parse(stack string, get Getter) (Config, error) {
 	}
 	fillDerived(&c)
 	problems = append(problems, Check(c)...)
+	problems = append(problems, unknownKeys(values, showValue)...)
+	problems = append(problems, placeholders(values)...)
 	if len(problems) > 0 {
 		return c, problems
 	}
 	return c, nil
 }
 
-// ParseMap is Parse over a flat map of fully qualified keys, such as the `config:` section of a
-// Pulumi.<stack>.yaml with objects rendered as JSON. It also reports `inferstack:` keys that the
-// schema does not know, which Parse cannot see.
-func ParseMap(stack string, values map[string]string) (Config, error) {
-	c, err := Parse(stack, func(k string) (string, bool) { v, ok := values[k]; return v, ok })
-	var problems Problems
-	if err != nil {
-		problems = err.(Problems)
-	}
-	known := map[string]bool{KeyEnvironment: true, KeyTeam: true, KeyModel: true, KeyImage: true,
-		KeyEndpoint: true, KeyProxy: true, KeyAPI: true, KeyMonitoring: true}
-	var unknown []string
-	for k := range values {
-		if strings.HasPrefix(k, Namespace+":") && !known[k] && !isFlatKey(k) {
-			unknown = append(unknown, k)
-		}
-	}
-	sort.Strings(unknown)
-	for _, k := range unknown {
-		problems = append(problems, Problem{Key: k, Value: abbreviate(values[k]),
-			Allowed: "one of the keys environment, team, model, image, endpoint, proxy, api, monitoring"})
-	}
-	if len(problems) > 0 {
-		return c, problems
-	}
-	return c, nil
+// decodeLoose is decodeStrict for JSON whose unknown fields were already reported.
+func decodeLoose(raw string, out any) error {
+	return json.Unmarshal([]byte(raw), out)
 }
 
 // decodeStrict merges JSON over the preset already in out; unknown fields are errors so that a
@@ -159,7 +175,7 @@ var realTimeFields = []string{"instanceType", "instanceCount", "volumeSizeGb"}
 // when the stack names an instance type, count or volume and does not name serverless itself:
 // an answer to the `pulumi new` instance prompts must not be silently ignored. Naming both is a
 // problem: the stack must choose.
-func realTimeOverServerlessPreset(c *Config, get Getter) *Problem {
+func realTimeOverServerlessPreset(c *Config, get func(string) (string, bool)) *Problem {
 	named := endpointFieldsNamed(get)
 	var realTime []string
 	for _, f := range realTimeFields {
@@ -181,7 +197,7 @@ func realTimeOverServerlessPreset(c *Config, get Getter) *Problem {
 
 // endpointFieldsNamed reports which top-level endpoint fields the stack sets, in the object form
 // or as flat keys (an empty flat value sets nothing).
-func endpointFieldsNamed(get Getter) map[string]bool {
+func endpointFieldsNamed(get func(string) (string, bool)) map[string]bool {
 	named := map[string]bool{}
 	if raw, ok := get(KeyEndpoint); ok {
 		var fields map[string]json.RawMessage

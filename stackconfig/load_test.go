@@ -68,8 +68,8 @@ func TestParseReportsDecodeAndValidationProblemsTogether(t *testing.T) {
 	_, err := ParseMap("dev", values)
 	var ps Problems
 	require.ErrorAs(t, err, &ps)
-	assert.Equal(t, []string{KeyEndpoint, KeyProxy, KeyTeam, Namespace + ":endpoints"}, ps.Keys())
-	assert.Contains(t, ps[0].Allowed, `unknown field "instanceTypes"`)
+	assert.Equal(t, []string{KeyEndpoint + ".instanceTypes", KeyProxy, KeyTeam, Namespace + ":endpoints"}, ps.Keys())
+	assert.Contains(t, ps[0].Allowed, "did you mean instanceType?")
 	assert.Contains(t, ps[1].Allowed, "memoryMb")
 }
 

@@ -45,9 +45,21 @@ func stackFiles(t *testing.T) map[string]string {
 	return out
 }
 
-// readStackConfig turns a stack file's `config:` into the map the Pulumi CLI hands a program in
-// PULUMI_CONFIG: fully qualified keys, strings as they are, everything else as JSON.
+// readStackConfig is readStackConfigAsCommitted with every placeholder replaced, as a user does
+// before the first deploy: the example stack files name buckets and a domain prefix that only
+// their owner can have (stackconfig.PlaceholderMarker), which the program refuses as they are.
 func readStackConfig(t *testing.T, path string) map[string]string {
+	t.Helper()
+	values := readStackConfigAsCommitted(t, path)
+	for k, v := range values {
+		values[k] = strings.ReplaceAll(v, stackconfig.PlaceholderMarker, "acme")
+	}
+	return values
+}
+
+// readStackConfigAsCommitted turns a stack file's `config:` into the map the Pulumi CLI hands a
+// program in PULUMI_CONFIG: fully qualified keys, strings as they are, everything else as JSON.
+func readStackConfigAsCommitted(t *testing.T, path string) map[string]string {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	require.NoError(t, err)
@@ -101,7 +113,8 @@ func runProgram(t *testing.T, stack string, config map[string]string) (runResult
 		})
 	}, pulumi.WithMocks("inferstack", stack, mocks))
 	if err != nil {
-		return runResult{}, err
+		// The mock still tells what was created before the error.
+		return runResult{mocks: mocks}, err
 	}
 	// Every resource is registered by now, so the outputs are resolved; the deadline only turns
 	// a wiring bug into a failure instead of a hang.
@@ -353,6 +366,24 @@ func TestInvalidStackFileFailsWithEveryProblem(t *testing.T) {
 	for _, want := range []string{"inferstack:endpoint.instanceCount: got 1", `inferstack:endpoint.instanceType: got "c6g.xlarge"`,
 		`inferstack:api.mfa: got "sometimes"`} {
 		assert.Contains(t, msg, want)
+	}
+}
+
+// TestCommittedPlaceholdersAreRefused runs the program on Pulumi.prod.yaml as committed: its
+// example buckets and domain prefix are placeholders, and the program stops before creating
+// anything, naming each key to replace.
+func TestCommittedPlaceholdersAreRefused(t *testing.T) {
+	values := readStackConfigAsCommitted(t, stackFiles(t)["prod"])
+	run, err := runProgram(t, "prod", values)
+	require.Error(t, err)
+	msg := err.Error()
+	for _, key := range []string{"inferstack:model.dataUrl", "inferstack:endpoint.dataCapture.destinationS3Uri",
+		"inferstack:api.cognitoDomainPrefix"} {
+		assert.Contains(t, msg, key+`: got "`)
+	}
+	assert.Contains(t, msg, "replace-me marks a placeholder")
+	for _, r := range run.mocks.Resources() {
+		assert.Equal(t, "pulumi:pulumi:Stack", r.Type, "nothing but the stack may exist before the config is valid")
 	}
 }
 
