@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"os"
 	"os/signal"
 	"strconv"
@@ -205,7 +204,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return fmt.Errorf("describing the model: %w", err)
 	}
-	ln, err := net.Listen("tcp", ":"+strconv.Itoa(cfg.port))
+	ln, err := server.Listen(ctx, ":"+strconv.Itoa(cfg.port))
 	if err != nil {
 		return fmt.Errorf("listening: %w", err)
 	}

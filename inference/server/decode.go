@@ -115,10 +115,29 @@ func (s *scanner) number() (float64, error) {
 			break
 		}
 	}
-	if !isJSONNumber(s.tok) {
+	return parseNumber(s.tok)
+}
+
+// parseNumber is the one number grammar of both body formats: JSON's (RFC 8259 §6), so that a
+// value means the same in CSV and JSON. Everything else strconv would take (Inf, NaN, hex
+// floats, 1_000, +1, .5, 5., 007) is refused with strconv.ErrSyntax, and a value beyond
+// float64's range with strconv.ErrRange.
+func parseNumber(b []byte) (float64, error) {
+	if !isJSONNumber(b) {
 		return 0, strconv.ErrSyntax
 	}
-	return parseFloat(s.tok)
+	return parseFloat(b)
+}
+
+// numberGrammar is what the error for a refused number says is allowed.
+const numberGrammar = "numbers are written as in JSON: 0.5, -3, 1e-05 (no Inf or NaN, hex, '_', leading '+' or zeros, '.5' or '5.')"
+
+// numberError explains why tok is not a value; missing says how a missing value is written.
+func numberError(where string, tok []byte, err error, missing string) *Error {
+	if errors.Is(err, strconv.ErrRange) {
+		return badRequest(CodeNonNumeric, "%s: %s is out of float64 range (its magnitude is above 1.7976931348623157e308)", where, quoteToken(tok))
+	}
+	return badRequest(CodeNonNumeric, "%s: %s is not a number; %s; %s", where, quoteToken(tok), numberGrammar, missing)
 }
 
 // isJSONNumber checks the JSON number grammar (RFC 8259 §6), which is stricter than strconv:
@@ -160,8 +179,10 @@ func isJSONNumber(b []byte) bool {
 	return i == len(b)
 }
 
+// isNumberByte says c continues a number token. Letters and '_' are taken too, so that
+// "Infinity", "0x1p-2" or "1_000" is refused whole, under its own name.
 func isNumberByte(c byte) bool {
-	return c >= '0' && c <= '9' || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E'
+	return c >= '0' && c <= '9' || c == '-' || c == '+' || c == '.' || c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 }
 
 // parseFloat parses b as strconv.ParseFloat does, with a fast path for the plain decimals
@@ -259,6 +280,16 @@ func fastFloat(b []byte) (float64, bool) {
 		f = -f
 	}
 	return f, true
+}
+
+// skipBOM consumes a UTF-8 byte-order mark at the start of the body, which RFC 8259 §8.1
+// allows a parser to ignore and which Windows tools write.
+func (s *scanner) skipBOM() {
+	for s.end-s.pos < 3 && s.fill() {
+	}
+	if s.end-s.pos >= 3 && s.buf[s.pos] == 0xEF && s.buf[s.pos+1] == 0xBB && s.buf[s.pos+2] == 0xBF {
+		s.pos += 3
+	}
 }
 
 // literal consumes the JSON literal lit (null, true, false) or fails.
@@ -411,6 +442,7 @@ const bodyShape = `{"instances": [[...], ...]}`
 
 func (d *jsonDecoder) body() (int, error) {
 	s := d.s
+	s.skipBOM()
 	c, ok := s.peek()
 	if !ok {
 		return 0, s.readErr(badRequest(CodeEmptyInput, "the body is empty; send %s", bodyShape))
@@ -434,7 +466,7 @@ func (d *jsonDecoder) body() (int, error) {
 				return 0, err
 			}
 			if string(s.tok) != "instances" {
-				return 0, badRequest(CodeMalformedBody, "unknown key %q; the body is %s", s.tok, bodyShape)
+				return 0, badRequest(CodeMalformedBody, "unknown key %s; the body is %s", quoteToken(s.tok), bodyShape)
 			}
 			if seenInstances {
 				return 0, badRequest(CodeMalformedBody, `the key "instances" appears twice`)
@@ -583,11 +615,11 @@ func (d *jsonDecoder) objectRow(row int) error {
 		}
 		col, known := d.features.cols[string(s.tok)]
 		if !known {
-			return badRequest(CodeUnknownFeature, "row %d (instances[%d]): unknown feature %q; the model's features are: %s",
-				row+1, row, s.tok, d.features.known())
+			return badRequest(CodeUnknownFeature, "row %d (instances[%d]): unknown feature %s; the model's features are: %s",
+				row+1, row, quoteToken(s.tok), d.features.known())
 		}
 		if d.seen[col] {
-			return badRequest(CodeMalformedBody, "row %d (instances[%d]): feature %q appears twice", row+1, row, s.tok)
+			return badRequest(CodeMalformedBody, "row %d (instances[%d]): feature %s appears twice", row+1, row, quoteToken(s.tok))
 		}
 		d.seen[col] = true
 		if err := s.expect(':', "after a feature name"); err != nil {
@@ -633,10 +665,10 @@ func (d *jsonDecoder) value(row, col int, named bool) (float64, error) {
 			return 0, s.readErr(badRequest(CodeMalformedBody, "%s: invalid literal; a missing value is null", where()))
 		}
 		return math.NaN(), nil
-	case c == '-' || c >= '0' && c <= '9':
+	case c == '-' || c == '+' || c == '.' || c >= '0' && c <= '9' || c != 't' && c != 'f' && (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'):
 		v, err := s.number()
 		if err != nil {
-			return 0, s.readErr(badRequest(CodeNonNumeric, "%s: %q is not a valid number", where(), s.tok))
+			return 0, s.readErr(numberError(where(), s.tok, err, "a missing value is null"))
 		}
 		return v, nil
 	}
@@ -688,7 +720,7 @@ func decodeCSV(s *scanner, nf int, x []float64) ([]float64, int, error) {
 			}
 			v, err := csvField(f)
 			if err != nil {
-				return x, 0, badRequest(CodeNonNumeric, "line %d, column %d: %q is not a number; an empty field is a missing value", line, col, f)
+				return x, 0, numberError(fmt.Sprintf("line %d, column %d", line, col), f, err, "an empty field or NaN is a missing value")
 			}
 			x = append(x, v)
 			if i < 0 {
@@ -715,10 +747,10 @@ func csvField(f []byte) (float64, error) {
 	if len(f) >= 2 && f[0] == '"' && f[len(f)-1] == '"' {
 		f = bytes.Trim(f[1:len(f)-1], " \t")
 	}
-	if len(f) == 0 {
+	if len(f) == 0 || len(f) == 3 && bytes.EqualFold(f, []byte("nan")) {
 		return math.NaN(), nil
 	}
-	return parseFloat(f)
+	return parseNumber(f)
 }
 
 // line returns the next line without its line end; false at the end of the body or on a read error.

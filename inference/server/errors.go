@@ -7,6 +7,8 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
+	"unicode/utf8"
 )
 
 // Error is a failure the client can act on: it carries the HTTP status, a stable machine-readable
@@ -39,6 +41,32 @@ const (
 	CodeTimeout          = "prediction_timeout"
 	CodeInternal         = "internal_error"
 )
+
+// maxQuoted is how much of a client's token an error message repeats: enough to recognise it,
+// never so much that a 6 MB token makes a 6 MB answer.
+const maxQuoted = 64
+
+// quoteToken quotes b for an error message, cut to maxQuoted bytes at a rune boundary; a cut
+// token ends in … and its length is given.
+func quoteToken[T string | []byte](b T) string {
+	if len(b) <= maxQuoted {
+		return strconv.Quote(string(b))
+	}
+	return strconv.Quote(clip(b)) + " (" + strconv.Itoa(len(b)) + " bytes)"
+}
+
+// clip cuts b to maxQuoted bytes at a rune boundary, ending in … when cut, for messages that
+// repeat a path or method unquoted.
+func clip[T string | []byte](b T) string {
+	if len(b) <= maxQuoted {
+		return string(b)
+	}
+	cut := maxQuoted
+	for cut > 0 && !utf8.RuneStart(b[cut]) {
+		cut--
+	}
+	return string(b[:cut]) + "…"
+}
 
 func errorf(status int, code, format string, args ...any) *Error {
 	return &Error{Status: status, Code: code, Message: fmt.Sprintf(format, args...)}

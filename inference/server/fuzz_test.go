@@ -63,6 +63,7 @@ func FuzzDecodeJSON(f *testing.F) {
 		`{"instances":[[1,null,-3.5e-2],[0,0,0]]}`,
 		`{"instances":[{"a":1,"c":2},{"b":null}]}`,
 		`{"instances":[{"\u0061":1}]}`,
+		"\ufeff{\"instances\":[[1e400,Infinity,0x1p3]]}",
 	} {
 		f.Add([]byte(seed))
 	}
@@ -88,6 +89,7 @@ func FuzzDecodeJSON(f *testing.F) {
 // referenceDecode decodes {"instances": [...]} with encoding/json, rows as arrays of 3 or objects
 // over the features a, b, c; objects says whether any row was an object.
 func referenceDecode(body []byte) (rows [][]float64, objects bool, err error) {
+	body = bytes.TrimPrefix(body, []byte("\ufeff")) // which we ignore, as RFC 8259 §8.1 allows
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(body, &top); err != nil {
 		return nil, false, err
@@ -153,5 +155,31 @@ func FuzzDecodeCSV(f *testing.F) {
 			}
 		}
 		assert.Len(t, m.rows(), nonBlank, "one row per non-blank line")
+	})
+}
+
+// FuzzOneNumberGrammar holds CSV and JSON to one number grammar: a value is accepted by both,
+// with the same bits, or refused by both.
+func FuzzOneNumberGrammar(f *testing.F) {
+	for _, seed := range []string{"1", "-0.5e-3", ".5", "5.", "+1", "Inf", "0x1p-2", "1_000", "1e400", "007", "1e-400"} {
+		f.Add(seed)
+	}
+	m := sumModel(1)
+	s := newServer(f, m, server.Options{})
+	f.Fuzz(func(t *testing.T, tok string) {
+		// Only a token that is one value in both formats: no separators, quotes or spaces, and
+		// not a spelling of a missing value, which each format has its own of.
+		if tok == "" || strings.ContainsAny(tok, ",\n\r\"[]{}: \t\\") || strings.EqualFold(tok, "nan") || !utf8.ValidString(tok) {
+			return
+		}
+		m.seen = nil
+		csv := request(s, http.MethodPost, "/invocations", "text/csv", "", tok+"\n")
+		csvRows := m.rows()
+		m.seen = nil
+		js := invokeJSON(s, `{"instances":[[`+tok+`]]}`)
+		require.Equal(t, csv.Code, js.Code, "%q: CSV said %s, JSON %s", tok, csv.Body, js.Body)
+		if csv.Code == http.StatusOK {
+			require.Equal(t, math.Float64bits(csvRows[0][0]), math.Float64bits(m.rows()[0][0]), "%q", tok)
+		}
 	})
 }

@@ -35,7 +35,7 @@ func requestFormat(r *http.Request) (format, error) {
 			Message: "Content-Type is missing; send application/json or text/csv"}
 	}
 	return 0, errorf(http.StatusUnsupportedMediaType, CodeUnsupportedType,
-		"Content-Type %q is not supported; send application/json or text/csv", mt)
+		"Content-Type %s is not supported; send application/json or text/csv", quoteToken(mt))
 }
 
 // responseFormat picks the response encoding from Accept (RFC 9110 §12.5.1): the acceptable
@@ -82,7 +82,7 @@ func responseFormat(r *http.Request) (format, error) {
 		return formatCSV, nil
 	}
 	return 0, errorf(http.StatusNotAcceptable, CodeNotAcceptable,
-		"Accept %q allows no type this server writes; it writes application/json and text/csv", accept)
+		"Accept %s allows no type this server writes; it writes application/json and text/csv", quoteToken(accept))
 }
 
 func firstSet(qs ...float64) float64 {

@@ -44,10 +44,10 @@ func (s *Server) handleUnrouted(table []route) http.Handler {
 			allow := strings.Join(methods, ", ")
 			w.Header().Set("Allow", allow)
 			writeError(s.log, w, r, errorf(http.StatusMethodNotAllowed, CodeMethodNotAllowed,
-				"%s %s is not allowed; use %s", r.Method, r.URL.Path, allow))
+				"%s %s is not allowed; use %s", clip(r.Method), clip(r.URL.Path), allow))
 			return
 		}
 		writeError(s.log, w, r, errorf(http.StatusNotFound, CodeNotFound,
-			"no route %s; the routes are GET /ping, POST /invocations, GET /openapi.json, GET /docs, GET /metrics", r.URL.Path))
+			"no route %s; the routes are GET /ping, POST /invocations, GET /openapi.json, GET /docs, GET /metrics", clip(r.URL.Path)))
 	})
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 )
 
@@ -16,8 +17,9 @@ type ServeConfig struct {
 	ReadTimeout       time.Duration // the whole request, body included
 	WriteTimeout      time.Duration // from the end of the headers to the end of the response
 	IdleTimeout       time.Duration // a kept-alive connection between requests
-	// DrainDelay is how long the listener stays open after shutdown starts, with /ping
-	// answering 503, so that health checks see the server leave before it refuses connections.
+	// DrainDelay is how long the server goes on accepting and serving after shutdown starts,
+	// with /ping answering 503 and every response saying Connection: close, so that health
+	// checks see the server leave and kept-alive clients move off before it refuses connections.
 	DrainDelay time.Duration
 	// ShutdownTimeout bounds the wait for in-flight requests; connections still busy after it
 	// are closed.
@@ -37,13 +39,35 @@ func DefaultServeConfig(predictTimeout time.Duration) ServeConfig {
 	}
 }
 
-// Serve serves h on ln until ctx is done, then shuts down gracefully: health turns /ping to
-// 503, the listener stays open for DrainDelay, then no new connections are accepted and
-// in-flight requests finish (up to ShutdownTimeout). It returns nil after a clean shutdown.
-// Requests do not inherit ctx, so cancelling it never cancels a request in flight.
+// acceptQuiet is how long the accept queue must stay empty, once new connection requests are
+// refused, before the listener is closed: far above a handshake's round trip inside a region.
+const acceptQuiet = 50 * time.Millisecond
+
+// Serve serves h on ln until ctx is done, then shuts down without losing a request:
+//
+//  1. /ping answers 503 (health) and every response says Connection: close, so that each
+//     kept-alive client is told on its next answer to open a new connection, while the server
+//     goes on accepting and serving as usual for DrainDelay. Idle connections are left open:
+//     closing one races with a request the client may be sending on it.
+//  2. New connection requests are refused at the socket (Linux; see refuseNewConnections) and
+//     the connections already queued are accepted and served, until the queue stays empty.
+//  3. Shutdown closes the listener and the idle connections and waits for in-flight requests
+//     (up to ShutdownTimeout).
+//
+// It returns nil after a clean shutdown. Requests do not inherit ctx, so cancelling it never
+// cancels a request in flight.
 func Serve(ctx context.Context, log *slog.Logger, ln net.Listener, h http.Handler, health *Health, cfg ServeConfig) error {
+	var draining atomic.Bool
+	dl := newDrainListener(ln, acceptQuiet)
 	srv := &http.Server{
-		Handler:           h,
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if draining.Load() {
+				// net/http closes the connection after this response, and the client's
+				// transport will not reuse it (RFC 9112 §9.6).
+				w.Header()["Connection"] = connectionClose
+			}
+			h.ServeHTTP(w, r)
+		}),
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
 		ReadTimeout:       cfg.ReadTimeout,
 		WriteTimeout:      cfg.WriteTimeout,
@@ -51,7 +75,7 @@ func Serve(ctx context.Context, log *slog.Logger, ln net.Listener, h http.Handle
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	go func() { served <- srv.Serve(dl) }()
 	select {
 	case err := <-served:
 		return fmt.Errorf("serving on %s: %w", ln.Addr(), err)
@@ -60,10 +84,7 @@ func Serve(ctx context.Context, log *slog.Logger, ln net.Listener, h http.Handle
 
 	log.Info("shutting down", slog.String("drain_delay", cfg.DrainDelay.String()), slog.String("shutdown_timeout", cfg.ShutdownTimeout.String()))
 	health.Drain()
-	// From now on every response says Connection: close, so that no client is still reusing a
-	// kept-alive connection when Shutdown closes the idle ones (a POST sent on a connection
-	// as it closes would be lost, and clients do not retry a POST).
-	srv.SetKeepAlivesEnabled(false)
+	draining.Store(true)
 	if cfg.DrainDelay > 0 {
 		t := time.NewTimer(cfg.DrainDelay)
 		select {
@@ -75,6 +96,10 @@ func Serve(ctx context.Context, log *slog.Logger, ln net.Listener, h http.Handle
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
+	if refused, err := dl.stopAccepting(min(time.Second, cfg.ShutdownTimeout/2)); !refused && err != nil {
+		log.Warn("new connections cannot be refused before the listener closes; a connection that arrives as it closes is reset",
+			slog.String("error", err.Error()))
+	}
 	err := srv.Shutdown(sctx)
 	if serveErr := <-served; !errors.Is(serveErr, http.ErrServerClosed) {
 		return fmt.Errorf("serving on %s: %w", ln.Addr(), serveErr)
@@ -86,3 +111,5 @@ func Serve(ctx context.Context, log *slog.Logger, ln net.Listener, h http.Handle
 	log.Info("stopped")
 	return nil
 }
+
+var connectionClose = []string{"close"}

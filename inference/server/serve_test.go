@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -181,5 +182,129 @@ func TestDefaultServeConfigFitsSageMaker(t *testing.T) {
 		for _, d := range []time.Duration{cfg.ReadHeaderTimeout, cfg.ReadTimeout, cfg.IdleTimeout} {
 			assert.Positive(t, d, "every timeout is set")
 		}
+	}
+}
+
+// loadCounts is what a client fleet saw across a shutdown: every request it sent is either
+// answered in full, refused before anything was sent (the dial failed: nothing to lose), or lost.
+type loadCounts struct {
+	sent, answered, notSent, lost atomic.Int64
+	mu                            sync.Mutex
+	lostErrs                      []string
+}
+
+func (c *loadCounts) loseOne(err string) {
+	c.lost.Add(1)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.lostErrs) < 10 {
+		c.lostErrs = append(c.lostErrs, err)
+	}
+}
+
+// isDialError says the request never left the client: the connection could not be opened.
+func isDialError(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
+}
+
+// postUntilRefused is one keep-alive client: it POSTs body to url back to back on its own
+// connection until a dial fails (the server is gone) or stop closes. Each request is counted
+// before it is sent and classified by what came back; warm is closed after its first answer.
+func postUntilRefused(url, body, want string, c *loadCounts, warm func(), stop <-chan struct{}) {
+	tr := &http.Transport{MaxIdleConnsPerHost: 1, DialContext: (&net.Dialer{Timeout: 10 * time.Second}).DialContext}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr}
+	for {
+		select {
+		case <-stop:
+			return
+		default:
+		}
+		req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+		if err != nil {
+			c.loseOne(err.Error())
+			return
+		}
+		req.Header.Set("Content-Type", "text/csv")
+		req.Header.Set("Accept", "text/csv")
+		c.sent.Add(1)
+		resp, err := client.Do(req)
+		if err != nil {
+			if isDialError(err) {
+				c.notSent.Add(1)
+				return
+			}
+			c.loseOne(err.Error())
+			continue
+		}
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		switch {
+		case err != nil:
+			c.loseOne("reading the answer: " + err.Error())
+		case resp.StatusCode != http.StatusOK || string(b) != want:
+			c.loseOne(resp.Status + " " + string(b))
+		default:
+			c.answered.Add(1)
+			warm()
+		}
+	}
+}
+
+// TestServeShutdownLosesNoKeepAliveRequest is the load test: 32 clients POST back to
+// back on kept-alive connections while Serve's context is cancelled (what SIGTERM does). Every
+// request sent must be answered; the only other outcome allowed is a dial that fails once the
+// listener has closed, which sends nothing. Before the fix, idle connections were closed at
+// the start of the drain and queued connections reset at listener close: 17 to 50 lost a run here.
+func TestServeShutdownLosesNoKeepAliveRequest(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a load test of several seconds; run without -short")
+	}
+	const clients, runs = 32, 4
+	for run := range runs {
+		health := &server.Health{}
+		h := newServer(t, sumModel(2), server.Options{Health: health})
+		ln, err := server.Listen(context.Background(), "127.0.0.1:0")
+		require.NoError(t, err)
+		ctx, cancel := context.WithCancel(context.Background())
+		cfg := server.DefaultServeConfig(time.Minute)
+		cfg.DrainDelay, cfg.ShutdownTimeout = 300*time.Millisecond, 10*time.Second
+		served := make(chan error, 1)
+		go func() { served <- server.Serve(ctx, quietLog(), ln, h, health, cfg) }()
+
+		var c loadCounts
+		var warmWG, done sync.WaitGroup
+		warmWG.Add(clients)
+		stop := make(chan struct{})
+		for range clients {
+			done.Add(1)
+			var once sync.Once
+			go func() {
+				defer done.Done()
+				defer once.Do(warmWG.Done)
+				postUntilRefused("http://"+ln.Addr().String()+"/invocations", "1,2\n", "3\n", &c,
+					func() { once.Do(warmWG.Done) }, stop)
+			}()
+		}
+		warmWG.Wait()
+		time.Sleep(50 * time.Millisecond) // steady keep-alive traffic on every connection
+		cancel()
+		err = <-served
+		// The listener is closed: every client's next dial fails at once.
+		waited := make(chan struct{})
+		go func() { done.Wait(); close(waited) }()
+		select {
+		case <-waited:
+		case <-time.After(30 * time.Second):
+			close(stop)
+			<-waited
+		}
+		require.NoError(t, err)
+		t.Logf("run %d: sent %d, answered %d, not sent (dial refused) %d, lost %d",
+			run+1, c.sent.Load(), c.answered.Load(), c.notSent.Load(), c.lost.Load())
+		assert.Zero(t, c.lost.Load(), "run %d lost requests; first errors: %q", run+1, c.lostErrs)
+		assert.Equal(t, c.sent.Load(), c.answered.Load()+c.notSent.Load()+c.lost.Load())
+		assert.Positive(t, c.answered.Load())
 	}
 }
