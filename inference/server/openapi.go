@@ -55,6 +55,15 @@ func openAPIDocument(info model.Info, maxBody int64) ([]byte, error) {
 		}}
 	case model.MultiClass:
 		prediction = obj{"type": "object", "required": []string{"label"}, "properties": obj{"label": label}}
+	case model.Regression:
+		if info.OutputWidth > 1 {
+			prediction = obj{"type": "object", "required": []string{"values"}, "properties": obj{
+				"values": obj{"type": "array", "items": obj{"type": []string{"number", "null"}},
+					"minItems": info.OutputWidth, "maxItems": info.OutputWidth, "description": "one output per target or quantile, in model order; null when not finite"},
+			}}
+			break
+		}
+		fallthrough
 	default:
 		prediction = obj{"type": "object", "required": []string{"value"}, "properties": obj{
 			"value": obj{"type": []string{"number", "null"}, "description": "the model's output; null when not finite"},
@@ -62,7 +71,11 @@ func openAPIDocument(info model.Info, maxBody int64) ([]byte, error) {
 	}
 	csvOut := "one line per row holding exactly what the training library's predict() returns for it"
 	if info.OutputWidth > 1 {
-		csvOut += fmt.Sprintf(": %d comma-separated class probabilities", info.OutputWidth)
+		what := "class probabilities"
+		if info.Task == model.Regression {
+			what = "outputs (one per target or quantile)"
+		}
+		csvOut += fmt.Sprintf(": %d comma-separated %s", info.OutputWidth, what)
 	}
 
 	errorResponse := func(desc string) obj {
