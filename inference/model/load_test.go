@@ -204,7 +204,7 @@ func TestLoadErrors(t *testing.T) {
 		{name: "manifest classes for regression", files: map[string]file{"m.json": {from: xgbRegress}, "manifest.json": manifest(t, map[string]any{"classes": []string{"a", "b"}})},
 			wantErr: []string{"manifest.json: classes given, but the model (objective reg:squarederror) is not a classifier"}},
 		{name: "manifest unknown field", files: map[string]file{"m.json": {from: xgbBinary}, "manifest.json": {text: `{"feature_names": ["a"]}`}},
-			wantErr: []string{`manifest.json: json: unknown field "feature_names" (fields allowed: model, format, features, classes, description)`}},
+			wantErr: []string{`manifest.json: json: unknown field "feature_names" (fields allowed: model, format, features, classes, description, categories)`}},
 		{name: "manifest not JSON", files: map[string]file{"m.json": {from: xgbBinary}, "manifest.json": {text: `features: [a]`}},
 			wantErr: []string{"manifest.json: invalid character"}},
 		{name: "manifest trailing data", files: map[string]file{"m.json": {from: xgbBinary}, "manifest.json": {text: `{} {}`}},

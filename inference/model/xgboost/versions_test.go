@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"math"
@@ -148,6 +149,11 @@ func TestVersionParityHTTP(t *testing.T) {
 			data, err := os.ReadFile(c.path(".ubj"))
 			require.NoError(t, err)
 			require.NoError(t, os.WriteFile(filepath.Join(dir, "xgboost-model"), data, 0o600))
+			if cat := c.fx.Categorical; cat != nil {
+				manifest, err := json.Marshal(map[string]any{"categories": map[string][]string{fmt.Sprintf("f_%d", cat.Feature): cat.Names}})
+				require.NoError(t, err)
+				require.NoError(t, os.WriteFile(filepath.Join(dir, model.ManifestName), manifest, 0o600))
+			}
 			m, err := model.Load(dir)
 			require.NoError(t, err)
 			info := m.Info()
@@ -174,6 +180,27 @@ func TestVersionParityHTTP(t *testing.T) {
 			require.NoError(t, err)
 			got = post(t, s, "application/json", "application/json", string(instances))
 			assertOutputs(t, c.fx.Want, parseJSONPredictions(t, info, got), width, "JSON")
+
+			// By feature name, a categorical feature by category name.
+			require.Len(t, info.Features, len(c.fx.Rows[0]))
+			named := make([]map[string]any, len(c.fx.Rows))
+			for r, row := range c.fx.Rows {
+				named[r] = map[string]any{}
+				for j, p := range row {
+					switch {
+					case p == nil:
+						named[r][info.Features[j]] = nil
+					case c.fx.Categorical != nil && j == c.fx.Categorical.Feature:
+						named[r][info.Features[j]] = c.fx.Categorical.Names[int(*p)]
+					default:
+						named[r][info.Features[j]] = *p
+					}
+				}
+			}
+			instances, err = json.Marshal(map[string]any{"instances": named})
+			require.NoError(t, err)
+			got = post(t, s, "application/json", "application/json", string(instances))
+			assertOutputs(t, c.fx.Want, parseJSONPredictions(t, info, got), width, "JSON by name")
 		})
 	}
 }
