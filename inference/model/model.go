@@ -50,7 +50,7 @@ type Info struct {
 	// Categories names, per feature, the categories of a categorical feature in code order
 	// (input code k is Categories[f][k]), from the manifest or, for XGBoost 3.x models trained
 	// on string categories, from the model; nil entries for other features, nil when none.
-	Categories [][]string
+	Categories  [][]string
 	Classes     []string // class names from the manifest; nil when unknown (labels are then indices)
 	Description string   // free text from the manifest
 }
