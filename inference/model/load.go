@@ -85,6 +85,13 @@ func (m *loadedModel) Info() Info {
 	info := m.info
 	info.Features = slices.Clone(m.info.Features)
 	info.Classes = slices.Clone(m.info.Classes)
+	info.FeatureTypes = slices.Clone(m.info.FeatureTypes)
+	if m.info.Categories != nil {
+		info.Categories = make([][]string, len(m.info.Categories))
+		for i, c := range m.info.Categories {
+			info.Categories[i] = slices.Clone(c)
+		}
+	}
 	return info
 }
 
@@ -267,6 +274,10 @@ func parse(format string, data []byte) (Info, predictor, error) {
 	}
 	info := Info{Format: format, Objective: m.Objective(), NumFeatures: m.NumFeatures(),
 		OutputWidth: m.OutputWidth(), Features: nilIfEmpty(m.FeatureNames())}
+	if x, ok := m.(*xgboost.Model); ok {
+		info.FeatureTypes = nilIfEmpty(x.FeatureTypes())
+		info.Categories = x.Categories()
+	}
 	switch m.Kind() {
 	case output.Value:
 		info.Task = Regression

@@ -29,6 +29,11 @@ type Manifest struct {
 	Classes []string `json:"classes,omitempty"`
 	// Description is free text shown in /openapi.json and /docs.
 	Description string `json:"description,omitempty"`
+	// Categories names the categories of categorical features, by feature name, in code order:
+	// {"color": ["red", "green"]} lets a JSON instance send "green" for code 1. The feature
+	// names come from Features or the model; a model that gives feature types must call the
+	// feature categorical ("c").
+	Categories map[string][]string `json:"categories,omitempty"`
 }
 
 // parseManifest decodes a manifest strictly.
@@ -37,7 +42,7 @@ func parseManifest(data []byte) (*Manifest, error) {
 	dec.DisallowUnknownFields()
 	var m Manifest
 	if err := dec.Decode(&m); err != nil {
-		return nil, fmt.Errorf("%s: %w (fields allowed: model, format, features, classes, description)", ManifestName, err)
+		return nil, fmt.Errorf("%s: %w (fields allowed: model, format, features, classes, description, categories)", ManifestName, err)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("%s: want one JSON object, found more after it", ManifestName)
@@ -55,6 +60,11 @@ func parseManifest(data []byte) (*Manifest, error) {
 	}
 	if err := checkNames("classes", m.Classes); err != nil {
 		return nil, err
+	}
+	for f, names := range m.Categories {
+		if err := checkNames("categories."+f, names); err != nil {
+			return nil, err
+		}
 	}
 	return &m, nil
 }
@@ -95,6 +105,36 @@ func (m *Manifest) apply(info *Info) error {
 		}
 		info.Classes = append([]string(nil), m.Classes...)
 	}
+	if len(m.Categories) > 0 {
+		if err := m.applyCategories(info); err != nil {
+			return err
+		}
+	}
 	info.Description = m.Description
+	return nil
+}
+
+// applyCategories merges the manifest's category names into info, by feature name.
+func (m *Manifest) applyCategories(info *Info) error {
+	if len(info.Features) == 0 {
+		return fmt.Errorf("%s: categories given, but the model's feature names are unknown: list them in features", ManifestName)
+	}
+	col := make(map[string]int, len(info.Features))
+	for i, f := range info.Features {
+		col[f] = i
+	}
+	if info.Categories == nil {
+		info.Categories = make([][]string, info.NumFeatures)
+	}
+	for f, names := range m.Categories {
+		i, ok := col[f]
+		if !ok {
+			return fmt.Errorf("%s: categories: unknown feature %q; the model's features are: %s", ManifestName, f, strings.Join(info.Features, ", "))
+		}
+		if len(info.FeatureTypes) > 0 && info.FeatureTypes[i] != "c" {
+			return fmt.Errorf("%s: categories: feature %q has type %q in the model, not categorical (\"c\")", ManifestName, f, info.FeatureTypes[i])
+		}
+		info.Categories[i] = append([]string(nil), names...)
+	}
 	return nil
 }

@@ -44,6 +44,13 @@ type Info struct {
 	NumClasses  int      // classes for Binary (2), MultiProba and MultiClass; 0 for Regression
 	OutputWidth int      // numbers per row that Predict writes: NumClasses for MultiProba, else 1
 	Features    []string // feature names, from the model or the manifest; nil when unknown
+	// FeatureTypes are the model's feature types (XGBoost's feature_types: "float", "int",
+	// "q", "c" for categorical); nil when the model does not say.
+	FeatureTypes []string
+	// Categories names, per feature, the categories of a categorical feature in code order
+	// (input code k is Categories[f][k]), from the manifest or, for XGBoost 3.x models trained
+	// on string categories, from the model; nil entries for other features, nil when none.
+	Categories  [][]string
 	Classes     []string // class names from the manifest; nil when unknown (labels are then indices)
 	Description string   // free text from the manifest
 }

@@ -396,21 +396,54 @@ func appendRune(b []byte, r rune) []byte {
 	return append(b, string(r)...)
 }
 
-// featureIndex maps feature names to columns for object-shaped instances.
+// featureIndex maps feature names to columns for object-shaped instances, and category names
+// to codes for categorical features.
 type featureIndex struct {
 	cols  map[string]int
 	names []string
+	cats  []map[string]float64 // per column, category name -> code; nil when none
 }
 
-func newFeatureIndex(names []string) *featureIndex {
-	if len(names) == 0 {
+func newFeatureIndex(names []string, categories [][]string) *featureIndex {
+	if len(names) == 0 && len(categories) == 0 {
 		return nil
 	}
 	cols := make(map[string]int, len(names))
 	for i, n := range names {
 		cols[n] = i
 	}
-	return &featureIndex{cols: cols, names: names}
+	f := &featureIndex{cols: cols, names: names}
+	for i, c := range categories {
+		if len(c) == 0 {
+			continue
+		}
+		if f.cats == nil {
+			f.cats = make([]map[string]float64, len(categories))
+		}
+		f.cats[i] = make(map[string]float64, len(c))
+		for code, name := range c {
+			f.cats[i][name] = float64(code)
+		}
+	}
+	return f
+}
+
+// category returns the code of the category name in column col.
+func (f *featureIndex) category(col int, name []byte) (float64, bool, bool) {
+	if f == nil || col >= len(f.cats) || f.cats[col] == nil {
+		return 0, false, false
+	}
+	code, ok := f.cats[col][string(name)]
+	return code, ok, true
+}
+
+// catNames lists column col's category names in code order.
+func (f *featureIndex) catNames(col int) []string {
+	names := make([]string, len(f.cats[col]))
+	for n, code := range f.cats[col] {
+		names[int(code)] = n
+	}
+	return names
 }
 
 // known lists the feature names for an error message, cut short when there are many.
@@ -581,7 +614,7 @@ func (d *jsonDecoder) arrayRow(row int) error {
 
 func (d *jsonDecoder) objectRow(row int) error {
 	s := d.s
-	if d.features == nil {
+	if d.features == nil || len(d.features.names) == 0 {
 		return badRequest(CodeUnknownFeature,
 			"row %d (instances[%d]): this model's feature names are unknown, so an instance must be an array of %d values",
 			row+1, row, d.nf)
@@ -671,6 +704,19 @@ func (d *jsonDecoder) value(row, col int, named bool) (float64, error) {
 			return 0, s.readErr(numberError(where(), s.tok, err, "a missing value is null"))
 		}
 		return v, nil
+	case c == '"':
+		if err := s.str(); err != nil {
+			return 0, err
+		}
+		code, ok, categorical := d.features.category(col, s.tok)
+		if !categorical {
+			break
+		}
+		if !ok {
+			return 0, badRequest(CodeNonNumeric, "%s: unknown category %q; the categories are: %s",
+				where(), s.tok, strings.Join(d.features.catNames(col), ", "))
+		}
+		return code, nil
 	}
 	return 0, badRequest(CodeNonNumeric, "%s: expected a number or null, found %s", where(), describe(c))
 }

@@ -80,6 +80,17 @@ func (e *predictionEncoder) appendJSON(b []byte, out []float64, rows int) []byte
 			b = e.appendLabel(b, o[0])
 			b = append(b, '}')
 		default:
+			if e.width > 1 { // multi-target regression, several quantiles: one value per output
+				b = append(b, `{"values":[`...)
+				for i, v := range o {
+					if i > 0 {
+						b = append(b, ',')
+					}
+					b = appendJSONFloat(b, v)
+				}
+				b = append(b, "]}"...)
+				break
+			}
 			b = append(b, `{"value":`...)
 			b = appendJSONFloat(b, o[0])
 			b = append(b, '}')

@@ -20,11 +20,15 @@ func openAPIDocument(info model.Info, maxBody int64) ([]byte, error) {
 		"type": "array", "items": value, "minItems": nf, "maxItems": nf,
 		"description": fmt.Sprintf("the %d feature values in model order%s", nf, featureList(info.Features)),
 	}
+	if hasCategories(info) {
+		arrayRow["items"] = obj{"type": []string{"number", "string", "null"},
+			"description": "a feature value; null is a missing value; a categorical feature takes its category code or name"}
+	}
 	rowSchemas := []any{arrayRow}
 	if len(info.Features) > 0 {
 		props := obj{}
-		for _, f := range info.Features {
-			props[f] = value
+		for i, f := range info.Features {
+			props[f] = featureSchema(info, i, value)
 		}
 		rowSchemas = append(rowSchemas, obj{
 			"type": "object", "properties": props, "additionalProperties": false, "minProperties": 1,
@@ -55,6 +59,15 @@ func openAPIDocument(info model.Info, maxBody int64) ([]byte, error) {
 		}}
 	case model.MultiClass:
 		prediction = obj{"type": "object", "required": []string{"label"}, "properties": obj{"label": label}}
+	case model.Regression:
+		if info.OutputWidth > 1 {
+			prediction = obj{"type": "object", "required": []string{"values"}, "properties": obj{
+				"values": obj{"type": "array", "items": obj{"type": []string{"number", "null"}},
+					"minItems": info.OutputWidth, "maxItems": info.OutputWidth, "description": "one output per target or quantile, in model order; null when not finite"},
+			}}
+			break
+		}
+		fallthrough
 	default:
 		prediction = obj{"type": "object", "required": []string{"value"}, "properties": obj{
 			"value": obj{"type": []string{"number", "null"}, "description": "the model's output; null when not finite"},
@@ -62,7 +75,11 @@ func openAPIDocument(info model.Info, maxBody int64) ([]byte, error) {
 	}
 	csvOut := "one line per row holding exactly what the training library's predict() returns for it"
 	if info.OutputWidth > 1 {
-		csvOut += fmt.Sprintf(": %d comma-separated class probabilities", info.OutputWidth)
+		what := "class probabilities"
+		if info.Task == model.Regression {
+			what = "outputs (one per target or quantile)"
+		}
+		csvOut += fmt.Sprintf(": %d comma-separated %s", info.OutputWidth, what)
 	}
 
 	errorResponse := func(desc string) obj {
@@ -133,7 +150,8 @@ func openAPIDocument(info model.Info, maxBody int64) ([]byte, error) {
 		}},
 		"x-model": obj{
 			"format": info.Format, "source": info.Source, "objective": info.Objective, "task": info.Task.String(),
-			"numFeatures": nf, "features": info.Features, "numClasses": info.NumClasses, "classes": info.Classes,
+			"numFeatures": nf, "features": info.Features, "featureTypes": info.FeatureTypes, "categories": info.Categories,
+			"numClasses": info.NumClasses, "classes": info.Classes,
 			"outputWidth": info.OutputWidth,
 		},
 	}
@@ -145,4 +163,27 @@ func featureList(names []string) string {
 		return ""
 	}
 	return ": " + strings.Join(names, ", ")
+}
+
+func hasCategories(info model.Info) bool {
+	for _, c := range info.Categories {
+		if len(c) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// featureSchema describes feature i by name: a number, or for a categorical feature its code
+// or, when the names are known, one of them.
+func featureSchema(info model.Info, i int, value obj) obj {
+	categorical := i < len(info.FeatureTypes) && info.FeatureTypes[i] == "c"
+	if i < len(info.Categories) && len(info.Categories[i]) > 0 {
+		return obj{"description": "a categorical feature: a category name, its code (0 for the first name), or null for a missing value",
+			"oneOf": []any{obj{"type": "string", "enum": info.Categories[i]}, obj{"type": "integer", "minimum": 0}, obj{"type": "null"}}}
+	}
+	if categorical {
+		return obj{"type": []string{"integer", "null"}, "minimum": 0, "description": "a categorical feature: the category code; null is a missing value"}
+	}
+	return value
 }

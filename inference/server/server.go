@@ -84,7 +84,7 @@ func NewServer(log *slog.Logger, m model.Model, opts Options) (*Server, error) {
 		info:     info,
 		opts:     opts,
 		enc:      newPredictionEncoder(info),
-		features: newFeatureIndex(info.Features),
+		features: newFeatureIndex(info.Features, info.Categories),
 		metrics:  newMetrics(info, opts.ModelLoadTime),
 		mux:      http.NewServeMux(),
 		now:      time.Now,

@@ -46,6 +46,18 @@ var objectives = map[string]objective{
 	"reg:tweedie":     {kind: Value, toMargin: logMargin, transform: expTransform},
 	"multi:softprob":  {kind: ClassProbabilities, toMargin: identityMargin, transform: softmaxTransform, multi: true},
 	"multi:softmax":   {kind: ClassIndex, toMargin: identityMargin, transform: argmaxTransform, multi: true},
+	// binary:hinge predicts the class: 1 when the margin is positive (src/objective/hinge.cu).
+	"binary:hinge": {kind: ClassIndex, toMargin: identityMargin, transform: hingeTransform},
+	// One output per quantile_alpha; 3.4 sorts them (build sets Model.sortOutputs).
+	"reg:quantileerror": {kind: Value, toMargin: identityMargin, transform: identityTransform},
+	// Both survival objectives predict exp(margin): a hazard ratio (cox) or the predicted
+	// survival time (aft), base_score mapped by log (src/objective/regression_obj.cu, aft_obj.cu).
+	"survival:cox": {kind: Value, toMargin: logMargin, transform: expTransform},
+	"survival:aft": {kind: Value, toMargin: logMargin, transform: expTransform},
+	// Ranking objectives predict the raw score (src/objective/lambdarank_obj.cc).
+	"rank:pairwise": {kind: Value, toMargin: identityMargin, transform: identityTransform},
+	"rank:ndcg":     {kind: Value, toMargin: identityMargin, transform: identityTransform},
+	"rank:map":      {kind: Value, toMargin: identityMargin, transform: identityTransform},
 }
 
 // SupportedObjectives lists the objectives Parse accepts, sorted.
@@ -95,30 +107,41 @@ const (
 	expTransform
 	softmaxTransform
 	argmaxTransform
+	hingeTransform
 )
 
-// apply maps one row's margins (one per output group) into its outputs.
+// apply maps one row's margins (one per output group) into its outputs. Element-wise
+// transforms apply to every output (multi-target regression, several quantiles).
 func (t transform) apply(m []float32, out []float64) {
 	switch t {
 	case identityTransform:
-		out[0] = float64(m[0])
+		for i, v := range m {
+			out[i] = float64(v)
+		}
 	case sigmoidTransform:
-		sigmoid(m, out)
+		for i, v := range m {
+			out[i] = sigmoid(v)
+		}
 	case expTransform:
-		exponential(m, out)
+		for i, v := range m {
+			out[i] = float64(float32(math.Exp(float64(v))))
+		}
 	case softmaxTransform:
 		softmax(m, out)
 	case argmaxTransform:
 		argmax(m, out)
+	case hingeTransform:
+		out[0] = 0
+		if m[0] > 0 {
+			out[0] = 1
+		}
 	}
 }
 
 // sigmoid follows XGBoost's common::Sigmoid, computed in float32 like the library.
-func sigmoid(m []float32, out []float64) {
-	out[0] = float64(float32(1) / (float32(1) + float32(math.Exp(-float64(m[0])))))
+func sigmoid(m float32) float64 {
+	return float64(float32(1) / (float32(1) + float32(math.Exp(-float64(m)))))
 }
-
-func exponential(m []float32, out []float64) { out[0] = float64(float32(math.Exp(float64(m[0])))) }
 
 // softmax follows XGBoost's common::Softmax: subtract the maximum, exponentiate, normalise,
 // in float32.

@@ -42,7 +42,7 @@ func (m *Model) buildBlocks() {
 	}
 }
 
-// maxStackGroups is the largest output group count whose per-row margins live on the stack.
+// maxStackGroups is the largest output count whose per-row margins live on the stack.
 const maxStackGroups = 32
 
 // maxStackFeatures is the widest row whose float32 copies live on the stack.
@@ -50,7 +50,7 @@ const maxStackFeatures = 256
 
 // Predict writes the predictions for the rows of x (row-major, NumFeatures values per row,
 // NaN for a missing value) into out, which must hold rows*OutputWidth values: what XGBoost's
-// predict() returns for each row. It allocates nothing for models with up to 32 classes and
+// predict() returns for each row. It allocates nothing for models with up to 32 outputs and
 // 256 features.
 func (m *Model) Predict(x []float64, out []float64) error {
 	nf, width := m.numFeatures, m.OutputWidth()
@@ -85,10 +85,113 @@ func (m *Model) Predict(x []float64, out []float64) error {
 				row[nf+j] = row[j]
 			}
 		}
-		m.marginRow(row, margins)
-		m.obj.transform.apply(margins, out[r*width:(r+1)*width])
+		switch {
+		case m.linear != nil:
+			m.marginLinear(row, margins)
+		case m.general:
+			m.marginGeneral(row, margins)
+		default:
+			m.marginRow(row, margins)
+		}
+		o := out[r*width : (r+1)*width]
+		m.obj.transform.apply(margins, o)
+		if m.sortOutputs {
+			sortFloats(o)
+		}
 	}
 	return nil
+}
+
+// sortFloats sorts a row's outputs ascending by insertion, as XGBoost 3.4's quantile
+// PredTransform does (the rows are a handful of values).
+func sortFloats(o []float64) {
+	for i := 1; i < len(o); i++ {
+		v, pos := o[i], i
+		for pos > 0 && o[pos-1] > v {
+			o[pos] = o[pos-1]
+			pos--
+		}
+		o[pos] = v
+	}
+}
+
+// marginLinear is gblinear's prediction (GBLinear::Pred in src/gbm/gblinear.cc): per output,
+// bias plus the first base margin, then weight times value for each present feature in order,
+// in float32. XGBoost adds base_score(0) to every output, also for multi-class models.
+func (m *Model) marginLinear(row []float32, margins []float32) {
+	nf, ng := m.numFeatures, m.numGroups
+	w := m.linear
+	for g := range margins {
+		psum := w[nf*ng+g] + m.baseMargin[0]
+		for j := 0; j < nf; j++ {
+			v := row[j]
+			if v != row[nf+j] { // missing: the two copies differ (-Inf, +Inf)
+				continue
+			}
+			// The conversion keeps the product rounded to float32 before the sum, as in C++.
+			psum += float32(v * w[j*ng+g])
+		}
+		margins[g] = psum
+	}
+}
+
+// marginGeneral is marginRow for models with categorical splits or vector leaves: one tree at
+// a time, each step testing the kind of split. Sums are in tree order, as XGBoost's.
+func (m *Model) marginGeneral(row []float32, margins []float32) {
+	copy(margins, m.baseMargin)
+	nodes := m.nodes
+	nf := uint32(m.numFeatures)
+	for t, root := range m.roots {
+		i := uint32(root)
+		for range m.depths[t] {
+			n := &nodes[i]
+			if n.feat&catFlag == 0 {
+				var right uint32
+				if !(row[n.feat] < n.cond) {
+					right = 1
+				}
+				i = n.left + right
+				continue
+			}
+			i = n.left + m.catRight(n, row, nf)
+		}
+		leaf := &nodes[i]
+		if g := m.groups[t]; g >= 0 {
+			margins[g] += math.Float32frombits(leaf.val)
+			continue
+		}
+		vals := m.leafVectors[leaf.val : int(leaf.val)+len(margins)]
+		for k, v := range vals {
+			margins[k] += v
+		}
+	}
+}
+
+// catRight returns 1 when the row goes right at categorical split n, following
+// common::Decision (src/common/categorical.h, the same in 1.7.4, 2.1.4 and 3.4.1): a missing
+// value takes the default direction; a code in the split's set goes right; anything else,
+// including negative codes, codes from 2^24 and codes beyond the set, goes left. A
+// fractional code is truncated, as XGBoost's cast to an integer does.
+func (m *Model) catRight(n *node, row []float32, nf uint32) uint32 {
+	f := n.feat &^ catFlag
+	defaultRight := uint32(0)
+	if f >= nf {
+		f -= nf
+		defaultRight = 1
+	}
+	v := row[f]
+	if v != row[f+nf] {
+		return defaultRight
+	}
+	if !(v >= 0 && v < maxCategory) {
+		return 0
+	}
+	c := uint32(v)
+	set := m.catSets[n.val]
+	if c/32 >= set.words {
+		return 0
+	}
+	return (m.catBits[set.off+c/32] >> (c % 32)) & 1
 }
 
 // marginRow sums the tree outputs for one row (the doubled row node describes) into margins,
@@ -113,14 +216,14 @@ func (m *Model) marginRow(row []float32, margins []float32) {
 			i7 = step(nodes, row, i7)
 		}
 		g := &blk.groups
-		margins[g[0]] += nodes[i0].leaf
-		margins[g[1]] += nodes[i1].leaf
-		margins[g[2]] += nodes[i2].leaf
-		margins[g[3]] += nodes[i3].leaf
-		margins[g[4]] += nodes[i4].leaf
-		margins[g[5]] += nodes[i5].leaf
-		margins[g[6]] += nodes[i6].leaf
-		margins[g[7]] += nodes[i7].leaf
+		margins[g[0]] += math.Float32frombits(nodes[i0].val)
+		margins[g[1]] += math.Float32frombits(nodes[i1].val)
+		margins[g[2]] += math.Float32frombits(nodes[i2].val)
+		margins[g[3]] += math.Float32frombits(nodes[i3].val)
+		margins[g[4]] += math.Float32frombits(nodes[i4].val)
+		margins[g[5]] += math.Float32frombits(nodes[i5].val)
+		margins[g[6]] += math.Float32frombits(nodes[i6].val)
+		margins[g[7]] += math.Float32frombits(nodes[i7].val)
 	}
 }
 

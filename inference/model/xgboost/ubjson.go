@@ -30,7 +30,9 @@ type ubjDecoder struct {
 }
 
 // ubjsonToJSON transcodes one UBJSON value to JSON text. Non-finite floats, which JSON cannot
-// hold, become null.
+// hold, become the strings "NaN", "Infinity" and "-Infinity", which the JSON reader's float
+// arrays accept as XGBoost's JSON reader accepts the bare tokens (categorical splits hold NaN
+// split conditions).
 func ubjsonToJSON(data []byte) ([]byte, error) {
 	d := &ubjDecoder{in: data}
 	d.out.Grow(len(data) * 2)
@@ -114,8 +116,15 @@ func (d *ubjDecoder) float(t byte) error {
 		}
 		f = math.Float64frombits(binary.BigEndian.Uint64(b))
 	}
-	if math.IsNaN(f) || math.IsInf(f, 0) {
-		d.out.WriteString("null")
+	switch {
+	case math.IsNaN(f):
+		d.out.WriteString(`"NaN"`)
+		return nil
+	case math.IsInf(f, 1):
+		d.out.WriteString(`"Infinity"`)
+		return nil
+	case math.IsInf(f, -1):
+		d.out.WriteString(`"-Infinity"`)
 		return nil
 	}
 	// The shortest text that reads back as the same float32 or float64.

@@ -20,7 +20,7 @@ func TestUBJSONToJSON(t *testing.T) {
 		{"strings and keys", "{i\x01aSi\x02hi}", `{"a":"hi"}`},
 		{"float32 keeps its shortest text", "[d\x3e\x99\x99\x9a]", `[0.3]`},
 		{"float64", "[D\x3f\xd3\x33\x33\x33\x33\x33\x33]", `[0.3]`},
-		{"non-finite float is null", "[d\x7f\xc0\x00\x00d\x7f\x80\x00\x00]", `[null,null]`},
+		{"non-finite floats are quoted tokens", "[d\x7f\xc0\x00\x00d\x7f\x80\x00\x00d\xff\x80\x00\x00]", `["NaN","Infinity","-Infinity"]`},
 		{"typed array", "[$d#i\x02\x3f\x80\x00\x00\x40\x00\x00\x00", `[1,2]`},
 		{"counted array", "[#i\x02i\x01i\x02", `[1,2]`},
 		{"counted object", "{#i\x01i\x01kZ", `{"k":null}`},

@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -39,26 +40,53 @@ func TestParseRejects(t *testing.T) {
 		wantErr string
 	}{
 		{"unsupported objective", "reg_squarederror", func(l map[string]any) {
-			l["objective"].(map[string]any)["name"] = "rank:pairwise"
-		}, `unsupported objective "rank:pairwise"`},
-		{"gblinear booster", "reg_squarederror", func(l map[string]any) {
+			l["objective"].(map[string]any)["name"] = "reg:expectileerror"
+		}, `unsupported objective "reg:expectileerror"`},
+		{"unknown booster", "reg_squarederror", func(l map[string]any) {
+			l["gradient_booster"].(map[string]any)["name"] = "gbforest"
+		}, `unsupported booster "gbforest" (supported: gbtree, dart, gblinear)`},
+		{"gblinear weight count", "reg_squarederror", func(l map[string]any) {
 			l["gradient_booster"] = map[string]any{"name": "gblinear", "model": map[string]any{"weights": []any{0.1}}}
-		}, `unsupported booster "gblinear"`},
-		{"categorical split type", "reg_squarederror", func(l map[string]any) {
+		}, "gblinear weights: 1 values, want (num_feature 5 + 1) x 1 outputs = 6"},
+		{"categorical split without categories", "reg_squarederror", func(l map[string]any) {
 			firstTree(l)["split_type"].([]any)[0] = 1
-		}, "tree 0: node 0: split_type 1: categorical splits are not supported"},
-		{"categorical nodes", "reg_squarederror", func(l map[string]any) {
+		}, "tree 0: node 0: split_type 1 (categorical) but no categories"},
+		{"categorical arrays ragged", "reg_squarederror", func(l map[string]any) {
 			firstTree(l)["categories_nodes"] = []any{0}
-		}, "tree 0: categorical splits are not supported"},
-		{"categorical feature type", "reg_squarederror", func(l map[string]any) {
-			l["feature_types"] = []any{"float", "c", "float", "float", "float"}
-		}, `feature 1 has type "c": categorical features are not supported`},
-		{"vector leaf", "reg_squarederror", func(l map[string]any) {
+		}, "tree 0: categories_nodes, categories_segments, categories_sizes differ in length (1, 0, 0)"},
+		{"categories of a numerical node", "reg_squarederror", func(l map[string]any) {
+			tr := firstTree(l)
+			tr["categories_nodes"], tr["categories_segments"], tr["categories_sizes"], tr["categories"] = []any{0}, []any{0}, []any{1}, []any{2}
+		}, "tree 0: categories_nodes[0] 0: not a node whose split_type is 1 (categorical)"},
+		{"category out of range", "reg_squarederror", func(l map[string]any) {
+			tr := firstTree(l)
+			tr["split_type"].([]any)[0] = 1
+			tr["categories_nodes"], tr["categories_segments"], tr["categories_sizes"], tr["categories"] = []any{0}, []any{0}, []any{1}, []any{-2}
+		}, "tree 0: node 0: category -2 outside [0, 16777216)"},
+		{"unknown feature type", "reg_squarederror", func(l map[string]any) {
+			l["feature_types"] = []any{"float", "x", "float", "float", "float"}
+		}, `feature_types[1] "x": want float, int, i, q or c`},
+		{"vector leaf size", "reg_squarederror", func(l map[string]any) {
 			firstTree(l)["tree_param"].(map[string]any)["size_leaf_vector"] = "3"
-		}, "size_leaf_vector 3: vector-leaf (multi-target) trees are not supported"},
-		{"multi target", "reg_squarederror", func(l map[string]any) {
+		}, "tree 0: size_leaf_vector 3 for a model with 1 outputs"},
+		{"multi-label classification", "binary_logistic", func(l map[string]any) {
 			l["learner_model_param"].(map[string]any)["num_target"] = "2"
-		}, "num_target 2: multi-target models are not supported"},
+		}, "num_target 2 with objective binary:logistic: multi-target models are supported for regression objectives only"},
+		{"unknown tree field", "reg_squarederror", func(l map[string]any) {
+			firstTree(l)["leaf_scale"] = []any{2}
+		}, `learner.gradient_booster.model.trees[0]: unknown field "leaf_scale"`},
+		{"unknown booster field", "reg_squarederror", func(l map[string]any) {
+			l["gradient_booster"].(map[string]any)["model"].(map[string]any)["tree_weights"] = []any{2}
+		}, `learner.gradient_booster.model: unknown field "tree_weights"`},
+		{"unknown learner field", "reg_squarederror", func(l map[string]any) {
+			l["output_scale"] = 2
+		}, `learner: unknown field "output_scale"`},
+		{"weight_drop longer than trees", "reg_squarederror", func(l map[string]any) {
+			l["gradient_booster"].(map[string]any)["model"].(map[string]any)["weight_drop"] = slices.Repeat([]any{1.0}, 99)
+		}, "weight_drop has 99 entries for 12 trees"},
+		{"quantile alpha count", "reg_squarederror", func(l map[string]any) {
+			l["objective"] = map[string]any{"name": "reg:quantileerror", "quantile_loss_param": map[string]any{"quantile_alpha": "[0.1,0.9]"}}
+		}, "quantile_alpha has 2 values for 1 outputs (num_target 1)"},
 		{"cycle", "reg_squarederror", func(l map[string]any) {
 			firstTree(l)["left_children"].([]any)[1] = 0
 		}, "tree 0: node 0 is reached twice: not a tree"},
