@@ -78,15 +78,16 @@ func LoadFile(path string) (*Model, error) {
 	return m, nil
 }
 
-// Parse builds a Model from XGBoost JSON or UBJSON. It fails, naming the cause, for anything it cannot
+// Parse builds a Model from XGBoost JSON, UBJSON, the legacy binary format or a pickled
+// Booster, recognised by content (DetectFormat). It fails, naming the cause, for anything it cannot
 // evaluate exactly: an unsupported objective or booster (gblinear), categorical splits,
 // vector-leaf (multi-target) trees, or a malformed tree.
 func Parse(data []byte) (*Model, error) {
-	if isUBJSON(data) {
-		var err error
-		if data, err = ubjsonToJSON(data); err != nil {
-			return nil, fmt.Errorf("not XGBoost UBJSON: %w", err)
-		}
+	// Every other form (UBJSON, the legacy binary format, a pickled Booster) becomes JSON
+	// first: see sniff.go.
+	data, err := toJSON(data)
+	if err != nil {
+		return nil, err
 	}
 	var jm jsonModel
 	if err := json.Unmarshal(data, &jm); err != nil {
