@@ -90,15 +90,16 @@ func LoadFile(path string) (*Model, error) {
 	return m, nil
 }
 
-// Parse builds a Model from XGBoost JSON or UBJSON. It fails, naming the cause, for anything it
+// Parse builds a Model from XGBoost JSON, UBJSON, the legacy binary format or a pickled
+// Booster, recognised by content (DetectFormat). It fails, naming the cause, for anything it
 // cannot evaluate exactly as XGBoost does: an unsupported objective or booster, a field it does
 // not know inside the parts that decide predictions, or a malformed tree.
 func Parse(data []byte) (*Model, error) {
-	if isUBJSON(data) {
-		var err error
-		if data, err = ubjsonToJSON(data); err != nil {
-			return nil, fmt.Errorf("not XGBoost UBJSON: %w", err)
-		}
+	// Every other form (UBJSON, the legacy binary format, a pickled Booster) becomes JSON
+	// first: see sniff.go.
+	data, err := toJSON(data)
+	if err != nil {
+		return nil, err
 	}
 	doc, err := decodeJSON(data)
 	if err != nil {
