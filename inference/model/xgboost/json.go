@@ -317,17 +317,21 @@ func (f *floats) UnmarshalJSON(b []byte) error {
 		*f = nil
 		return nil
 	}
-	var raw []json.RawMessage
-	if err := json.Unmarshal(b, &raw); err != nil {
-		return err
+	// encoding/json has checked b is an array; its elements cannot hold commas.
+	body := bytes.TrimSpace(b)
+	if len(body) < 2 || body[0] != '[' || body[len(body)-1] != ']' {
+		return fmt.Errorf("want an array of numbers, got %.40s", b)
 	}
-	out := make([]float32, len(raw))
-	for i, r := range raw {
-		v, err := parseFloat32(r)
+	body = bytes.TrimSpace(body[1 : len(body)-1])
+	out := make([]float32, 0, bytes.Count(body, []byte(","))+1)
+	for i := 0; len(body) > 0; i++ {
+		elem, rest, _ := bytes.Cut(body, []byte(","))
+		v, err := parseFloat32(bytes.TrimSpace(elem))
 		if err != nil {
 			return fmt.Errorf("element %d: %w", i, err)
 		}
-		out[i] = v
+		out = append(out, v)
+		body = rest
 	}
 	*f = out
 	return nil
