@@ -83,8 +83,8 @@ func strict(raw json.RawMessage, v any, where string) error {
 	return nil
 }
 
-// objectiveParams are the objective's parameter objects. Only quantile_alpha decides
-// predictions (one output per quantile); the others shape training only.
+// objectiveParams are the objective's parameter objects. Only quantile_alpha and
+// expectile_alpha decide predictions (one output per alpha); the others shape training only.
 type objectiveParams struct {
 	Name           string          `json:"name"`
 	RegLoss        json.RawMessage `json:"reg_loss_param"`
@@ -100,7 +100,9 @@ type objectiveParams struct {
 	Quantile       *struct {
 		Alpha string `json:"quantile_alpha"`
 	} `json:"quantile_loss_param"`
-	Expectile json.RawMessage `json:"expectile_loss_param"`
+	Expectile *struct {
+		Alpha string `json:"expectile_alpha"`
+	} `json:"expectile_loss_param"`
 }
 
 func decodeObjective(raw json.RawMessage, o *objectiveDoc) error {
@@ -112,8 +114,8 @@ func decodeObjective(raw json.RawMessage, o *objectiveDoc) error {
 	if p.Quantile != nil {
 		o.QuantileAlpha = p.Quantile.Alpha
 	}
-	if len(p.Expectile) > 0 {
-		return errors.New(`objective reg:expectileerror is not supported (its outputs are cumulative soft-plus transforms of the margins)`)
+	if p.Expectile != nil {
+		o.ExpectileAlpha = p.Expectile.Alpha
 	}
 	return nil
 }
