@@ -15,7 +15,8 @@ package xgboost
 //   - Param.BaseScore: "5E-1" (up to 3.0) or "[5E-1,2E-1]" (3.1+, one per output), in the
 //     objective's output space; build maps it to margins with the objective's ProbToMargin.
 //   - Objective.Name: e.g. "binary:logistic"; QuantileAlpha: quantile_loss_param.quantile_alpha
-//     ("[0.1,0.9]" or "0.5"), one output per alpha.
+//     ("[0.1,0.9]" or "0.5"), one output per alpha; ExpectileAlpha likewise for
+//     reg:expectileerror.
 //   - Booster.Name: "gbtree", "dart" or "gblinear".
 //   - Booster.WeightDrop: DART's per-tree output weight, nil for none. It may be shorter than
 //     Trees (XGBoost 3.4 writes it inside gbtree; the missing trailing weights are 1).
@@ -49,8 +50,9 @@ type learnerParam struct {
 }
 
 type objectiveDoc struct {
-	Name          string
-	QuantileAlpha string
+	Name           string
+	QuantileAlpha  string
+	ExpectileAlpha string // expectile_loss_param.expectile_alpha (3.4), one output per alpha
 }
 
 type boosterDoc struct {

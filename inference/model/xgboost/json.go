@@ -83,8 +83,8 @@ func strict(raw json.RawMessage, v any, where string) error {
 	return nil
 }
 
-// objectiveParams are the objective's parameter objects. Only quantile_alpha decides
-// predictions (one output per quantile); the others shape training only.
+// objectiveParams are the objective's parameter objects. Only quantile_alpha and
+// expectile_alpha decide predictions (one output per alpha); the others shape training only.
 type objectiveParams struct {
 	Name           string          `json:"name"`
 	RegLoss        json.RawMessage `json:"reg_loss_param"`
@@ -100,7 +100,9 @@ type objectiveParams struct {
 	Quantile       *struct {
 		Alpha string `json:"quantile_alpha"`
 	} `json:"quantile_loss_param"`
-	Expectile json.RawMessage `json:"expectile_loss_param"`
+	Expectile *struct {
+		Alpha string `json:"expectile_alpha"`
+	} `json:"expectile_loss_param"`
 }
 
 func decodeObjective(raw json.RawMessage, o *objectiveDoc) error {
@@ -112,8 +114,8 @@ func decodeObjective(raw json.RawMessage, o *objectiveDoc) error {
 	if p.Quantile != nil {
 		o.QuantileAlpha = p.Quantile.Alpha
 	}
-	if len(p.Expectile) > 0 {
-		return errors.New(`objective reg:expectileerror is not supported (its outputs are cumulative soft-plus transforms of the margins)`)
+	if p.Expectile != nil {
+		o.ExpectileAlpha = p.Expectile.Alpha
 	}
 	return nil
 }
@@ -317,17 +319,21 @@ func (f *floats) UnmarshalJSON(b []byte) error {
 		*f = nil
 		return nil
 	}
-	var raw []json.RawMessage
-	if err := json.Unmarshal(b, &raw); err != nil {
-		return err
+	// encoding/json has checked b is an array; its elements cannot hold commas.
+	body := bytes.TrimSpace(b)
+	if len(body) < 2 || body[0] != '[' || body[len(body)-1] != ']' {
+		return fmt.Errorf("want an array of numbers, got %.40s", b)
 	}
-	out := make([]float32, len(raw))
-	for i, r := range raw {
-		v, err := parseFloat32(r)
+	body = bytes.TrimSpace(body[1 : len(body)-1])
+	out := make([]float32, 0, bytes.Count(body, []byte(","))+1)
+	for i := 0; len(body) > 0; i++ {
+		elem, rest, _ := bytes.Cut(body, []byte(","))
+		v, err := parseFloat32(bytes.TrimSpace(elem))
 		if err != nil {
 			return fmt.Errorf("element %d: %w", i, err)
 		}
-		out[i] = v
+		out = append(out, v)
+		body = rest
 	}
 	*f = out
 	return nil

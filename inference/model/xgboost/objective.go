@@ -54,6 +54,10 @@ var objectives = map[string]objective{
 	// survival time (aft), base_score mapped by log (src/objective/regression_obj.cu, aft_obj.cu).
 	"survival:cox": {kind: Value, toMargin: logMargin, transform: expTransform},
 	"survival:aft": {kind: Value, toMargin: logMargin, transform: expTransform},
+	// reg:expectileerror (3.4): output 0 is the margin, output j adds a positive step to output
+	// j-1, so expectiles cannot cross (ExpectileRegression in src/objective/regression_obj.cu).
+	// build maps base_score into margins with the inverse, for the whole vector at once.
+	"reg:expectileerror": {kind: Value, toMargin: identityMargin, transform: cumSoftplusTransform},
 	// Ranking objectives predict the raw score (src/objective/lambdarank_obj.cc).
 	"rank:pairwise": {kind: Value, toMargin: identityMargin, transform: identityTransform},
 	"rank:ndcg":     {kind: Value, toMargin: identityMargin, transform: identityTransform},
@@ -108,6 +112,7 @@ const (
 	softmaxTransform
 	argmaxTransform
 	hingeTransform
+	cumSoftplusTransform
 )
 
 // apply maps one row's margins (one per output group) into its outputs. Element-wise
@@ -130,6 +135,13 @@ func (t transform) apply(m []float32, out []float64) {
 		softmax(m, out)
 	case argmaxTransform:
 		argmax(m, out)
+	case cumSoftplusTransform:
+		pred := m[0]
+		out[0] = float64(pred)
+		for j := 1; j < len(m); j++ {
+			pred += rtEps + softplus(m[j])
+			out[j] = float64(pred)
+		}
 	case hingeTransform:
 		out[0] = 0
 		if m[0] > 0 {
@@ -172,4 +184,31 @@ func argmax(m []float32, out []float64) {
 		}
 	}
 	out[0] = float64(best)
+}
+
+// rtEps is XGBoost's kRtEps (include/xgboost/base.h).
+const rtEps float32 = 1e-6
+
+// softplus is common::SoftPlus (src/common/math.h) for float: each libm call rounded to float32.
+func softplus(x float32) float32 {
+	if x > 0 {
+		return x + float32(math.Log1p(float64(float32(math.Exp(float64(-x))))))
+	}
+	return float32(math.Log1p(float64(float32(math.Exp(float64(x))))))
+}
+
+// softplusInv is common::SoftPlusInv for float.
+func softplusInv(x float32) float32 {
+	x = max(x, rtEps)
+	return x + float32(math.Log(float64(float32(-math.Expm1(float64(-x))))))
+}
+
+// expectileMargins maps reg:expectileerror's base_score vector into margins as
+// ExpectileRegression::ProbToMargin does: from the last output down, each becomes the inverse
+// soft-plus of its gap to the one before.
+func expectileMargins(margin []float32) {
+	for j := len(margin) - 1; j > 0; j-- {
+		gap := margin[j] - margin[j-1]
+		margin[j] = softplusInv(gap - rtEps)
+	}
 }

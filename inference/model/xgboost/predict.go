@@ -135,36 +135,54 @@ func (m *Model) marginLinear(row []float32, margins []float32) {
 	}
 }
 
-// marginGeneral is marginRow for models with categorical splits or vector leaves: one tree at
-// a time, each step testing the kind of split. Sums are in tree order, as XGBoost's.
+// marginGeneral is marginRow for models with categorical splits or vector leaves: the same
+// blocks of eight walks, each step testing the kind of split. Leaves are added in tree order,
+// as XGBoost adds them.
 func (m *Model) marginGeneral(row []float32, margins []float32) {
 	copy(margins, m.baseMargin)
 	nodes := m.nodes
 	nf := uint32(m.numFeatures)
-	for t, root := range m.roots {
-		i := uint32(root)
-		for range m.depths[t] {
-			n := &nodes[i]
-			if n.feat&catFlag == 0 {
-				var right uint32
-				if !(row[n.feat] < n.cond) {
-					right = 1
-				}
-				i = n.left + right
+	var at [blockTrees]uint32
+	for b := range m.blocks {
+		blk := &m.blocks[b]
+		i0, i1, i2, i3 := blk.roots[0], blk.roots[1], blk.roots[2], blk.roots[3]
+		i4, i5, i6, i7 := blk.roots[4], blk.roots[5], blk.roots[6], blk.roots[7]
+		for range blk.depth {
+			i0 = m.stepGeneral(nodes, row, i0, nf)
+			i1 = m.stepGeneral(nodes, row, i1, nf)
+			i2 = m.stepGeneral(nodes, row, i2, nf)
+			i3 = m.stepGeneral(nodes, row, i3, nf)
+			i4 = m.stepGeneral(nodes, row, i4, nf)
+			i5 = m.stepGeneral(nodes, row, i5, nf)
+			i6 = m.stepGeneral(nodes, row, i6, nf)
+			i7 = m.stepGeneral(nodes, row, i7, nf)
+		}
+		at = [blockTrees]uint32{i0, i1, i2, i3, i4, i5, i6, i7}
+		for k, i := range at {
+			leaf := &nodes[i]
+			if g := blk.groups[k]; g >= 0 {
+				margins[g] += math.Float32frombits(leaf.val)
 				continue
 			}
-			i = n.left + m.catRight(n, row, nf)
-		}
-		leaf := &nodes[i]
-		if g := m.groups[t]; g >= 0 {
-			margins[g] += math.Float32frombits(leaf.val)
-			continue
-		}
-		vals := m.leafVectors[leaf.val : int(leaf.val)+len(margins)]
-		for k, v := range vals {
-			margins[k] += v
+			vals := m.leafVectors[leaf.val : int(leaf.val)+len(margins)]
+			for j, v := range vals {
+				margins[j] += v
+			}
 		}
 	}
+}
+
+// stepGeneral is step for a node that may be a categorical split.
+func (m *Model) stepGeneral(nodes []node, row []float32, i, nf uint32) uint32 {
+	n := &nodes[i]
+	if n.feat&catFlag != 0 {
+		return n.left + m.catRight(n, row, nf)
+	}
+	var right uint32
+	if !(row[n.feat] < n.cond) {
+		right = 1
+	}
+	return n.left + right
 }
 
 // catRight returns 1 when the row goes right at categorical split n, following

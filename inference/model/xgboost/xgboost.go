@@ -159,6 +159,15 @@ func build(d *document) (*Model, error) {
 		// (src/objective/quantile_obj.cu, PredTransform, dmlc/xgboost#12386); earlier versions do not.
 		m.sortOutputs = len(alpha) > 1 && d.versionAtLeast(3, 4)
 	}
+	if m.objName == "reg:expectileerror" {
+		alpha, err := parseFloatList("expectile_alpha", d.Objective.ExpectileAlpha)
+		if err != nil {
+			return nil, err
+		}
+		if len(alpha) != m.numGroups {
+			return nil, fmt.Errorf("expectile_alpha has %d values for %d outputs (num_target %d)", len(alpha), m.numGroups, m.numTarget)
+		}
+	}
 	if err := m.setFeatures(d); err != nil {
 		return nil, err
 	}
@@ -179,6 +188,9 @@ func build(d *document) (*Model, error) {
 		if m.baseMargin[g], err = obj.toMargin(m.objName, b); err != nil {
 			return nil, err
 		}
+	}
+	if obj.transform == cumSoftplusTransform {
+		expectileMargins(m.baseMargin)
 	}
 
 	switch d.Booster.Name {

@@ -40,8 +40,8 @@ func TestParseRejects(t *testing.T) {
 		wantErr string
 	}{
 		{"unsupported objective", "reg_squarederror", func(l map[string]any) {
-			l["objective"].(map[string]any)["name"] = "reg:expectileerror"
-		}, `unsupported objective "reg:expectileerror"`},
+			l["objective"].(map[string]any)["name"] = "reg:gompertz"
+		}, `unsupported objective "reg:gompertz"`},
 		{"unknown booster", "reg_squarederror", func(l map[string]any) {
 			l["gradient_booster"].(map[string]any)["name"] = "gbforest"
 		}, `unsupported booster "gbforest" (supported: gbtree, dart, gblinear)`},

@@ -120,6 +120,15 @@ def quantile(alphas):
     return make
 
 
+def expectile(alphas):
+    def make(rng, x_train, x_test):
+        y = noisy(signal(x_train), rng) + rng.normal(size=N_TRAIN)
+        d = xgb.DMatrix(x_train, label=y, feature_names=FEATURES)
+        return train({"objective": "reg:expectileerror", "expectile_alpha": alphas}, d, 4), \
+            xgb.DMatrix(x_test, feature_names=FEATURES), None
+    return make
+
+
 def multi_target(strategy):
     def make(rng, x_train, x_test):
         if strategy == "multi_output_tree" and xgb.__version__.startswith("1."):
@@ -191,6 +200,7 @@ CASES = {
     "rank_map": ranking("rank:map"),
     "quantile_one": quantile([0.3]),
     "quantile_three": quantile([0.1, 0.5, 0.9]),
+    "expectile_three": expectile([0.2, 0.5, 0.8]),
     "multi_target_per_tree": multi_target("one_output_per_tree"),
     "multi_target_vector_leaf": multi_target("multi_output_tree"),
     "categorical_onehot": categorical(False),
