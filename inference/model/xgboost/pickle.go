@@ -527,7 +527,7 @@ func (u *unpickler) step(op byte) error {
 		}
 		u.push(pyFloat(math.Float64frombits(binary.BigEndian.Uint64(b))))
 	case opShortBinUni, opBinUnicode, opBinUnicode8:
-		size := map[byte]int{opShortBinUni: 1, opBinUnicode: 4, opBinUnicode8: 8}[op]
+		size := lengthSize(op)
 		b, err := u.sized(size)
 		if err != nil {
 			return err
@@ -539,7 +539,7 @@ func (u *unpickler) step(op byte) error {
 		u.push(s)
 	case opShortBinString, opBinString:
 		// Python 2's str: text in a Booster's state, as latin-1.
-		size := map[byte]int{opShortBinString: 1, opBinString: 4}[op]
+		size := lengthSize(op)
 		b, err := u.sized(size)
 		if err != nil {
 			return err
@@ -550,7 +550,7 @@ func (u *unpickler) step(op byte) error {
 		}
 		u.push(pyStr(sb.String()))
 	case opShortBinBytes, opBinBytes, opBinBytes8, opByteArray8:
-		size := map[byte]int{opShortBinBytes: 1, opBinBytes: 4, opBinBytes8: 8, opByteArray8: 8}[op]
+		size := lengthSize(op)
 		b, err := u.sized(size)
 		if err != nil {
 			return err
@@ -608,7 +608,7 @@ func (u *unpickler) step(op byte) error {
 		}
 		return u.setItems(items)
 	case opBinPut, opLongBinPut:
-		i, err := u.uint(map[byte]int{opBinPut: 1, opLongBinPut: 4}[op])
+		i, err := u.uint(lengthSize(op))
 		if err != nil {
 			return err
 		}
@@ -624,7 +624,7 @@ func (u *unpickler) step(op byte) error {
 		}
 		u.memo[uint32(len(u.memo))] = v
 	case opBinGet, opLongBinGet:
-		i, err := u.uint(map[byte]int{opBinGet: 1, opLongBinGet: 4}[op])
+		i, err := u.uint(lengthSize(op))
 		if err != nil {
 			return err
 		}
@@ -724,6 +724,17 @@ func (u *unpickler) step(op byte) error {
 		return fmt.Errorf("opcode %q is not one a pickled Booster uses", op)
 	}
 	return nil
+}
+
+// lengthSize is how many bytes hold the length or memo index that follows op.
+func lengthSize(op byte) int {
+	switch op {
+	case opShortBinUni, opShortBinString, opShortBinBytes, opBinPut, opBinGet:
+		return 1
+	case opBinUnicode, opBinString, opBinBytes, opLongBinPut, opLongBinGet:
+		return 4
+	}
+	return 8 // BINUNICODE8, BINBYTES8, BYTEARRAY8
 }
 
 func (u *unpickler) appendTo(items []any) error {

@@ -22,13 +22,15 @@ For every case it trains a small model and writes
   <case>.v100.pkl     a 1.0 pickle: XGBoosterSerializeToBuffer at v1.0.0 wrote "CONFIG-offset:",
                       an int64 offset, the binary model (no header, version 1.0) and the JSON
                       configuration (src/learner.cc LearnerIO::Save at tag v1.0.0)
+  <case>.v140.pkl     a 1.4/1.5 pickle: the same call wrote {"Config": ..., "Model": ...} as JSON
+                      text (LearnerIO::Save at tag v1.4.0)
   <case>.cases.json   test rows (null = missing), Booster.predict() for them, and the feature
                       names each form carries
 
-The 0.90 and 1.0 forms cannot be produced by that old XGBoost here; they are built from this
+The 0.90, 1.0 and 1.4 forms cannot be produced by those old XGBoosts here; they are built from this
 booster's 1.7.4 binary model by the layouts in those tags' source, and each is then loaded
 back by XGBoost 1.7.4 itself (Booster(model_file=...) for the 0.90 model, pickle.loads for the
-1.0 pickle, which 1.7.4 still reads) and must predict exactly what the original does. A 0.90
+1.0 and 1.4 pickles, which 1.7.4 still reads) and must predict exactly what the original does. A 0.90
 pickle is not loadable by 1.x (its handle is not a serialisation); its model is checked by
 loading the handle with Booster(model_file=bytearray(...)), as SageMaker's 1.x containers fall
 back to.
@@ -211,6 +213,16 @@ def main():
         np.testing.assert_array_equal(pickle.loads(p100).predict(xgb.DMatrix(x_test)).reshape(len(x_test), -1), want)
         open(name + ".v100.pkl", "wb").write(p100)
         forms[name + ".v100.pkl"] = FEATURES
+
+        # 1.4 and 1.5 pickled {"Config": ..., "Model": ...} as JSON text (LearnerIO::Save at
+        # v1.4.0; Json objects are std::map, so the keys come sorted); 1.7.4 still reads it.
+        snapshot = {"Config": json.loads(booster.save_config()),
+                    "Model": json.loads(bytes(booster.save_raw("json")))}
+        state140 = {"handle": bytearray(json.dumps(snapshot, separators=(",", ":")).encode())}
+        p140 = pickle_with_state(booster, state140, 4)
+        np.testing.assert_array_equal(pickle.loads(p140).predict(dtest).reshape(len(x_test), -1), want)
+        open(name + ".v140.pkl", "wb").write(p140)
+        forms[name + ".v140.pkl"] = FEATURES
 
         with open(name + ".cases.json", "w") as f:
             json.dump({"objective": params["objective"], "booster": params.get("booster", "gbtree"),
