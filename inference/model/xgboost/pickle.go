@@ -1,6 +1,7 @@
 package xgboost
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -181,6 +182,11 @@ func pickleClass(head []byte) (string, error) {
 // directory holds: what class it holds and how to save a model from it. It returns "" for
 // anything else.
 func PickleHint(head []byte) string {
+	if bytes.HasPrefix(head, []byte("ccopy_reg\n_reconstructor\n")) && bytes.Contains(head, []byte("cxgboost.core\nBooster\n")) {
+		// How protocols 0 and 1 (Python 2's default) spell an object; no PROTO opcode.
+		return " is a Python pickle of an xgboost.core.Booster at protocol 0 or 1, which is not read: " +
+			`pickle it again with protocol 2 or later, or save it with booster.save_model("model.json")`
+	}
 	if !isPickle(head) || SniffPickle(head) {
 		return ""
 	}

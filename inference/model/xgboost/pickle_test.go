@@ -96,6 +96,8 @@ func TestPickleHint(t *testing.T) {
 		xgboost.PickleHint(readLegacy(t, "shape_sklearn.pkl")))
 	assert.Equal(t, " is a Python pickle of posix.system; only a pickled xgboost.core.Booster is read",
 		xgboost.PickleHint(readLegacy(t, "shape_reduce.pkl")))
+	assert.Contains(t, xgboost.PickleHint([]byte("ccopy_reg\n_reconstructor\np0\n(cxgboost.core\nBooster\np1\nc__builtin__\nobject\n")),
+		"at protocol 0 or 1, which is not read: pickle it again with protocol 2 or later")
 	assert.Empty(t, xgboost.PickleHint(readLegacy(t, "binary_logistic.pkl")), "a Booster needs no hint")
 	assert.Empty(t, xgboost.PickleHint([]byte(`{"learner": {}}`)), "not a pickle")
 	assert.False(t, xgboost.SniffPickle(readLegacy(t, "shape_sklearn.pkl")))

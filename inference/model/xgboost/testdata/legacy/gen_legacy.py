@@ -32,8 +32,7 @@ booster's 1.7.4 binary model by the layouts in those tags' source, and each is t
 back by XGBoost 1.7.4 itself (Booster(model_file=...) for the 0.90 model, pickle.loads for the
 1.0 and 1.4 pickles, which 1.7.4 still reads) and must predict exactly what the original does. A 0.90
 pickle is not loadable by 1.x (its handle is not a serialisation); its model is checked by
-loading the handle with Booster(model_file=bytearray(...)), as SageMaker's 1.x containers fall
-back to.
+loading the handle with Booster(model_file=bytearray(...)).
 """
 import json
 import math
