@@ -423,8 +423,9 @@ func legacyObjective(name, stored string, numClass int32) (json.RawMessage, erro
 }
 
 // predTransform is the objective's PredTransform for one value, in float32 as XGBoost 1.7.4
-// computes it (src/objective/regression_loss.h, regression_obj.cu, hinge.cu, aft_obj.cu,
-// rank_obj.cc; common::Sigmoid in src/common/math.h).
+// computes it (src/objective/regression_loss.h, regression_obj.cu, hinge.cu, aft_obj.cu;
+// common::Sigmoid in src/common/math.h; the ranking objectives, reg:pseudohubererror and
+// reg:absoluteerror keep ObjFunction's, which changes nothing).
 func predTransform(obj string, x float32) (float32, error) {
 	switch obj {
 	case "binary:logistic", "reg:logistic":
@@ -436,7 +437,7 @@ func predTransform(obj string, x float32) (float32, error) {
 			return 1, nil
 		}
 		return 0, nil
-	case "reg:squarederror", "reg:linear", "reg:squaredlogerror", "reg:pseudohubererror",
+	case "reg:squarederror", "reg:linear", "reg:squaredlogerror", "reg:pseudohubererror", "reg:absoluteerror",
 		"binary:logitraw", "rank:pairwise", "rank:ndcg", "rank:map":
 		return x, nil
 	}
