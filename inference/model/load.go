@@ -18,14 +18,18 @@ import (
 )
 
 const (
-	formatXGBoost    = xgboost.Format
-	formatXGBoostUBJ = xgboost.FormatUBJSON
-	formatLightGBM   = lightgbm.Format
+	formatXGBoost       = xgboost.Format
+	formatXGBoostUBJ    = xgboost.FormatUBJSON
+	formatXGBoostBinary = xgboost.FormatBinary
+	formatXGBoostPickle = xgboost.FormatPickle
+	formatLightGBM      = lightgbm.Format
 )
 
 // acceptedFormats is said in every error about a directory without a model.
-const acceptedFormats = `XGBoost JSON or UBJSON (Booster.save_model("model.json") or "model.ubj"; ` +
-	`SageMaker's "xgboost-model" when it is either) and LightGBM text (Booster.save_model("model.txt"))`
+const acceptedFormats = `XGBoost JSON or UBJSON (Booster.save_model("model.json") or "model.ubj"), ` +
+	`XGBoost's legacy binary format (1.x save_model with another name; SageMaker's built-in XGBoost "xgboost-model"), ` +
+	`a pickled XGBoost Booster (pickle.dump(booster); SageMaker XGBoost 0.90 and 1.0) ` +
+	`and LightGBM text (Booster.save_model("model.txt"))`
 
 // sniffBytes is how much of each file is read to recognise its format.
 const sniffBytes = 4096
@@ -34,7 +38,7 @@ const sniffBytes = 4096
 var ErrNoModel = errors.New("no loadable model")
 
 // Load loads the model in dir: the file named by dir's manifest.json, or else the one file
-// whose content is an XGBoost JSON or LightGBM text model, whatever its name. The manifest, when
+// whose content is a model in one of the accepted formats, whatever its name. The manifest, when
 // present, is validated against the model and supplies feature names, class names and a
 // description. When dir holds no loadable model the error wraps ErrNoModel and names the
 // directory, the files in it and the formats accepted.
@@ -227,21 +231,20 @@ func readHead(fsys fs.FS, name string) ([]byte, error) {
 // detect recognises a model format from a file's first bytes. For a file it does not accept
 // but recognises, hint says what it is and what to do.
 func detect(head []byte) (format, hint string) {
+	if f := xgboost.DetectFormat(head); f != "" {
+		return f, ""
+	}
 	switch {
-	case xgboost.Sniff(head):
-		return formatXGBoost, ""
-	case xgboost.SniffUBJSON(head):
-		return formatXGBoostUBJ, ""
 	case lightgbm.Sniff(head):
 		return formatLightGBM, ""
 	case xgboost.SniffConfig(head):
 		return "", " is an XGBoost training configuration (Booster.save_config()), not a model"
 	case bytes.HasPrefix(head, []byte{0x1f, 0x8b}):
 		return "", " is gzip-compressed (a model.tar.gz?): extract it into the directory"
-	case len(head) > 1 && head[0] == 0x80 && head[1] >= 2 && head[1] <= 5:
-		return "", ` is a Python pickle (some SageMaker XGBoost containers save one): unpickle it and save the booster with booster.save_model("model.json")`
+	case xgboost.PickleHint(head) != "":
+		return "", xgboost.PickleHint(head)
 	case bytes.HasPrefix(head, []byte("binf")):
-		return "", ` is the legacy XGBoost binary format: load it with xgboost and save it as JSON`
+		return "", ` starts like an XGBoost binary model ("binf") but is not one: truncated or damaged?`
 	}
 	return "", ""
 }
@@ -262,7 +265,7 @@ func parse(format string, data []byte) (Info, predictor, error) {
 	var m formatModel
 	var err error
 	switch format {
-	case formatXGBoost, formatXGBoostUBJ:
+	case formatXGBoost, formatXGBoostUBJ, formatXGBoostBinary, formatXGBoostPickle:
 		m, err = xgboost.Parse(data)
 	case formatLightGBM:
 		m, err = lightgbm.Parse(bytes.NewReader(data))

@@ -22,6 +22,7 @@ const (
 	xgbRegress  = "xgboost/testdata/reg_squarederror.json"
 	xgbLogitraw = "xgboost/testdata/binary_logitraw.json"
 	lgbBinary   = "lightgbm/testdata/lg_dart_breast_cancer.model"
+	xgbLegacy   = "xgboost/testdata/legacy/" // binary models and pickles, gen_legacy.py
 )
 
 // file is one file of a model directory: copied from a fixture, or given literally.
@@ -99,6 +100,41 @@ func TestLoad(t *testing.T) {
 				NumClasses: 2, OutputWidth: 1},
 		},
 		{
+			name:   "legacy binary under the SageMaker name",
+			files:  map[string]file{"xgboost-model": {from: xgbLegacy + "binary_logistic.model"}},
+			source: "xgboost-model",
+			want: model.Info{Format: "xgboost-binary", Objective: "binary:logistic", NumFeatures: 5, Task: model.Binary,
+				NumClasses: 2, OutputWidth: 1},
+		},
+		{
+			name:   "legacy binary as XGBoost 0.90 wrote it, any name",
+			files:  map[string]file{"model.bin": {from: xgbLegacy + "dart_binary_logistic.v090.model"}},
+			source: "model.bin",
+			want: model.Info{Format: "xgboost-binary", Objective: "binary:logistic", NumFeatures: 5, Task: model.Binary,
+				NumClasses: 2, OutputWidth: 1},
+		},
+		{
+			name:   "tiny legacy binary",
+			files:  map[string]file{"tiny-legacy.model": {from: "testdata/tiny-legacy.model"}},
+			source: "tiny-legacy.model",
+			want: model.Info{Format: "xgboost-binary", Objective: "binary:logistic", NumFeatures: 2, Task: model.Binary,
+				NumClasses: 2, OutputWidth: 1},
+		},
+		{
+			name:   "pickled Booster under the SageMaker name",
+			files:  map[string]file{"xgboost-model": {from: "testdata/tiny.pkl"}},
+			source: "xgboost-model",
+			want: model.Info{Format: "xgboost-pickle", Objective: "binary:logistic", NumFeatures: 2, Task: model.Binary,
+				NumClasses: 2, OutputWidth: 1},
+		},
+		{
+			name:   "SageMaker XGBoost 0.90 pickle: feature names from the pickle",
+			files:  map[string]file{"xgboost-model": {from: xgbLegacy + "multi_softprob.v090.pkl"}},
+			source: "xgboost-model",
+			want: model.Info{Format: "xgboost-pickle", Objective: "multi:softprob", NumFeatures: 5, Task: model.MultiProba,
+				NumClasses: 3, OutputWidth: 3, Features: fNames},
+		},
+		{
 			name:   "LightGBM under an XGBoost name",
 			files:  map[string]file{"xgboost-model": {from: lgbBinary}},
 			source: "xgboost-model",
@@ -172,7 +208,9 @@ func lgbFeatureNames() []string {
 }
 
 func TestLoadErrors(t *testing.T) {
-	accepted := `accepted formats: XGBoost JSON or UBJSON (Booster.save_model("model.json") or "model.ubj"; SageMaker's "xgboost-model" when it is either) and LightGBM text (Booster.save_model("model.txt"))`
+	accepted := `accepted formats: XGBoost JSON or UBJSON (Booster.save_model("model.json") or "model.ubj"), ` +
+		`XGBoost's legacy binary format (1.x save_model with another name; SageMaker's built-in XGBoost "xgboost-model"), ` +
+		`a pickled XGBoost Booster (pickle.dump(booster); SageMaker XGBoost 0.90 and 1.0) and LightGBM text (Booster.save_model("model.txt"))`
 	tests := []struct {
 		name    string
 		files   map[string]file
@@ -187,10 +225,17 @@ func TestLoadErrors(t *testing.T) {
 			wantErr: []string{"saw model.tar.gz (model.tar.gz is gzip-compressed (a model.tar.gz?): extract it into the directory)"}, noModel: true},
 		{name: "only a configuration", files: map[string]file{"config.json": {text: `{"learner":{"generic_param":{"nthread":"0"}}}`}},
 			wantErr: []string{"saw config.json (config.json is an XGBoost training configuration (Booster.save_config()), not a model)"}, noModel: true},
-		{name: "pickle", files: map[string]file{"xgboost-model": {from: "testdata/tiny.pkl"}},
-			wantErr: []string{`xgboost-model is a Python pickle (some SageMaker XGBoost containers save one): unpickle it and save the booster with booster.save_model("model.json")`}, noModel: true},
-		{name: "legacy binary", files: map[string]file{"xgboost-model": {from: "testdata/tiny-legacy.model"}},
-			wantErr: []string{"xgboost-model is the legacy XGBoost binary format: load it with xgboost and save it as JSON"}, noModel: true},
+		{name: "a pickle of a scikit-learn model", files: map[string]file{"model.pkl": {from: xgbLegacy + "shape_sklearn.pkl"}},
+			wantErr: []string{`saw model.pkl (model.pkl is a Python pickle of xgboost.sklearn.XGBClassifier, not of an xgboost.core.Booster: ` +
+				`load it in Python and save its booster with model.get_booster().save_model("model.json"))`}, noModel: true},
+		{name: "a pickle that would run code", files: map[string]file{"model.pkl": {from: xgbLegacy + "shape_reduce.pkl"}},
+			wantErr: []string{`model.pkl is a Python pickle of posix.system; only a pickled xgboost.core.Booster is read`}, noModel: true},
+		{name: "a damaged binary model", files: map[string]file{"xgboost-model": {text: "binf\x00\x00\x00\x3f"}},
+			wantErr: []string{`xgboost-model starts like an XGBoost binary model ("binf") but is not one: truncated or damaged?`}, noModel: true},
+		{name: "a truncated pickled Booster", files: map[string]file{"xgboost-model": {text: "\x80\x02cxgboost.core\nBooster\n)\x81}"}},
+			wantErr: []string{`xgboost-model: pickle at byte 27: truncated: no STOP`}},
+		{name: "a binary gblinear model", files: map[string]file{"xgboost-model": {from: xgbLegacy + "gblinear_squarederror.model"}},
+			wantErr: []string{`xgboost-model: unsupported booster "gblinear"`}},
 		{name: "only a manifest", files: map[string]file{"manifest.json": {text: `{"description": "x"}`}},
 			wantErr: []string{"no loadable model: saw manifest.json; "}, noModel: true},
 		{name: "two models", files: map[string]file{"a.json": {from: xgbBinary}, "b.txt": {from: lgbBinary}},
@@ -222,7 +267,7 @@ func TestLoadErrors(t *testing.T) {
 		{name: "manifest format mismatch", files: map[string]file{"m.json": {from: xgbBinary}, "manifest.json": manifest(t, map[string]any{"format": "lightgbm-text"})},
 			wantErr: []string{`manifest.json: format "lightgbm-text", but the model is xgboost-json`}},
 		{name: "manifest unknown format", files: map[string]file{"m.json": {from: xgbBinary}, "manifest.json": manifest(t, map[string]any{"format": "onnx"})},
-			wantErr: []string{`manifest.json: format "onnx": want "xgboost-json", "xgboost-ubjson" or "lightgbm-text"`}},
+			wantErr: []string{`manifest.json: format "onnx": want "xgboost-json", "xgboost-ubjson", "xgboost-binary", "xgboost-pickle" or "lightgbm-text"`}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -19,7 +19,7 @@ type Manifest struct {
 	// content is a model, and fails when there are several.
 	Model string `json:"model,omitempty"`
 	// Format, when set, is the format the model file must have: "xgboost-json",
-	// "xgboost-ubjson" or "lightgbm-text".
+	// "xgboost-ubjson", "xgboost-binary", "xgboost-pickle" or "lightgbm-text".
 	Format string `json:"format,omitempty"`
 	// Features names the input columns in order; it replaces the names saved in the model.
 	// Its length must equal the model's feature count.
@@ -51,9 +51,10 @@ func parseManifest(data []byte) (*Manifest, error) {
 		return nil, fmt.Errorf("%s: model %q: want a file name in the model directory, not a path", ManifestName, m.Model)
 	}
 	switch m.Format {
-	case "", formatXGBoost, formatXGBoostUBJ, formatLightGBM:
+	case "", formatXGBoost, formatXGBoostUBJ, formatXGBoostBinary, formatXGBoostPickle, formatLightGBM:
 	default:
-		return nil, fmt.Errorf("%s: format %q: want %q, %q or %q", ManifestName, m.Format, formatXGBoost, formatXGBoostUBJ, formatLightGBM)
+		return nil, fmt.Errorf("%s: format %q: want %q, %q, %q, %q or %q", ManifestName, m.Format,
+			formatXGBoost, formatXGBoostUBJ, formatXGBoostBinary, formatXGBoostPickle, formatLightGBM)
 	}
 	if err := checkNames("features", m.Features); err != nil {
 		return nil, err

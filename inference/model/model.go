@@ -36,7 +36,7 @@ func (t Task) String() string {
 
 // Info describes a loaded model.
 type Info struct {
-	Format      string   // "xgboost-json", "xgboost-ubjson" or "lightgbm-text"
+	Format      string   // "xgboost-json", "xgboost-ubjson", "xgboost-binary", "xgboost-pickle" or "lightgbm-text"
 	Source      string   // the file it was loaded from, or "embedded:<name>"
 	Objective   string   // the training objective as the library names it, e.g. "binary:logistic"
 	NumFeatures int      // columns per input row

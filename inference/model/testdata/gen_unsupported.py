@@ -1,7 +1,7 @@
 #!/usr/bin/python3
-"""Writes a tiny XGBoost model in the binary forms Load must recognise under any name: UBJSON
-(served) and two it does not serve but names in its error with a fix (the legacy binary format
-and a pickle). Run from this directory with Debian's python3-xgboost:
+"""Writes a tiny XGBoost model in the binary forms Load must recognise under any name: UBJSON,
+the legacy binary format and a pickle (all three served; the file name is from when the last two
+were refused). Run from this directory with Debian's python3-xgboost:
 
     /usr/bin/python3 gen_unsupported.py
 """

@@ -45,6 +45,9 @@ const (
 	linearParamSize  = 136 // DeprecatedGBLinearModelParam
 )
 
+// maxLegacyGroups bounds num_class and num_target.
+const maxLegacyGroups = 1 << 16
+
 // maxNameLen bounds the objective and booster names, which are short identifiers.
 const maxNameLen = 64
 
@@ -123,7 +126,10 @@ func (r *binReader) count(size int, what string) (int, error) {
 		return 0, err
 	}
 	if left := uint64(len(r.b) - r.pos); n > left/uint64(size) {
-		return 0, fmt.Errorf("%s: %d entries of %d bytes, but only %d bytes are left", what, n, size, left)
+		if size == 1 {
+			return 0, fmt.Errorf("%s of %d bytes, but only %d bytes are left: %w", what, n, left, errTruncated)
+		}
+		return 0, fmt.Errorf("%s: %d entries of %d bytes, but only %d bytes are left: %w", what, n, size, left, errTruncated)
 	}
 	return int(n), nil
 }
@@ -290,6 +296,11 @@ func readBinary(data []byte) (*legacy, error) {
 		return nil, fmt.Errorf("num_target %d: out of range", numTarget)
 	}
 	l := &legacy{numGroups: max(int(numClass), int(numTarget), 1)}
+	if l.numGroups > maxLegacyGroups {
+		// Prediction keeps a margin per output group, and a corrupt count must not make the
+		// evaluator allocate gigabytes.
+		return nil, fmt.Errorf("num_class %d, num_target %d: more output groups than the %d this reader accepts", numClass, numTarget, maxLegacyGroups)
+	}
 	obj := string(objName)
 
 	switch string(boosterName) {
@@ -412,8 +423,9 @@ func legacyObjective(name, stored string, numClass int32) (json.RawMessage, erro
 }
 
 // predTransform is the objective's PredTransform for one value, in float32 as XGBoost 1.7.4
-// computes it (src/objective/regression_loss.h, regression_obj.cu, hinge.cu, aft_obj.cu,
-// rank_obj.cc; common::Sigmoid in src/common/math.h).
+// computes it (src/objective/regression_loss.h, regression_obj.cu, hinge.cu, aft_obj.cu;
+// common::Sigmoid in src/common/math.h; the ranking objectives, reg:pseudohubererror and
+// reg:absoluteerror keep ObjFunction's, which changes nothing).
 func predTransform(obj string, x float32) (float32, error) {
 	switch obj {
 	case "binary:logistic", "reg:logistic":
@@ -425,7 +437,7 @@ func predTransform(obj string, x float32) (float32, error) {
 			return 1, nil
 		}
 		return 0, nil
-	case "reg:squarederror", "reg:linear", "reg:squaredlogerror", "reg:pseudohubererror",
+	case "reg:squarederror", "reg:linear", "reg:squaredlogerror", "reg:pseudohubererror", "reg:absoluteerror",
 		"binary:logitraw", "rank:pairwise", "rank:ndcg", "rank:map":
 		return x, nil
 	}

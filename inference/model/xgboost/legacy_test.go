@@ -114,7 +114,7 @@ func TestLegacyParity(t *testing.T) {
 	for _, b := range []string{"gbtree", "dart"} {
 		assert.True(t, boosters[b], "no legacy fixture with booster %s", b)
 	}
-	for _, f := range []string{".model", ".pkl", ".p2.pkl", ".p5.pkl", ".v090.model", ".v090.pkl", ".v100.pkl"} {
+	for _, f := range []string{".model", ".pkl", ".p2.pkl", ".p5.pkl", ".v090.model", ".v090.pkl", ".v100.pkl", ".v140.pkl"} {
 		assert.True(t, formsSeen[f], "no legacy fixture of the form %s", f)
 	}
 }
@@ -139,6 +139,7 @@ func TestDetectFormat(t *testing.T) {
 		{"legacy/binary_logistic.p5.pkl", xgboost.FormatPickle},
 		{"legacy/binary_logistic.v090.pkl", xgboost.FormatPickle},
 		{"legacy/binary_logistic.v100.pkl", xgboost.FormatPickle},
+		{"legacy/binary_logistic.v140.pkl", xgboost.FormatPickle},
 		{"legacy/binary_logistic.json", xgboost.Format},
 		{"binary_logistic.ubj", xgboost.FormatUBJSON},
 		{"legacy/gen_legacy.py", ""},

@@ -1,6 +1,7 @@
 package xgboost
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -181,6 +182,11 @@ func pickleClass(head []byte) (string, error) {
 // directory holds: what class it holds and how to save a model from it. It returns "" for
 // anything else.
 func PickleHint(head []byte) string {
+	if bytes.HasPrefix(head, []byte("ccopy_reg\n_reconstructor\n")) && bytes.Contains(head, []byte("cxgboost.core\nBooster\n")) {
+		// How protocols 0 and 1 (Python 2's default) spell an object; no PROTO opcode.
+		return " is a Python pickle of an xgboost.core.Booster at protocol 0 or 1, which is not read: " +
+			`pickle it again with protocol 2 or later, or save it with booster.save_model("model.json")`
+	}
 	if !isPickle(head) || SniffPickle(head) {
 		return ""
 	}
@@ -527,7 +533,7 @@ func (u *unpickler) step(op byte) error {
 		}
 		u.push(pyFloat(math.Float64frombits(binary.BigEndian.Uint64(b))))
 	case opShortBinUni, opBinUnicode, opBinUnicode8:
-		size := map[byte]int{opShortBinUni: 1, opBinUnicode: 4, opBinUnicode8: 8}[op]
+		size := lengthSize(op)
 		b, err := u.sized(size)
 		if err != nil {
 			return err
@@ -539,7 +545,7 @@ func (u *unpickler) step(op byte) error {
 		u.push(s)
 	case opShortBinString, opBinString:
 		// Python 2's str: text in a Booster's state, as latin-1.
-		size := map[byte]int{opShortBinString: 1, opBinString: 4}[op]
+		size := lengthSize(op)
 		b, err := u.sized(size)
 		if err != nil {
 			return err
@@ -550,7 +556,7 @@ func (u *unpickler) step(op byte) error {
 		}
 		u.push(pyStr(sb.String()))
 	case opShortBinBytes, opBinBytes, opBinBytes8, opByteArray8:
-		size := map[byte]int{opShortBinBytes: 1, opBinBytes: 4, opBinBytes8: 8, opByteArray8: 8}[op]
+		size := lengthSize(op)
 		b, err := u.sized(size)
 		if err != nil {
 			return err
@@ -608,7 +614,7 @@ func (u *unpickler) step(op byte) error {
 		}
 		return u.setItems(items)
 	case opBinPut, opLongBinPut:
-		i, err := u.uint(map[byte]int{opBinPut: 1, opLongBinPut: 4}[op])
+		i, err := u.uint(lengthSize(op))
 		if err != nil {
 			return err
 		}
@@ -624,7 +630,7 @@ func (u *unpickler) step(op byte) error {
 		}
 		u.memo[uint32(len(u.memo))] = v
 	case opBinGet, opLongBinGet:
-		i, err := u.uint(map[byte]int{opBinGet: 1, opLongBinGet: 4}[op])
+		i, err := u.uint(lengthSize(op))
 		if err != nil {
 			return err
 		}
@@ -724,6 +730,17 @@ func (u *unpickler) step(op byte) error {
 		return fmt.Errorf("opcode %q is not one a pickled Booster uses", op)
 	}
 	return nil
+}
+
+// lengthSize is how many bytes hold the length or memo index that follows op.
+func lengthSize(op byte) int {
+	switch op {
+	case opShortBinUni, opShortBinString, opShortBinBytes, opBinPut, opBinGet:
+		return 1
+	case opBinUnicode, opBinString, opBinBytes, opLongBinPut, opLongBinGet:
+		return 4
+	}
+	return 8 // BINUNICODE8, BINBYTES8, BYTEARRAY8
 }
 
 func (u *unpickler) appendTo(items []any) error {

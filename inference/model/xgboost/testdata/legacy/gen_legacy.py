@@ -22,20 +22,21 @@ For every case it trains a small model and writes
   <case>.v100.pkl     a 1.0 pickle: XGBoosterSerializeToBuffer at v1.0.0 wrote "CONFIG-offset:",
                       an int64 offset, the binary model (no header, version 1.0) and the JSON
                       configuration (src/learner.cc LearnerIO::Save at tag v1.0.0)
+  <case>.v140.pkl     a 1.4/1.5 pickle: the same call wrote {"Config": ..., "Model": ...} as JSON
+                      text (LearnerIO::Save at tag v1.4.0)
   <case>.cases.json   test rows (null = missing), Booster.predict() for them, and the feature
                       names each form carries
 
-The 0.90 and 1.0 forms cannot be produced by that old XGBoost here; they are built from this
+The 0.90, 1.0 and 1.4 forms cannot be produced by those old XGBoosts here; they are built from this
 booster's 1.7.4 binary model by the layouts in those tags' source, and each is then loaded
 back by XGBoost 1.7.4 itself (Booster(model_file=...) for the 0.90 model, pickle.loads for the
-1.0 pickle, which 1.7.4 still reads) and must predict exactly what the original does. A 0.90
+1.0 and 1.4 pickles, which 1.7.4 still reads) and must predict exactly what the original does. A 0.90
 pickle is not loadable by 1.x (its handle is not a serialisation); its model is checked by
-loading the handle with Booster(model_file=bytearray(...)), as SageMaker's 1.x containers fall
-back to.
+loading the handle with Booster(model_file=bytearray(...)).
 """
-import copy
 import json
 import math
+import os
 import pickle
 import struct
 
@@ -178,7 +179,6 @@ def main():
         booster.save_model("xgboost-model")
         raw = open(name + ".model", "rb").read()
         assert open("xgboost-model", "rb").read() == raw, "no extension must write the binary format"
-        import os
         os.remove("xgboost-model")
         assert raw[:4] == b"binf"
 
@@ -213,11 +213,58 @@ def main():
         open(name + ".v100.pkl", "wb").write(p100)
         forms[name + ".v100.pkl"] = FEATURES
 
+        # 1.4 and 1.5 pickled {"Config": ..., "Model": ...} as JSON text (LearnerIO::Save at
+        # v1.4.0; Json objects are std::map, so the keys come sorted); 1.7.4 still reads it.
+        snapshot = {"Config": json.loads(booster.save_config()),
+                    "Model": json.loads(bytes(booster.save_raw("json")))}
+        state140 = {"handle": bytearray(json.dumps(snapshot, separators=(",", ":")).encode())}
+        p140 = pickle_with_state(booster, state140, 4)
+        np.testing.assert_array_equal(pickle.loads(p140).predict(dtest).reshape(len(x_test), -1), want)
+        open(name + ".v140.pkl", "wb").write(p140)
+        forms[name + ".v140.pkl"] = FEATURES
+
         with open(name + ".cases.json", "w") as f:
             json.dump({"objective": params["objective"], "booster": params.get("booster", "gbtree"),
                        "xgboost": xgb.__version__, "forms": forms,
                        "rows": tolist(x_test), "want": [[float(v) for v in row] for row in want]}, f)
             f.write("\n")
+    shapes()
+
+
+class _Runs:
+    """An object whose pickle would run a command when loaded: the shape the reader must refuse.
+    The pickle is written, never loaded."""
+
+    def __reduce__(self):
+        return (os.system, ("true",))
+
+
+def shapes():
+    """Pickles of other shapes, made by CPython's own pickler, for the reader's refusals and
+    for the less common spellings of a Booster's handle:
+      shape_bytes_p2.pkl    handle as bytes at protocol 2 (_codecs.encode(str, "latin1"))
+      shape_bytes_p3.pkl    handle as bytes at protocol 3 (BINBYTES)
+      shape_sklearn.pkl     pickle.dump(XGBClassifier): not a Booster, refused with a hint
+      shape_reduce.pkl      a pickle that calls os.system: refused, never run
+      shape_none.pkl        a Booster whose handle is None (an empty Booster)
+    """
+    rng = np.random.default_rng(SEED)
+    x = data(rng, 100)
+    y = (np.nan_to_num(x[:, 0]) > 0).astype(int)
+    booster = xgb.train({"objective": "binary:logistic", "max_depth": 2, "seed": SEED, "nthread": 1},
+                        xgb.DMatrix(x, label=y), 3)
+    raw = bytes(booster.save_raw("deprecated"))
+    # A bytes handle holds the binary model, which XGBoost reads as Booster(model_file=...).
+    np.testing.assert_array_equal(xgb.Booster(model_file=bytearray(raw)).predict(xgb.DMatrix(x)),
+                                  booster.predict(xgb.DMatrix(x)))
+    for protocol in (2, 3):
+        open("shape_bytes_p%d.pkl" % protocol, "wb").write(pickle_with_state(booster, {"handle": raw}, protocol))
+    clf = xgb.XGBClassifier(n_estimators=2, max_depth=2, random_state=SEED, n_jobs=1).fit(np.nan_to_num(x), y)
+    open("shape_sklearn.pkl", "wb").write(pickle.dumps(clf))
+    open("shape_reduce.pkl", "wb").write(pickle.dumps(_Runs(), protocol=2))
+    open("shape_none.pkl", "wb").write(pickle_with_state(booster, {"handle": None}, 4))
+    json.dump({"rows": tolist(x[:10]), "want": [[float(v)] for v in booster.predict(xgb.DMatrix(x[:10]))]},
+              open("shape_bytes.want.json", "w"))
 
 
 if __name__ == "__main__":
