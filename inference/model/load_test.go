@@ -234,8 +234,6 @@ func TestLoadErrors(t *testing.T) {
 			wantErr: []string{`xgboost-model starts like an XGBoost binary model ("binf") but is not one: truncated or damaged?`}, noModel: true},
 		{name: "a truncated pickled Booster", files: map[string]file{"xgboost-model": {text: "\x80\x02cxgboost.core\nBooster\n)\x81}"}},
 			wantErr: []string{`xgboost-model: pickle at byte 27: truncated: no STOP`}},
-		{name: "a binary gblinear model", files: map[string]file{"xgboost-model": {from: xgbLegacy + "gblinear_squarederror.model"}},
-			wantErr: []string{`xgboost-model: unsupported booster "gblinear"`}},
 		{name: "only a manifest", files: map[string]file{"manifest.json": {text: `{"description": "x"}`}},
 			wantErr: []string{"no loadable model: saw manifest.json; "}, noModel: true},
 		{name: "two models", files: map[string]file{"a.json": {from: xgbBinary}, "b.txt": {from: lgbBinary}},
