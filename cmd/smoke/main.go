@@ -38,22 +38,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 
 // runWith is run with the SageMaker client's constructor as a parameter, for tests.
 func runWith(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer, connect newSageMaker) error {
+	mode, rest := "check", args
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		mode, rest = args[0], args[1:]
+	}
 	var err error
-	switch mode := ""; {
-	case len(args) > 0 && !strings.HasPrefix(args[0], "-"):
-		mode = args[0]
-		switch mode {
-		case "verify":
-			err = verify(ctx, args[1:], stdout, connect)
-		case "prune":
-			err = prune(ctx, args[1:], stdout, connect)
-		case "check":
-			err = check(ctx, args[1:], getenv, stdout)
-		default:
-			err = fmt.Errorf("unknown mode %q: want verify, prune, or flags only for the API check (run with -h)", mode)
-		}
+	switch mode {
+	case "check":
+		err = check(ctx, rest, getenv, stdout)
+	case "verify":
+		err = verify(ctx, rest, stdout, connect)
+	case "prune":
+		err = prune(ctx, rest, stdout, connect)
 	default:
-		err = check(ctx, args, getenv, stdout)
+		err = fmt.Errorf("unknown mode %q: want verify, prune, or flags only for the API check (run with -h)", mode)
 	}
 	if errors.Is(err, errHelp) {
 		return nil
