@@ -53,6 +53,11 @@ type ModelDeployment struct {
 	VariantName pulumi.StringOutput `pulumi:"variantName"`
 	// EndpointRoleArn is the endpoint's execution role.
 	EndpointRoleArn pulumi.StringOutput `pulumi:"endpointRoleArn"`
+	// EndpointConfigName is the endpoint configuration this update deployed; after a deploy,
+	// DescribeEndpoint must report the same (`go run ./cmd/smoke verify`).
+	EndpointConfigName pulumi.StringOutput `pulumi:"endpointConfigName"`
+	// ModelName is the SageMaker model of that configuration.
+	ModelName pulumi.StringOutput `pulumi:"modelName"`
 	// AlarmTopicArn is the SNS topic of alarm and budget notifications ("" without Monitoring).
 	AlarmTopicArn pulumi.StringOutput `pulumi:"alarmTopicArn"`
 	// DashboardName is the CloudWatch dashboard ("" without Monitoring).
@@ -220,6 +225,8 @@ func NewModelDeployment(ctx *pulumi.Context, name string, args *ModelDeploymentA
 	c.EndpointArn = endpoint.EndpointArn
 	c.VariantName = endpoint.VariantName
 	c.EndpointRoleArn = endpoint.RoleArn
+	c.EndpointConfigName = endpoint.EndpointConfigName
+	c.ModelName = endpoint.ModelName
 	c.RollbackAlarmNames = endpoint.RollbackAlarmNames
 	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
 		"imageUri":            c.ImageURI,
@@ -228,6 +235,8 @@ func NewModelDeployment(ctx *pulumi.Context, name string, args *ModelDeploymentA
 		"endpointArn":         c.EndpointArn,
 		"variantName":         c.VariantName,
 		"endpointRoleArn":     c.EndpointRoleArn,
+		"endpointConfigName":  c.EndpointConfigName,
+		"modelName":           c.ModelName,
 		"alarmTopicArn":       c.AlarmTopicArn,
 		"dashboardName":       c.DashboardName,
 		"rollbackAlarmNames":  c.RollbackAlarmNames,

@@ -40,7 +40,9 @@ type ModelImageArgs struct {
 	// KMSKeyArn (optional) encrypts the repository with this customer-managed key; default AES256.
 	KMSKeyArn pulumi.StringInput
 	// ForceDelete (optional) lets `pulumi destroy` delete a repository that still holds images;
-	// default false. Set it outside prod only.
+	// default false. Set it outside prod only. Without it the repository is retained: destroy
+	// (or a replacement) drops it from the stack and keeps it, with its images, in the account,
+	// instead of failing half-way with RepositoryNotEmptyException.
 	ForceDelete bool
 	// Tags (optional) go on every taggable child; use StandardTags.
 	Tags map[string]string
@@ -110,7 +112,7 @@ func NewModelImage(ctx *pulumi.Context, name string, args *ModelImageArgs, opts 
 		EncryptionConfigurations: ecr.RepositoryEncryptionConfigurationArray{enc},
 		ForceDelete:              pulumi.Bool(a.ForceDelete),
 		Tags:                     tagsFor(a.Tags, repoName),
-	}, parent)
+	}, parent, pulumi.RetainOnDelete(!a.ForceDelete))
 	if err != nil {
 		return nil, err
 	}

@@ -358,9 +358,10 @@ func newEndpointConfig(ctx *pulumi.Context, name string, a SageMakerEndpointArgs
 // provider's Delete (pulumi/pulumi pkg/resource/deploy/step.go, DeleteStep.Apply: "else if
 // s.old.RetainOnDelete { no-op }"). After a blue/green update that SageMaker rolled back, the
 // provider's state may name the new configuration while the endpoint still runs the old one
-// (terraform-provider-aws #48997, #46663; DESIGN pitfall 19); the next update would otherwise
-// delete the configuration and model that serve. Both cost nothing while unused; `go run
-// ./cmd/smoke prune` deletes the ones that serve no more (docs/runbook.md).
+// (terraform-provider-aws #48997, #46663, fix proposed in #49020; DESIGN pitfall 19); the same
+// or the next update would otherwise delete the configuration and model that serve
+// (DeleteEndpointConfig and DeleteModel check no use). Both cost nothing while unused;
+// `go run ./cmd/smoke prune` deletes the ones that serve no more (docs/runbook.md).
 var retainServing = pulumi.RetainOnDelete(true)
 
 func deploymentConfig(r *RollbackConfig, alarmNames []string) sagemaker.EndpointDeploymentConfigPtrInput {

@@ -143,14 +143,18 @@ func endpointDefaults(name string, args *SageMakerEndpointArgs) (SageMakerEndpoi
 // Whatever forces a replacement of the endpoint must change this name too: Pulumi replaces
 // create-before-delete, and CreateEndpoint with the old, still existing name fails. The
 // properties of aws_sagemaker_endpoint that the provider marks ForceNew (hashicorp/
-// terraform-provider-aws internal/service/sagemaker/endpoint.go, read at 3d354bf5d59f, 0336164
-// and the current aws-sdk-go-v2 version; the same two in all three) are:
+// terraform-provider-aws internal/service/sagemaker/endpoint.go, read at commits 3d354bf5d59f and
+// 033616433b62 and in a later aws-sdk-go-v2 ("SageMaker AI") version; the same two in all three)
+// are:
 //   - name: this name itself, so a change is a replacement under a new name by definition;
 //   - deployment_config.0.auto_rollback_configuration (alarms inside it): endpoint.rollback on or
 //     off, and the set of alarm names when they are given (RollbackConfig.AlarmNames). Both are
 //     hashed in below. The component's own rollback alarms are named from this name, so they
 //     follow it and need no hashing. blue_green_update_policy and rolling_update_policy are not
 //     ForceNew: traffic routing, waits and canary sizes update in place.
+//
+// (Every argument of aws_sagemaker_endpoint_configuration is ForceNew; the configuration is
+// autonamed, so each change creates a new one under a new name and the endpoint is updated.)
 //
 // Not ForceNew at the provider but refused by SageMaker, so hashed in as well: for an autoscaled
 // endpoint the instance type; changing it then creates a new endpoint (and scaling target) beside

@@ -1,11 +1,14 @@
 package components
 
 import (
+	"context"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
@@ -239,5 +242,51 @@ func TestRolloutKeepsTheCapacityAutoscalingReached(t *testing.T) {
 		mocks, _ := seRun(t, b)
 		assert.Equal(t, 2.0, input(t, one(t, mocks, smConfigType), "productionVariants.0.initialInstanceCount"))
 		assert.Empty(t, f.Calls())
+	})
+}
+
+// noAWSCredentials empties every source of the SDK's default credential chain.
+func noAWSCredentials(t *testing.T) {
+	t.Helper()
+	dir := t.TempDir()
+	for k, v := range map[string]string{
+		"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "", "AWS_SESSION_TOKEN": "", "AWS_PROFILE": "",
+		"AWS_CONFIG_FILE": dir + "/config", "AWS_SHARED_CREDENTIALS_FILE": dir + "/credentials",
+		"AWS_WEB_IDENTITY_TOKEN_FILE": "", "AWS_ROLE_ARN": "", "AWS_CONTAINER_CREDENTIALS_FULL_URI": "",
+		"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": "", "AWS_EC2_METADATA_DISABLED": "true", "AWS_ENDPOINT_URL": "",
+	} {
+		t.Setenv(k, v)
+	}
+}
+
+// TestDefaultReaderUsesTheSDKsCredentialChain covers the reader a real run gets when none is
+// given: without credentials it warns and the configured count is used; with them it is the SDK
+// client, which AWS_ENDPOINT_URL_SAGEMAKER redirects (here, to the fake).
+func TestDefaultReaderUsesTheSDKsCredentialChain(t *testing.T) {
+	reader := func(t *testing.T) SageMakerReader {
+		t.Helper()
+		var r SageMakerReader
+		err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+			r = defaultReader(ctx.Context(), ctx, sagemakerfake.Region)
+			return nil
+		}, pulumi.WithMocks("inferstack", "prod", pulumimock.New()))
+		require.NoError(t, err)
+		return r
+	}
+	t.Run("no credentials", func(t *testing.T) {
+		noAWSCredentials(t)
+		assert.Nil(t, reader(t))
+	})
+	t.Run("credentials from the environment", func(t *testing.T) {
+		noAWSCredentials(t)
+		f := fakeLive(t, "churn-prod-1234567", "churn-model-x", 2, 4)
+		t.Setenv("AWS_ACCESS_KEY_ID", "AKIAFAKE")
+		t.Setenv("AWS_SECRET_ACCESS_KEY", "fake")
+		t.Setenv("AWS_ENDPOINT_URL_SAGEMAKER", f.URL)
+		r := reader(t)
+		require.NotNil(t, r)
+		out, err := r.DescribeEndpoint(context.Background(), &sagemaker.DescribeEndpointInput{EndpointName: aws.String("churn-prod-1234567")})
+		require.NoError(t, err)
+		assert.Equal(t, "churn-endpoint-config-live", aws.ToString(out.EndpointConfigName))
 	})
 }

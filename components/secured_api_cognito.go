@@ -55,7 +55,9 @@ func newAPIUserPool(ctx *pulumi.Context, name string, a *SecuredApiArgs, parent 
 		// TOTP apps need no SMS role or spend limit, unlike SMS MFA.
 		poolArgs.SoftwareTokenMfaConfiguration = &cognito.UserPoolSoftwareTokenMfaConfigurationArgs{Enabled: pulumi.Bool(true)}
 	}
-	pool, err := cognito.NewUserPool(ctx, name+"-users", poolArgs, opt)
+	// A protected pool holds real users: destroy (or a replacement) drops it from the stack and
+	// keeps it, rather than failing half-way on Cognito's deletion protection.
+	pool, err := cognito.NewUserPool(ctx, name+"-users", poolArgs, opt, pulumi.RetainOnDelete(a.DeletionProtection))
 	if err != nil {
 		return nil, err
 	}

@@ -41,6 +41,14 @@ const (
 	OutAlarmTopicArn      = "alarmTopicArn"
 	OutDashboardName      = "dashboardName"
 	OutRollbackAlarmNames = "rollbackAlarmNames"
+	// OutEndpointConfigName and OutModelName are what this update deployed: `go run ./cmd/smoke
+	// verify` compares them with DescribeEndpoint (a SageMaker rollback leaves the endpoint on the
+	// previous configuration), and `prune` keeps them.
+	OutEndpointConfigName = "endpointConfigName"
+	OutModelName          = "modelName"
+	// OutStackTag is the value of the stack's `stack` tag, which `go run ./cmd/smoke prune`
+	// selects the stack's retained models and configurations by.
+	OutStackTag = "stackTag"
 )
 
 // Run loads the stack config, deploys the model and exports the outputs.
@@ -94,6 +102,9 @@ func deploy(ctx *pulumi.Context) (pulumi.Map, error) {
 		OutAlarmTopicArn:       d.AlarmTopicArn,
 		OutDashboardName:       d.DashboardName,
 		OutRollbackAlarmNames:  d.RollbackAlarmNames,
+		OutEndpointConfigName:  d.EndpointConfigName,
+		OutModelName:           d.ModelName,
+		OutStackTag:            pulumi.String(StackTag(cfg)),
 		// The first thing to try after a deploy, before the API exists.
 		OutInvokeCommand: pulumi.Sprintf("aws sagemaker-runtime invoke-endpoint --region %s --endpoint-name %s "+
 			"--content-type application/json --body fileb://request.json response.json", cfg.Region, d.EndpointName),

@@ -97,12 +97,17 @@ type runResult struct {
 // way the SDK receives it (PULUMI_CONFIG) and the recording mock.
 func runProgram(t *testing.T, stack string, config map[string]string) (runResult, error) {
 	t.Helper()
+	return runProgramWith(t, stack, config, pulumimock.New())
+}
+
+// runProgramWith is runProgram with a given mock, for tests that hook its OnNewResource.
+func runProgramWith(t *testing.T, stack string, config map[string]string, mocks *pulumimock.Mocks) (runResult, error) {
+	t.Helper()
 	t.Chdir(repoRoot)
 	j, err := json.Marshal(config)
 	require.NoError(t, err)
 	t.Setenv(pulumi.EnvConfig, string(j))
 
-	mocks := pulumimock.New()
 	exported := map[string]pulumi.Input{}
 	var mu sync.Mutex
 	err = pulumi.RunErr(func(ctx *pulumi.Context) error {

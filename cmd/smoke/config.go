@@ -42,12 +42,11 @@ var outputKeys = map[string]string{
 	"apiKeyValue":         "api-key",
 }
 
-func parseConfig(args []string, getenv func(string) string) (config, error) {
+func parseConfig(args []string, getenv func(string) string, stdout io.Writer) (config, error) {
 	var c config
 	var outputs string
 	fs := flag.NewFlagSet("smoke", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.StringVar(&outputs, "outputs", "", "file of `pulumi stack output --json --show-secrets`; flags override it")
+	fs.StringVar(&outputs, "outputs", "", "`file` of 'pulumi stack output --json --show-secrets'; flags override it")
 	fs.StringVar(&c.APIURL, "url", "", "the API stage's invoke URL")
 	fs.StringVar(&c.TokenURL, "token-url", "", "the Cognito token endpoint")
 	fs.StringVar(&c.ClientID, "client-id", "", "the machine app client ID")
@@ -62,21 +61,59 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.DurationVar(&c.MaxP99, "max-p99", 500*time.Millisecond, "fail when p99 latency is above this")
 	fs.Float64Var(&c.MaxErrorRate, "max-error-rate", 0.01, "fail when the share of failed requests is above this")
 	fs.DurationVar(&c.Timeout, "timeout", 30*time.Second, "per-request timeout")
-	if err := fs.Parse(args); err != nil {
-		return config{}, fmt.Errorf("%w (run with -h for the flags)", err)
+	if err := parseFlags(fs, args, stdout, "smoke checks the deployed API: token, /ping, /invocations, a bad body, then a bounded load."); err != nil {
+		return config{}, err
 	}
-	if outputs != "" {
-		set := map[string]bool{}
-		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-		if err := applyOutputs(fs, outputs, set); err != nil {
-			return config{}, err
-		}
+	if err := fillFromOutputs(fs, outputs, outputKeys); err != nil {
+		return config{}, err
 	}
 	return c, c.validate()
 }
 
+// usage is the help text of every mode; -h prints it on stdout and exits 0.
+const usage = `Usage:
+  go run ./cmd/smoke [flags]          check the deployed API (default)
+  go run ./cmd/smoke verify [flags]   check that the endpoint serves what the last pulumi up deployed
+  go run ./cmd/smoke prune [flags]    list (and with -delete, delete) retained models and configurations nothing serves
+
+The flags are read from -outputs, the JSON of ` + "`pulumi stack output --json`" + `
+(--show-secrets for the API check), written outside the repository, e.g. /tmp/outputs.json.
+`
+
+// errHelp ends a run that printed its help: the command exits 0.
+var errHelp = errors.New("help printed")
+
+// parseFlags parses args; -h or -help prints the usage and the flags to stdout and returns errHelp.
+func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer, about string) error {
+	fs.SetOutput(io.Discard)
+	err := fs.Parse(args)
+	if errors.Is(err, flag.ErrHelp) {
+		fs.SetOutput(stdout)
+		fmt.Fprintf(stdout, "%s\n\n%s\nFlags of %s:\n", about, usage, fs.Name())
+		fs.PrintDefaults()
+		return errHelp
+	}
+	if err != nil {
+		return fmt.Errorf("%w (run with -h for the flags)", err)
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q (run with -h for the flags)", fs.Arg(0))
+	}
+	return nil
+}
+
+// fillFromOutputs fills every flag in keys that was not given from the stack outputs file.
+func fillFromOutputs(fs *flag.FlagSet, path string, keys map[string]string) error {
+	if path == "" {
+		return nil
+	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	return applyOutputs(fs, path, given, keys)
+}
+
 // applyOutputs fills every flag not given on the command line from the stack outputs file.
-func applyOutputs(fs *flag.FlagSet, path string, given map[string]bool) error {
+func applyOutputs(fs *flag.FlagSet, path string, given map[string]bool, keys map[string]string) error {
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return fmt.Errorf("read -outputs: %w", err)
@@ -85,7 +122,7 @@ func applyOutputs(fs *flag.FlagSet, path string, given map[string]bool) error {
 	if err := json.Unmarshal(raw, &outs); err != nil {
 		return fmt.Errorf("-outputs %s is not the JSON of `pulumi stack output --json`: %w", path, err)
 	}
-	for key, name := range outputKeys {
+	for key, name := range keys {
 		v, ok := outs[key].(string)
 		if !ok || given[name] {
 			continue

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -129,7 +130,7 @@ func TestSmokeFails(t *testing.T) {
 }
 
 func TestConfigReportsEveryProblemAtOnce(t *testing.T) {
-	_, err := parseConfig([]string{"-url", "ftp://x", "-concurrency", "0", "-max-error-rate", "2", "-body", " "}, env(nil))
+	_, err := parseConfig([]string{"-url", "ftp://x", "-concurrency", "0", "-max-error-rate", "2", "-body", " "}, env(nil), io.Discard)
 	require.Error(t, err)
 	for _, want := range []string{`-url "ftp://x"`, `-token-url ""`, "-client-id and -client-secret", "-body is empty",
 		"-concurrency 0", "-max-error-rate 2"} {
@@ -149,7 +150,7 @@ func TestConfigReadsStackOutputsAndFlagsWin(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(path, raw, 0o600))
 
-	c, err := parseConfig([]string{"-outputs", path, "-client-id", "from-flag"}, env(nil))
+	c, err := parseConfig([]string{"-outputs", path, "-client-id", "from-flag"}, env(nil), io.Discard)
 	require.NoError(t, err)
 	assert.Equal(t, "https://api.example/v1", c.APIURL)
 	assert.Equal(t, "from-flag", c.ClientID)
@@ -160,7 +161,7 @@ func TestConfigReadsStackOutputsAndFlagsWin(t *testing.T) {
 	raw, err = json.Marshal(outputs)
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(path, raw, 0o600))
-	_, err = parseConfig([]string{"-outputs", path}, env(nil))
+	_, err = parseConfig([]string{"-outputs", path}, env(nil), io.Discard)
 	require.ErrorContains(t, err, "--show-secrets")
 }
 

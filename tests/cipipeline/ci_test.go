@@ -217,6 +217,7 @@ func TestCircleCIPipeline(t *testing.T) {
 	deploy := strings.Join(runCommands(cfg, cfg.Jobs["deploy"].Steps), "\n")
 	assert.Contains(t, deploy, "pulumi up --yes")
 	assert.Contains(t, deploy, "go run ./cmd/smoke", "a deploy is verified before the pipeline moves on")
+	assertCircleVerify(t, cfg.Jobs["deploy"].Steps)
 	for _, job := range []string{"preview", "deploy"} {
 		cmds := strings.Join(runCommands(cfg, cfg.Jobs[job].Steps), "\n")
 		assert.Contains(t, cmds, "CIRCLE_OIDC_TOKEN_V2", "%s assumes its AWS role with OIDC", job)
@@ -341,6 +342,7 @@ type ghJob struct {
 
 type ghStep struct {
 	Name string            `yaml:"name"`
+	If   string            `yaml:"if"`
 	Uses string            `yaml:"uses"`
 	Run  string            `yaml:"run"`
 	With map[string]any    `yaml:"with"`
@@ -430,6 +432,7 @@ func TestGitHubActionsPipeline(t *testing.T) {
 			assert.Contains(t, up.With["stack-name"], "'"+tc.stack+"'")
 			assert.Equal(t, "${{ secrets.PULUMI_ACCESS_TOKEN }}", up.Env["PULUMI_ACCESS_TOKEN"])
 			assert.Contains(t, j.runs(), "go run ./cmd/smoke")
+			assertGitHubVerify(t, j)
 		})
 	}
 	// deploy-prod runs only after deploy-dev, which runs only for pushes to main.
@@ -458,4 +461,59 @@ func TestCoverageGateScript(t *testing.T) {
 	assert.Contains(t, script, "./components/... ./inference/...")
 	// The project's own CI enforces the same gate it ships to users.
 	assertCoverageGate(t, []string{readFile(t, ".ci/run")})
+}
+
+// verifyCommand is the post-deploy check of issue 9 item 1: the endpoint must serve the
+// configuration the update deployed; after a SageMaker rollback it does not.
+var verifyCommand = regexp.MustCompile(`go run \./cmd/smoke verify -outputs \S+`)
+
+// assertCircleVerify checks that the deploy job runs `smoke verify` after `pulumi up`, before the
+// API smoke test, and also when `pulumi up` failed (a rollback can fail it).
+func assertCircleVerify(t *testing.T, steps []any) {
+	t.Helper()
+	up, verify, api := -1, -1, -1
+	var when any
+	for i, s := range steps {
+		m, ok := s.(map[string]any)
+		if !ok {
+			continue
+		}
+		r, ok := m["run"].(map[string]any)
+		if !ok {
+			continue
+		}
+		cmd, _ := r["command"].(string)
+		switch {
+		case strings.Contains(cmd, "pulumi up"):
+			up = i
+		case verifyCommand.MatchString(cmd):
+			verify, when = i, r["when"]
+		case strings.Contains(cmd, "go run ./cmd/smoke -outputs"):
+			api = i
+		}
+	}
+	require.NotEqual(t, -1, verify, "the deploy job must run go run ./cmd/smoke verify")
+	assert.Less(t, up, verify, "verify runs after pulumi up")
+	assert.Less(t, verify, api, "verify runs before the API smoke test")
+	assert.Equal(t, "always", when, "verify also runs when pulumi up failed")
+}
+
+// assertGitHubVerify is assertCircleVerify for a GitHub Actions deploy job.
+func assertGitHubVerify(t *testing.T, j ghJob) {
+	t.Helper()
+	up, verify, api := -1, -1, -1
+	for i, s := range j.Steps {
+		switch {
+		case strings.HasPrefix(s.Uses, "pulumi/actions@") && s.With["command"] == "up":
+			up = i
+		case verifyCommand.MatchString(s.Run):
+			verify = i
+			assert.Equal(t, "${{ !cancelled() }}", s.If, "verify also runs when pulumi up failed")
+		case strings.Contains(s.Run, "go run ./cmd/smoke -outputs"):
+			api = i
+		}
+	}
+	require.NotEqual(t, -1, verify, "the deploy job must run go run ./cmd/smoke verify")
+	assert.Less(t, up, verify, "verify runs after pulumi up")
+	assert.Less(t, verify, api, "verify runs before the API smoke test")
 }

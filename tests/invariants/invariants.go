@@ -216,6 +216,18 @@ func (c *checker) documents() []policyDoc {
 	return docs
 }
 
+// conditionNames reports whether a statement's Condition tests the key under some operator.
+func conditionNames(cond map[string]any, key string) bool {
+	for _, block := range cond {
+		if m, ok := block.(map[string]any); ok {
+			if _, ok := m[key]; ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 func isPublic(p any) bool {
 	switch v := p.(type) {
 	case string:
@@ -284,6 +296,9 @@ func (c *checker) iam() {
 				}
 				if len(unscoped) > 0 {
 					c.add(IAMScopedResource, d.owner, "%s grants %v on \"*\"", where, unscoped)
+				}
+				if slices.Contains(st.Action, "cloudwatch:PutMetricData") && !conditionNames(st.Condition, "cloudwatch:namespace") {
+					c.add(IAMScopedResource, d.owner, "%s grants cloudwatch:PutMetricData on \"*\" without a cloudwatch:namespace condition", where)
 				}
 			}
 		}

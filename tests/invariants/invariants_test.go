@@ -69,6 +69,15 @@ func TestCheckFindsEachBrokenInvariant(t *testing.T) {
 				"policy": policy(t, allow([]string{"ecr:GetAuthorizationToken"}, "*"),
 					allow([]string{"sagemaker:InvokeEndpoint"}, endpointArn))})}
 		}, nil},
+		{"PutMetricData on star without a namespace condition", func(t *testing.T) []pulumimock.Resource {
+			return []pulumimock.Resource{res("aws:iam/rolePolicy:RolePolicy", "p", map[string]any{
+				"policy": policy(t, allow([]string{"cloudwatch:PutMetricData"}, "*"))})}
+		}, []string{IAMScopedResource}},
+		{"PutMetricData held to a namespace passes", func(t *testing.T) []pulumimock.Resource {
+			st := allow([]string{"cloudwatch:PutMetricData"}, "*")
+			st["Condition"] = map[string]any{"StringEquals": map[string]any{"cloudwatch:namespace": "/aws/sagemaker/Endpoints"}}
+			return []pulumimock.Resource{res("aws:iam/rolePolicy:RolePolicy", "p", map[string]any{"policy": policy(t, st)})}
+		}, nil},
 		{"a Deny may be broad", func(t *testing.T) []pulumimock.Resource {
 			return []pulumimock.Resource{res("aws:iam/rolePolicy:RolePolicy", "p", map[string]any{
 				"policy": policy(t, map[string]any{"Effect": "Deny", "Action": "*", "Resource": "*"})})}
