@@ -67,6 +67,10 @@ func deploy(ctx *pulumi.Context) (pulumi.Map, error) {
 		// The Problems error lists every key at once; say which stack file to fix.
 		return nil, fmt.Errorf("Pulumi.%s.yaml: %w", ctx.Stack(), err)
 	}
+	// What the account must already have, asked before anything is registered.
+	if err := preflight(cfg, func(msg string) { _ = ctx.Log.Warn(msg, nil) }); err != nil {
+		return nil, fmt.Errorf("Pulumi.%s.yaml: %w", ctx.Stack(), err)
+	}
 	args := DeploymentArgs(cfg)
 	d, err := components.NewModelDeployment(ctx, cfg.Model.Name, &args)
 	if err != nil {
