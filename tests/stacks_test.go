@@ -118,7 +118,13 @@ func runProgram(t *testing.T, stack string, config map[string]string) (runResult
 // runProgramIn is runProgram in the account that the API Gateway fake answers for.
 func runProgramIn(t *testing.T, stack string, config map[string]string, account *fakeapigateway.Server) (runResult, error) {
 	t.Helper()
-	t.Chdir(repoRootAbs)
+	return runProgramAt(t, repoRootAbs, stack, config, account)
+}
+
+// runProgramAt is runProgramIn in another project directory, e.g. a copy of the repository.
+func runProgramAt(t *testing.T, projectDir, stack string, config map[string]string, account *fakeapigateway.Server) (runResult, error) {
+	t.Helper()
+	t.Chdir(projectDir)
 	j, err := json.Marshal(config)
 	require.NoError(t, err)
 	t.Setenv(pulumi.EnvConfig, string(j))
