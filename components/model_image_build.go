@@ -218,3 +218,24 @@ func readDockerignore(contextDir string) (*patternmatcher.PatternMatcher, error)
 	}
 	return pm, nil
 }
+
+// ContextFiles lists, in lexical order, the slash-separated paths under dir (relative to the
+// build context, "" for all of it) that the build context sends: what .dockerignore leaves in, as
+// Docker applies it. A model directory that lists nothing here cannot reach the image.
+func ContextFiles(contextDir, dir string) ([]string, error) {
+	all, err := contextFiles(contextDir)
+	if err != nil {
+		return nil, err
+	}
+	prefix := strings.Trim(filepath.ToSlash(filepath.Clean(dir)), "/")
+	if prefix == "." || prefix == "" {
+		return all, nil
+	}
+	var out []string
+	for _, f := range all {
+		if strings.HasPrefix(f, prefix+"/") {
+			out = append(out, f)
+		}
+	}
+	return out, nil
+}

@@ -75,6 +75,14 @@ func deploy(ctx *pulumi.Context) (pulumi.Map, error) {
 		// The Problems error lists every key at once; say which stack file to fix.
 		return nil, fmt.Errorf("Pulumi.%s.yaml: %w", ctx.Stack(), err)
 	}
+	// What must already be there, checked before anything is registered: the model directory,
+	// and what the account must have.
+	if err := checkModelDir(cfg); err != nil {
+		return nil, fmt.Errorf("Pulumi.%s.yaml: %w", ctx.Stack(), err)
+	}
+	if err := preflight(cfg, func(msg string) { _ = ctx.Log.Warn(msg, nil) }); err != nil {
+		return nil, fmt.Errorf("Pulumi.%s.yaml: %w", ctx.Stack(), err)
+	}
 	args := DeploymentArgs(cfg)
 	d, err := components.NewModelDeployment(ctx, cfg.Model.Name, &args)
 	if err != nil {

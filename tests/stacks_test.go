@@ -23,6 +23,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/inferstack/inferstack/components"
+	"github.com/inferstack/inferstack/internal/fakeapigateway"
 	"github.com/inferstack/inferstack/internal/pulumimock"
 	"github.com/inferstack/inferstack/program"
 	"github.com/inferstack/inferstack/stackconfig"
@@ -31,6 +32,16 @@ import (
 
 // repoRoot is where Pulumi.yaml lives; the program runs there, as `pulumi up` runs it.
 const repoRoot = ".."
+
+// repoRootAbs is repoRoot from the directory the tests start in, so that a test that already
+// changed directory can run the program again.
+var repoRootAbs = func() string {
+	abs, err := filepath.Abs(repoRoot)
+	if err != nil {
+		panic(err)
+	}
+	return abs
+}()
 
 // stackFiles returns the committed stack files by stack name.
 func stackFiles(t *testing.T) map[string]string {
@@ -93,20 +104,47 @@ type runResult struct {
 	secret map[string]bool
 }
 
+// testAccountLogsRole is the API Gateway CloudWatch Logs role of the account that runProgram's
+// fake answers for.
+const testAccountLogsRole = "arn:aws:iam::123456789012:role/apigateway-cloudwatch-logs"
+
 // runProgram runs program.RunWith, the function main.go runs, with the stack's config passed the
 // way the SDK receives it (PULUMI_CONFIG) and the recording mock.
 func runProgram(t *testing.T, stack string, config map[string]string) (runResult, error) {
 	t.Helper()
-	return runProgramWith(t, stack, config, pulumimock.New())
+	return runProgramIn(t, stack, config, fakeapigateway.Start(t, fakeapigateway.Account{CloudwatchRoleArn: testAccountLogsRole}))
 }
 
 // runProgramWith is runProgram with a given mock, for tests that hook its OnNewResource.
 func runProgramWith(t *testing.T, stack string, config map[string]string, mocks *pulumimock.Mocks) (runResult, error) {
 	t.Helper()
-	t.Chdir(repoRoot)
+	account := fakeapigateway.Start(t, fakeapigateway.Account{CloudwatchRoleArn: testAccountLogsRole})
+	return runProgramAtWith(t, repoRootAbs, stack, config, account, mocks)
+}
+
+// runProgramIn is runProgram in the account that the API Gateway fake answers for.
+func runProgramIn(t *testing.T, stack string, config map[string]string, account *fakeapigateway.Server) (runResult, error) {
+	t.Helper()
+	return runProgramAt(t, repoRootAbs, stack, config, account)
+}
+
+// runProgramAt is runProgramIn in another project directory, e.g. a copy of the repository.
+func runProgramAt(t *testing.T, projectDir, stack string, config map[string]string, account *fakeapigateway.Server) (runResult, error) {
+	t.Helper()
+	return runProgramAtWith(t, projectDir, stack, config, account, pulumimock.New())
+}
+
+// runProgramAtWith is runProgramAt with a given mock.
+func runProgramAtWith(t *testing.T, projectDir, stack string, config map[string]string, account *fakeapigateway.Server,
+	mocks *pulumimock.Mocks) (runResult, error) {
+	t.Helper()
+	t.Chdir(projectDir)
 	j, err := json.Marshal(config)
 	require.NoError(t, err)
 	t.Setenv(pulumi.EnvConfig, string(j))
+	// The program asks API Gateway whether the account has its CloudWatch Logs role before it
+	// creates anything; the fake answers for the account.
+	account.UseFor(t)
 
 	exported := map[string]pulumi.Input{}
 	var mu sync.Mutex
@@ -389,6 +427,35 @@ func TestCommittedPlaceholdersAreRefused(t *testing.T) {
 	assert.Contains(t, msg, "replace-me marks a placeholder")
 	for _, r := range run.mocks.Resources() {
 		assert.Equal(t, "pulumi:pulumi:Stack", r.Type, "nothing but the stack may exist before the config is valid")
+	}
+}
+
+// TestFreshAccountStopsBeforeCreatingAnything: in an account without API Gateway's CloudWatch
+// role, the default stacks (logging on, role not owned) stop with both fixes before any resource
+// exists, instead of failing at the stage after the endpoint was created.
+func TestFreshAccountStopsBeforeCreatingAnything(t *testing.T) {
+	for stack, path := range stackFiles(t) {
+		t.Run(stack, func(t *testing.T) {
+			values := readStackConfig(t, path)
+			cfg, err := stackconfig.Parse(stack, values)
+			require.NoError(t, err)
+			if cfg.API.LoggingLevel == "OFF" || cfg.API.CreateAccountLogsRole {
+				t.Skipf("%s does not need the account's role", path)
+			}
+			fresh := fakeapigateway.Start(t, fakeapigateway.Account{})
+			run, err := runProgramIn(t, stack, values, fresh)
+			require.ErrorIs(t, err, program.ErrNoAccountLogsRole)
+			assert.Contains(t, err.Error(), "inferstack:api.createAccountLogsRole: true")
+			assert.Contains(t, err.Error(), "inferstack:api.loggingLevel: OFF")
+			assert.Equal(t, []string{"GET /account"}, fresh.Requests())
+			for _, r := range run.mocks.Resources() {
+				assert.Equal(t, "pulumi:pulumi:Stack", r.Type, "nothing but the stack may exist before the check passes")
+			}
+
+			values["inferstack:api.loggingLevel"] = "OFF"
+			_, err = runProgramIn(t, stack, values, fresh)
+			require.NoError(t, err, "the second fix named in the message works")
+		})
 	}
 }
 
