@@ -459,14 +459,16 @@ func (f *featureIndex) known() string {
 type jsonDecoder struct {
 	s        *scanner
 	nf       int
+	maxRows  int
 	features *featureIndex
 	x        []float64
 	seen     []bool // features set in the current object-shaped row, to refuse duplicates
 }
 
 // decodeJSON appends the rows of the body in s to x and returns them and the row count.
-func decodeJSON(s *scanner, nf int, features *featureIndex, x []float64, seen []bool) ([]float64, int, []bool, error) {
-	d := jsonDecoder{s: s, nf: nf, features: features, x: x, seen: seen}
+// More than maxRows rows is errTooManyRows, found before the extra row is decoded.
+func decodeJSON(s *scanner, nf, maxRows int, features *featureIndex, x []float64, seen []bool) ([]float64, int, []bool, error) {
+	d := jsonDecoder{s: s, nf: nf, maxRows: maxRows, features: features, x: x, seen: seen}
 	rows, err := d.body()
 	return d.x, rows, d.seen, err
 }
@@ -550,6 +552,9 @@ func (d *jsonDecoder) instances() (int, error) {
 		return 0, nil
 	}
 	for row := 0; ; row++ {
+		if row == d.maxRows {
+			return 0, errTooManyRows
+		}
 		if c, ok = s.peek(); !ok {
 			return 0, s.readErr(errUnexpectedEnd)
 		}
@@ -743,8 +748,9 @@ func describe(c byte) string {
 
 // decodeCSV appends the rows of a headerless CSV body to x: one row per line, an empty field is
 // a missing value. Blank lines are skipped, a UTF-8 byte-order mark and CRLF line ends are
-// accepted, and fields may be quoted or padded with spaces.
-func decodeCSV(s *scanner, nf int, x []float64) ([]float64, int, error) {
+// accepted, and fields may be quoted or padded with spaces. More than maxRows rows is
+// errTooManyRows, found before the extra row is decoded.
+func decodeCSV(s *scanner, nf, maxRows int, x []float64) ([]float64, int, error) {
 	rows := 0
 	for line := 1; ; line++ {
 		b, ok := s.line()
@@ -756,6 +762,9 @@ func decodeCSV(s *scanner, nf int, x []float64) ([]float64, int, error) {
 		}
 		if len(bytes.TrimSpace(b)) == 0 {
 			continue
+		}
+		if rows == maxRows {
+			return x, 0, errTooManyRows
 		}
 		start := len(x)
 		for col := 1; ; col++ {

@@ -5,8 +5,10 @@ import (
 	"compress/gzip"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -117,4 +119,147 @@ func gzipped(t *testing.T, b []byte) []byte {
 	require.NoError(t, err)
 	require.NoError(t, zw.Close())
 	return buf.Bytes()
+}
+
+// worstValue is the longest number the server writes: 24 bytes.
+const worstValue = -2.2250738585072014e-308
+
+// TestRowLimitKeepsTheAnswerWithinTheResponseLimit: a regression row's JSON answer is at most
+// {"value":<24 bytes>}, plus a comma: 35 bytes, and the framing {"predictions":[ ]}\n 19, so a
+// 1000-byte limit holds (1000-19)/35 = 28 rows; a CSV row is at most 25 bytes: 40 rows.
+func TestRowLimitKeepsTheAnswerWithinTheResponseLimit(t *testing.T) {
+	m := sumModel(1)
+	m.predict = func(x, out []float64) error {
+		for i := range out {
+			out[i] = worstValue
+		}
+		return nil
+	}
+	s := newServer(t, m, server.Options{MaxResponseBytes: 1000})
+	rows := func(n int) string { return strings.Repeat("1\n", n) }
+	for _, tc := range []struct {
+		accept string
+		fit    int
+	}{{"application/json", 28}, {"text/csv", 40}} {
+		t.Run(tc.accept, func(t *testing.T) {
+			w := request(s, http.MethodPost, "/invocations", "text/csv", tc.accept, rows(tc.fit))
+			require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+			assert.LessOrEqual(t, w.Body.Len(), 1000)
+			assert.Greater(t, w.Body.Len(), 1000-35, "the bound is tight for the longest values")
+
+			m.seen = nil
+			w = request(s, http.MethodPost, "/invocations", "text/csv", tc.accept, rows(tc.fit+1))
+			msg := requireError(t, w, http.StatusRequestEntityTooLarge, server.CodeTooManyRows)
+			assert.Contains(t, msg, "send at most "+strconv.Itoa(tc.fit)+" rows per request")
+			assert.Contains(t, msg, "1000-byte response limit")
+			assert.Empty(t, m.rows(), "nothing is predicted")
+		})
+	}
+	msg := requireError(t, invokeJSON(s, `{"instances":[`+strings.Repeat("[1],", 28)+"[1]]}"), http.StatusRequestEntityTooLarge, server.CodeTooManyRows)
+	assert.Contains(t, msg, "(40 with Accept: text/csv)", "the message says that CSV answers fit more")
+
+	limited := newServer(t, sumModel(1), server.Options{MaxRows: 5})
+	require.Equal(t, http.StatusOK, request(limited, http.MethodPost, "/invocations", "text/csv", "", rows(5)).Code)
+	msg = requireError(t, request(limited, http.MethodPost, "/invocations", "text/csv", "", rows(6)), http.StatusRequestEntityTooLarge, server.CodeTooManyRows)
+	assert.Contains(t, msg, "more than 5 rows, this server's limit per request")
+}
+
+// TestDefaultLimitsKeepA6MBBodyFromA34MBAnswer is the issue's case: 3 million one-value rows in
+// a 6 MB body used to be answered with 34 MB. The default response limit is SageMaker's and
+// Lambda's 6 MiB: (6291456-19)/35 = 179755 JSON rows.
+func TestDefaultLimitsKeepA6MBBodyFromA34MBAnswer(t *testing.T) {
+	s := newServer(t, sumModel(1), server.Options{})
+	w := request(s, http.MethodPost, "/invocations", "text/csv", "", strings.Repeat("1\n", 3<<20-1))
+	msg := requireError(t, w, http.StatusRequestEntityTooLarge, server.CodeTooManyRows)
+	assert.Contains(t, msg, "send at most 179755 rows per request")
+	assert.Contains(t, msg, "6291456-byte response limit")
+}
+
+// TestMemoryBudgetBoundsConcurrentPredictions gives the server room for one large request at a
+// time: of two sent together, the second reaches the model only once the first has finished,
+// while a small request passes by.
+func TestMemoryBudgetBoundsConcurrentPredictions(t *testing.T) {
+	entered := make(chan int, 100) // one per chunk of 256 rows
+	release := make(chan struct{})
+	m := sumModel(1)
+	sum := m.predict
+	m.predict = func(x, out []float64) error {
+		entered <- len(out)
+		if len(out) > 1 {
+			<-release
+		}
+		return sum(x, out)
+	}
+	// A 20000-byte body of one-value rows reserves about 1.2 MB: 16 bytes a value, 8 an
+	// output, up to 35 bytes of answer a row, twice the body for the scan buffer; a 2-byte body
+	// about 16 KiB, for the scan buffer.
+	s := newServer(t, m, server.Options{MemoryBudget: 1_500_000})
+	big := strings.Repeat("1\n", 10000)
+	done := make(chan int, 2)
+	for range 2 {
+		go func() { done <- request(s, http.MethodPost, "/invocations", "text/csv", "", big).Code }()
+	}
+	first := <-entered
+	assert.Equal(t, 256, first, "the first chunk of the first large request")
+	select {
+	case n := <-entered:
+		t.Fatalf("a second large request reached the model (%d rows) while the first held the memory", n)
+	case <-time.After(100 * time.Millisecond):
+	}
+	assert.Equal(t, http.StatusOK, request(s, http.MethodPost, "/invocations", "text/csv", "", "1\n").Code, "a small request fits beside it")
+	assert.Equal(t, 1, <-entered)
+	close(release)
+	assert.Equal(t, http.StatusOK, <-done)
+	assert.Equal(t, http.StatusOK, <-done)
+}
+
+// TestGzipBodies: a gzip body is decoded, under the same limits as a plain one after
+// decompression; another encoding is a 415 that says what is accepted.
+func TestGzipBodies(t *testing.T) {
+	m := sumModel(2)
+	s := newServer(t, m, server.Options{MaxBodyBytes: 1 << 20})
+	send := func(encoding string, body []byte, contentType string) *httptest.ResponseRecorder {
+		r := httptest.NewRequest(http.MethodPost, "/invocations", bytes.NewReader(body))
+		r.Header.Set("Content-Type", contentType)
+		if encoding != "" {
+			r.Header.Set("Content-Encoding", encoding)
+		}
+		w := httptest.NewRecorder()
+		s.ServeHTTP(w, r)
+		return w
+	}
+	for _, enc := range []string{"gzip", "GZIP", "x-gzip", "identity, gzip"} {
+		m.seen = nil
+		w := send(enc, gzipped(t, []byte(`{"instances":[[1,2],[3,4]]}`)), "application/json")
+		require.Equal(t, http.StatusOK, w.Code, "%s: %s", enc, w.Body)
+		assert.Equal(t, [][]float64{{1, 2}, {3, 4}}, m.rows())
+	}
+	w := send("gzip", gzipped(t, []byte("1,2\n3,4\n")), "text/csv")
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	require.Equal(t, http.StatusOK, send("identity", []byte("1,2\n"), "text/csv").Code)
+
+	// A bomb: 16 MiB of spaces in about 16 KiB, under a 1 MiB limit.
+	bomb := gzipped(t, append([]byte(`{"instances":[[1,2]]`), bytes.Repeat([]byte(" "), 16<<20)...))
+	require.Less(t, len(bomb), 64<<10)
+	msg := requireError(t, send("gzip", bomb, "application/json"), http.StatusRequestEntityTooLarge, server.CodePayloadTooLarge)
+	assert.Contains(t, msg, "decompresses to more than the limit of 1048576 bytes")
+
+	for _, tc := range []struct{ encoding, mentions string }{
+		{"br", `"br" is not supported`}, {"deflate", `"deflate"`}, {"gzip, gzip", "more than once"}, {"zstd", "Content-Encoding: gzip"},
+	} {
+		msg := requireError(t, send(tc.encoding, []byte("1,2\n"), "text/csv"), http.StatusUnsupportedMediaType, server.CodeUnsupportedEncoding)
+		assert.Contains(t, msg, tc.mentions)
+	}
+	for _, tc := range []struct {
+		name string
+		body []byte
+		says string
+	}{
+		{"not gzip at all", []byte("1,2\n3,4\n5,6\n"), "not valid gzip"},
+		{"cut short", gzipped(t, []byte("1,2\n3,4\n"))[:15], "ends early"},
+		{"empty", nil, "empty"},
+	} {
+		msg := requireError(t, send("gzip", tc.body, "text/csv"), http.StatusBadRequest, server.CodeMalformedBody)
+		assert.Contains(t, msg, tc.says, tc.name)
+	}
 }

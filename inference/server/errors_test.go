@@ -127,7 +127,8 @@ func TestInvocationsBodyLimit(t *testing.T) {
 
 func TestDefaultBodyLimitIsSageMakers(t *testing.T) {
 	s := newServer(t, sumModel(1), server.Options{})
-	body := strings.Repeat("1\n", 3<<20) + "1\n" // 6 MiB + 2 bytes
+	// 6 MiB + 2 bytes in rows of 64 bytes: fewer rows than the response limit allows.
+	body := strings.Repeat("1"+strings.Repeat("0", 62)+"\n", (6<<20)/64) + "1\n"
 	r := httptest.NewRequest(http.MethodPost, "/invocations", chunked{strings.NewReader(body)})
 	r.Header.Set("Content-Type", "text/csv")
 	w := httptest.NewRecorder()

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -47,22 +49,50 @@ func (s *Server) handleStatic(contentType []string, body []byte) http.Handler {
 // stream of requests allocates next to nothing.
 type requestState struct {
 	scan scanner
-	x    []float64 // decoded rows
-	out  []float64 // model outputs
+	gz   *gunzipBody // made on the first gzip body
+	x    []float64   // decoded rows
+	out  []float64   // model outputs
 	seen []bool
 	resp []byte
 }
 
-// Pooled buffers larger than this are dropped rather than kept, so that one large batch does
-// not pin its memory for the life of the process.
-const maxPooledFloats = 1 << 18
+// Pooled buffers larger than these are dropped rather than kept, so that one large batch does
+// not pin its memory for the life of the process: sync.Pool keeps what it is given across a
+// garbage collection.
+const (
+	maxPooledFloats = 1 << 18 // 2 MiB of float64
+	maxPooledBytes  = 2 << 20
+)
 
 func (s *Server) putState(st *requestState) {
-	if cap(st.x) > maxPooledFloats || cap(st.out) > maxPooledFloats || cap(st.resp) > 8*maxPooledFloats {
-		return
+	st.dropLarge()
+	s.states.Put(st)
+}
+
+// dropLarge lets go of the buffers a large batch grew, and of the body reader.
+func (st *requestState) dropLarge() {
+	if cap(st.x) > maxPooledFloats {
+		st.x = nil
+	}
+	if cap(st.out) > maxPooledFloats {
+		st.out = nil
+	}
+	if cap(st.resp) > maxPooledBytes {
+		st.resp = nil
+	}
+	if cap(st.seen) > maxPooledFloats {
+		st.seen = nil
+	}
+	if cap(st.scan.buf) > 4*scanBufSize { // grown by a long CSV line
+		st.scan.buf = nil
+	}
+	if cap(st.scan.tok) > 4*scanBufSize { // grown by a long token
+		st.scan.tok = nil
 	}
 	st.scan.r = nil
-	s.states.Put(st)
+	if st.gz != nil {
+		st.gz.src = nil
+	}
 }
 
 // predictChunkRows is how many rows are predicted between two deadline checks: small enough
@@ -81,22 +111,50 @@ func (s *Server) handleInvocations() http.Handler {
 			writeError(s.log, w, r, err)
 			return
 		}
+		var gzipped bool
+		if ce := r.Header["Content-Encoding"]; len(ce) > 0 {
+			if gzipped, err = contentEncoding(ce); err != nil {
+				writeError(s.log, w, r, err)
+				return
+			}
+		}
 		if r.ContentLength > s.opts.MaxBodyBytes {
 			// Refuse before reading; the server closes the connection rather than drain the body.
 			writeError(s.log, w, r, &http.MaxBytesError{Limit: s.opts.MaxBodyBytes})
 			return
 		}
+		reserved, err := s.gate.acquire(r.Context(), s.reservation(r.ContentLength, outFormat, gzipped))
+		if err != nil {
+			return // the client went away while the request waited for memory
+		}
+		defer func() {
+			s.gate.release(reserved)
+			if reserved >= largeBatchBytes {
+				s.trim.afterLargeBatch()
+			}
+		}()
 		st := s.states.Get().(*requestState)
 		defer s.putState(st)
-		st.scan.reset(http.MaxBytesReader(unwrap(w), r.Body, s.opts.MaxBodyBytes))
-		nf := s.info.NumFeatures
+		var body io.Reader = http.MaxBytesReader(unwrap(w), r.Body, s.opts.MaxBodyBytes)
+		if gzipped {
+			if st.gz == nil {
+				st.gz = new(gunzipBody)
+			}
+			st.gz.reset(body, s.opts.MaxBodyBytes)
+			body = st.gz
+		}
+		st.scan.reset(body)
+		nf, maxRows := s.info.NumFeatures, s.limits.rows[outFormat]
 		var rows int
 		if in == formatCSV {
-			st.x, rows, err = decodeCSV(&st.scan, nf, st.x[:0])
+			st.x, rows, err = decodeCSV(&st.scan, nf, maxRows, st.x[:0])
 		} else {
-			st.x, rows, st.seen, err = decodeJSON(&st.scan, nf, s.features, st.x[:0], st.seen)
+			st.x, rows, st.seen, err = decodeJSON(&st.scan, nf, maxRows, s.features, st.x[:0], st.seen)
 		}
 		if err != nil {
+			if errors.Is(err, errTooManyRows) {
+				err = s.tooManyRows(outFormat)
+			}
 			writeError(s.log, w, r, classifyDecodeError(err))
 			return
 		}
@@ -113,12 +171,15 @@ func (s *Server) handleInvocations() http.Handler {
 			return
 		}
 		s.metrics.rows.Add(float64(rows))
+		// One allocation of the largest the answer can be, rather than a chain of doublings
+		// that together take twice that.
+		st.resp = slices.Grow(st.resp[:0], len(jsonHead)+len(jsonTail)+rows*s.enc.maxRowBytes(outFormat))
 		h := w.Header()
 		if outFormat == formatCSV {
-			st.resp = appendCSV(st.resp[:0], st.out, width)
+			st.resp = appendCSV(st.resp, st.out, width)
 			h["Content-Type"] = csvContentType
 		} else {
-			st.resp = s.enc.appendJSON(st.resp[:0], st.out, rows)
+			st.resp = s.enc.appendJSON(st.resp, st.out, rows)
 			h["Content-Type"] = jsonContentType
 		}
 		h["Content-Length"] = []string{strconv.Itoa(len(st.resp))}

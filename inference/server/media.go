@@ -14,6 +14,14 @@ const (
 	formatCSV
 )
 
+// String is the format's media type.
+func (f format) String() string {
+	if f == formatCSV {
+		return "text/csv"
+	}
+	return "application/json"
+}
+
 // requestFormat reads Content-Type; parameters such as charset=utf-8 are accepted and ignored.
 func requestFormat(r *http.Request) (format, error) {
 	ct := r.Header.Get("Content-Type")

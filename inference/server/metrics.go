@@ -20,6 +20,8 @@ type metrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 	rows     prometheus.Counter
+	reserved prometheus.Gauge // memory reserved by requests in flight
+	budget   prometheus.Gauge
 }
 
 func newMetrics(info model.Info, loadTime time.Duration) *metrics {
@@ -40,6 +42,14 @@ func newMetrics(info model.Info, loadTime time.Duration) *metrics {
 			Help: "Rows predicted by /invocations.",
 		}),
 	}
+	m.reserved = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "inference_memory_reserved_bytes",
+		Help: "Memory reserved by the /invocations requests in flight (an upper bound of what they use).",
+	})
+	m.budget = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "inference_memory_budget_bytes",
+		Help: "The memory the /invocations requests in flight may reserve together.",
+	})
 	load := prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "inference_model_load_seconds",
 		Help: "Time taken to load the model at start-up.",
@@ -50,7 +60,7 @@ func newMetrics(info model.Info, loadTime time.Duration) *metrics {
 		Help: "The loaded model; always 1.",
 	}, []string{"format", "objective", "source", "task"})
 	modelInfo.WithLabelValues(info.Format, info.Objective, info.Source, info.Task.String()).Set(1)
-	m.reg.MustRegister(m.requests, m.duration, m.rows, load, modelInfo,
+	m.reg.MustRegister(m.requests, m.duration, m.rows, m.reserved, m.budget, load, modelInfo,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

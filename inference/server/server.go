@@ -5,6 +5,7 @@ package server
 
 import (
 	"log/slog"
+	"math"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -19,6 +20,9 @@ const (
 	DefaultMaxBodyBytes = 6 << 20
 	// DefaultPredictTimeout is SageMaker's limit for a synchronous invocation.
 	DefaultPredictTimeout = 60 * time.Second
+	// DefaultMaxResponseBytes is SageMaker's limit for a real-time response payload and
+	// Lambda's for a synchronous response (6 MB).
+	DefaultMaxResponseBytes = 6 << 20
 )
 
 // Options tunes a server. The zero value gives SageMaker's limits.
@@ -29,6 +33,18 @@ type Options struct {
 	// PredictTimeout (optional) bounds the prediction of one request's rows; it is checked
 	// between chunks of rows. Default DefaultPredictTimeout.
 	PredictTimeout time.Duration
+	// MaxRows (optional) is the most rows one request may hold; more get a 413 that says how
+	// many fit. Default 0: only MaxResponseBytes bounds them.
+	MaxRows int
+	// MaxResponseBytes (optional) bounds the answer: a request with more rows than the limit
+	// holds at the largest a row's answer can be in the negotiated format gets a 413 that says
+	// how many rows fit, as soon as its body passes that count. Default DefaultMaxResponseBytes.
+	MaxResponseBytes int64
+	// MemoryBudget (optional) is the memory that the /invocations requests in flight may
+	// reserve together: each reserves, before reading its body, an upper bound of what a body
+	// of its length can need, and waits while the budget is taken. Default half of
+	// ContainerMemoryLimit(), unbounded when no limit is known; negative means unbounded.
+	MemoryBudget int64
 	// ModelLoadTime (optional) is how long loading the model took, for /metrics.
 	ModelLoadTime time.Duration
 	// Health (optional) turns /ping to 503 once draining starts; nil means never draining.
@@ -61,18 +77,32 @@ type Server struct {
 	openAPI  []byte
 	docs     []byte
 	mux      *http.ServeMux
+	limits   rowLimits
+	gate     *memoryGate
+	trim     memoryTrimmer
 	states   sync.Pool        // *requestState
 	now      func() time.Time // the clock for prediction deadlines; tests replace it
 }
 
-// NewServer returns the HTTP handler for m. It fails only if the model's description cannot be
-// rendered into the OpenAPI document.
+// NewServer returns the HTTP handler for m. It fails if the response limit cannot hold one
+// row's answer or the model's description cannot be rendered into the OpenAPI document.
 func NewServer(log *slog.Logger, m model.Model, opts Options) (*Server, error) {
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = DefaultMaxBodyBytes
 	}
 	if opts.PredictTimeout <= 0 {
 		opts.PredictTimeout = DefaultPredictTimeout
+	}
+	if opts.MaxResponseBytes <= 0 {
+		opts.MaxResponseBytes = DefaultMaxResponseBytes
+	}
+	if opts.MemoryBudget == 0 {
+		if limit, _ := ContainerMemoryLimit(); limit > 0 {
+			opts.MemoryBudget = limit / 2
+		}
+	}
+	if opts.MemoryBudget <= 0 {
+		opts.MemoryBudget = math.MaxInt64
 	}
 	info := m.Info()
 	if info.OutputWidth < 1 {
@@ -91,6 +121,12 @@ func NewServer(log *slog.Logger, m model.Model, opts Options) (*Server, error) {
 	}
 	s.states.New = func() any { return new(requestState) }
 	var err error
+	if s.limits, err = newRowLimits(s.enc, opts.MaxResponseBytes, opts.MaxRows); err != nil {
+		return nil, err
+	}
+	s.gate = newMemoryGate(opts.MemoryBudget, s.metrics.reserved.Set)
+	s.trim.gate = s.gate
+	s.metrics.budget.Set(float64(opts.MemoryBudget))
 	if s.openAPI, err = openAPIDocument(info, opts.MaxBodyBytes); err != nil {
 		return nil, err
 	}
