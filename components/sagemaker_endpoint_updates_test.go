@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
@@ -289,4 +290,57 @@ func TestDefaultReaderUsesTheSDKsCredentialChain(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, "churn-endpoint-config-live", aws.ToString(out.EndpointConfigName))
 	})
+}
+
+// TestSameConfigComparesEveryFieldTheComponentSets: a difference in any of them means a new
+// configuration is created anyway, so the live count must be used; a field the component leaves
+// unset is not compared.
+func TestSameConfigComparesEveryFieldTheComponentSets(t *testing.T) {
+	live := func() *sagemaker.DescribeEndpointConfigOutput {
+		return &sagemaker.DescribeEndpointConfigOutput{
+			ProductionVariants: []smtypes.ProductionVariant{{VariantName: aws.String("primary"), ModelName: aws.String("m-1"),
+				InstanceType: smtypes.ProductionVariantInstanceType("ml.m5.xlarge"), InitialInstanceCount: aws.Int32(2),
+				VolumeSizeInGB: aws.Int32(30)}},
+			KmsKeyId: aws.String(seKMSKey),
+			DataCaptureConfig: &smtypes.DataCaptureConfig{DestinationS3Uri: aws.String(seCaptureURI), InitialSamplingPercentage: aws.Int32(20),
+				KmsKeyId: aws.String(seKMSKey)},
+		}
+	}
+	want := liveConfig{VariantName: "primary", ModelName: "m-1", InstanceType: "ml.m5.xlarge", VolumeSizeGB: 30, KMSKeyArn: seKMSKey,
+		Capture: &DataCaptureConfig{DestinationS3URI: seCaptureURI, SamplingPercentage: 20}}
+	n, same := sameConfig(live(), want)
+	require.True(t, same)
+	assert.Equal(t, 2, n)
+
+	tests := []struct {
+		name string
+		w    func(*liveConfig)
+		same bool
+	}{
+		{"model", func(w *liveConfig) { w.ModelName = "m-2" }, false},
+		{"variant", func(w *liveConfig) { w.VariantName = "blue" }, false},
+		{"instance type", func(w *liveConfig) { w.InstanceType = "ml.m5.2xlarge" }, false},
+		{"volume", func(w *liveConfig) { w.VolumeSizeGB = 50 }, false},
+		{"kms key", func(w *liveConfig) { w.KMSKeyArn = seKMSKey + "0" }, false},
+		{"capture destination", func(w *liveConfig) {
+			w.Capture = &DataCaptureConfig{DestinationS3URI: "s3://other", SamplingPercentage: 20}
+		}, false},
+		{"capture sampling", func(w *liveConfig) {
+			w.Capture = &DataCaptureConfig{DestinationS3URI: seCaptureURI, SamplingPercentage: 50}
+		}, false},
+		{"volume left unset", func(w *liveConfig) { w.VolumeSizeGB = 0 }, true},
+		{"capture left unset", func(w *liveConfig) { w.Capture = nil }, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			w := want
+			tc.w(&w)
+			_, same := sameConfig(live(), w)
+			assert.Equal(t, tc.same, same)
+		})
+	}
+	noCapture := live()
+	noCapture.DataCaptureConfig = nil
+	_, same = sameConfig(noCapture, want)
+	assert.False(t, same, "capture turned on")
 }

@@ -190,3 +190,23 @@ func TestPruneRefusesWhenItCannotKnowWhatServes(t *testing.T) {
 		assert.Equal(t, []string{"endpoint-config/" + cfgOld, "model/" + modelOld}, f.Deleted())
 	})
 }
+
+// TestVerifyWithTheDefaultClient runs verify the way CI does: the SDK's default credential chain
+// (here the environment's keys) and AWS_ENDPOINT_URL_SAGEMAKER, which the SDK honours, aimed at
+// the fake.
+func TestVerifyWithTheDefaultClient(t *testing.T) {
+	f := rolledBack(t, "InService")
+	dir := t.TempDir()
+	for k, v := range map[string]string{
+		"AWS_ACCESS_KEY_ID": "AKIAFAKE", "AWS_SECRET_ACCESS_KEY": "fake", "AWS_SESSION_TOKEN": "", "AWS_PROFILE": "",
+		"AWS_CONFIG_FILE": dir + "/config", "AWS_SHARED_CREDENTIALS_FILE": dir + "/credentials", "AWS_EC2_METADATA_DISABLED": "true",
+		"AWS_ENDPOINT_URL": "", "AWS_ENDPOINT_URL_SAGEMAKER": f.URL,
+	} {
+		t.Setenv(k, v)
+	}
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"verify", "-outputs", outputsFile(t, cfgNew, modelNew)}, env(nil), &out)
+	require.ErrorContains(t, err, "rolled back: run `pulumi refresh`")
+	require.NoError(t, run(context.Background(), []string{"verify", "-outputs", outputsFile(t, cfgLive, modelLive)}, env(nil), &out))
+	assert.Equal(t, []string{"DescribeEndpoint", "DescribeEndpoint"}, f.Calls())
+}
