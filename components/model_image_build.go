@@ -69,7 +69,7 @@ func ContentTag(contextDir, dockerfile, platform string, buildArgs map[string]st
 	if err := hashFile(h, "dockerfile", dockerfile); err != nil {
 		return "", err
 	}
-	err = walkContext(contextDir, func(rel, path string, d fs.DirEntry) error {
+	err = walkContext(contextDir, dockerfile, func(rel, path string, d fs.DirEntry) error {
 		if d.Type()&fs.ModeSymlink != 0 {
 			target, err := os.Readlink(path)
 			if err != nil {
@@ -105,9 +105,9 @@ func hashFile(h io.Writer, label, path string) error {
 
 // contextFiles lists the slash-separated paths of every file and symlink that the build context
 // sends, in walk order.
-func contextFiles(contextDir string) ([]string, error) {
+func contextFiles(contextDir, dockerfile string) ([]string, error) {
 	var out []string
-	err := walkContext(contextDir, func(rel, _ string, d fs.DirEntry) error {
+	err := walkContext(contextDir, dockerfile, func(rel, _ string, d fs.DirEntry) error {
 		if d.Type().IsRegular() || d.Type()&fs.ModeSymlink != 0 {
 			out = append(out, rel)
 		}
@@ -117,16 +117,19 @@ func contextFiles(contextDir string) ([]string, error) {
 }
 
 // walkContext calls fn, in lexical order, for every non-directory entry of the build context that
-// .dockerignore leaves in, the way Docker sends a context: the patterns are read with Docker's own
-// reader and matched with its matcher (github.com/moby/patternmatcher, ignorefile.ReadAll), and
-// directories are descended as BuildKit's context walker does (tonistiigi/fsutil
-// filter.go@6d9dc2eb, filterFS.Walk): a path's match builds on its parent's
-// (MatchesUsingParentResults), so a file inside an excluded directory is excluded unless an
-// exception matches it; an excluded directory is skipped whole when no exception could match
-// inside it, and entered otherwise. .git is never hashed: no image copies it, and every commit
-// would change the tag.
-func walkContext(contextDir string, fn func(rel, path string, d fs.DirEntry) error) error {
-	pm, err := readDockerignore(contextDir)
+// the ignore file leaves in, the way `pulumi up` sends the context. pulumi-docker v4.10.0
+// (provider/image.go@ab908373, getIgnorePatterns in provider/provider.go) reads
+// <Dockerfile>.dockerignore if it exists, else the context's .dockerignore, with Docker's reader
+// (moby/patternmatcher ignorefile.ReadAll), and tars the context with moby/go-archive v0.1.0
+// (archive.go@9ec1e6e3, TarWithOptions), which this walk follows: a path's match builds on its
+// parent's (patternmatcher's MatchesUsingParentResults), so a file inside an excluded directory is
+// excluded unless an exception matches it; an excluded directory is skipped whole unless an
+// exception's pattern, read as plain text, starts with the directory's path. So with `models` and
+// `!models/*/xgboost-model`, models/churn is not entered and its model is not sent (docker/cli
+// #2919); BuildKit's own walker (tonistiigi/fsutil filter.go) would enter it. .git is never
+// hashed: no image copies it, and every commit would change the tag.
+func walkContext(contextDir, dockerfile string, fn func(rel, path string, d fs.DirEntry) error) error {
+	pm, err := readDockerignore(contextDir, dockerfile)
 	if err != nil {
 		return err
 	}
@@ -150,7 +153,7 @@ func walkContext(contextDir string, fn func(rel, path string, d fs.DirEntry) err
 				return fmt.Errorf(".dockerignore: %w", err)
 			}
 			if d.IsDir() {
-				if excluded && !exceptionCouldMatchInside(pm, rel) {
+				if excluded && !exceptionUnder(pm, rel) {
 					continue
 				}
 				if err := walk(path, rel, info); err != nil {
@@ -170,47 +173,44 @@ func walkContext(contextDir string, fn func(rel, path string, d fs.DirEntry) err
 	return walk(contextDir, "", patternmatcher.MatchInfo{})
 }
 
-// exceptionCouldMatchInside reports whether an excluded directory must still be entered because a
-// "!" exception may match something inside it. As in fsutil's filterFS: with no exceptions, never;
-// when every exception is a plain path (ignoring a trailing /* or /**), only if one lies under the
-// directory; when an exception has wildcards, always.
-func exceptionCouldMatchInside(pm *patternmatcher.PatternMatcher, relDir string) bool {
+// exceptionUnder reports whether an excluded directory must still be walked because the text of a
+// "!" exception starts with the directory's path (moby/go-archive's rule).
+func exceptionUnder(pm *patternmatcher.PatternMatcher, relDir string) bool {
 	if !pm.Exclusions() {
 		return false
 	}
-	const patternChars = `*[]?^\`
 	dirSlash := relDir + "/"
 	for _, p := range pm.Patterns() {
-		if !p.Exclusion() {
-			continue
-		}
-		prefix := filepath.ToSlash(p.String())
-		prefix = strings.TrimSuffix(prefix, "/**")
-		prefix = strings.TrimSuffix(prefix, "/*")
-		if strings.ContainsAny(prefix, patternChars) {
-			return true
-		}
-		if strings.HasPrefix(prefix+"/", dirSlash) {
+		if p.Exclusion() && strings.HasPrefix(filepath.ToSlash(p.String())+"/", dirSlash) {
 			return true
 		}
 	}
 	return false
 }
 
-// readDockerignore reads the context's .dockerignore (none: nothing is excluded) with Docker's
-// own reader: comments, a UTF-8 BOM, leading slashes and "!" exceptions as `docker build` reads them.
-func readDockerignore(contextDir string) (*patternmatcher.PatternMatcher, error) {
+// readDockerignore reads the ignore file of the build: <Dockerfile>.dockerignore next to the
+// Dockerfile when there is one, else the context's .dockerignore (none: nothing is excluded), with
+// Docker's own reader: comments, a UTF-8 BOM, leading slashes and "!" exceptions as Docker reads them.
+func readDockerignore(contextDir, dockerfile string) (*patternmatcher.PatternMatcher, error) {
 	var patterns []string
-	f, err := os.Open(filepath.Join(contextDir, ".dockerignore"))
-	switch {
-	case os.IsNotExist(err):
-	case err != nil:
-		return nil, fmt.Errorf("read .dockerignore: %w", err)
-	default:
-		defer f.Close()
-		if patterns, err = ignorefile.ReadAll(f); err != nil {
-			return nil, fmt.Errorf("read .dockerignore: %w", err)
+	candidates := []string{filepath.Join(contextDir, ".dockerignore")}
+	if dockerfile != "" {
+		candidates = append([]string{dockerfile + ".dockerignore"}, candidates...)
+	}
+	for _, name := range candidates {
+		f, err := os.Open(name)
+		if os.IsNotExist(err) {
+			continue
 		}
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", name, err)
+		}
+		patterns, err = ignorefile.ReadAll(f)
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", name, err)
+		}
+		break
 	}
 	pm, err := patternmatcher.New(patterns)
 	if err != nil {
@@ -220,10 +220,14 @@ func readDockerignore(contextDir string) (*patternmatcher.PatternMatcher, error)
 }
 
 // ContextFiles lists, in lexical order, the slash-separated paths under dir (relative to the
-// build context, "" for all of it) that the build context sends: what .dockerignore leaves in, as
-// Docker applies it. A model directory that lists nothing here cannot reach the image.
-func ContextFiles(contextDir, dir string) ([]string, error) {
-	all, err := contextFiles(contextDir)
+// build context, "" for all of it) that the build context of dockerfile ("" for
+// <contextDir>/Dockerfile) sends: what the ignore file leaves in, as Docker applies it. A model
+// directory that lists nothing here cannot reach the image.
+func ContextFiles(contextDir, dockerfile, dir string) ([]string, error) {
+	if dockerfile == "" {
+		dockerfile = filepath.Join(contextDir, "Dockerfile")
+	}
+	all, err := contextFiles(contextDir, dockerfile)
 	if err != nil {
 		return nil, err
 	}

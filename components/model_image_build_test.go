@@ -11,8 +11,10 @@ import (
 
 // The expected file sets below come from Docker's documentation of .dockerignore
 // (https://docs.docker.com/build/concepts/context/#dockerignore-files, the examples under
-// "Syntax" and the `!` exceptions) and, for directories with exceptions, from how BuildKit's
-// context walker descends them (tonistiigi/fsutil@6d9dc2eb filter.go, filterFS.Walk).
+// "Syntax" and the `!` exceptions) and, for directories with exceptions, from how the context
+// that `pulumi up` sends is walked: pulumi-docker v4.10.0 tars it with moby/go-archive v0.1.0
+// (archive.go@9ec1e6e3, TarWithOptions), which enters an excluded directory only when an
+// exception's text starts with its path.
 func TestContextFilesFollowDockersDocumentedExamples(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -62,10 +64,19 @@ func TestContextFilesFollowDockersDocumentedExamples(t *testing.T) {
 			want:   []string{"go.mod", "models/churn/model.json", "models/churn/v1/xgboost-model"},
 		},
 		{
-			name:   "an excluded directory with a wildcard exception is entered",
+			// moby/go-archive enters models (the exception's text starts with "models/") but not
+			// models/churn (it does not start with "models/churn/"): nothing under it is sent,
+			// as docker/cli#2919 reports. A model must not be re-included this way.
+			name:   "a wildcard exception does not reach below the first excluded level",
 			ignore: "models\n!models/*/xgboost-model\n",
 			files:  []string{"models/churn/xgboost-model", "models/churn/notes.txt", "models/a/b/xgboost-model"},
-			want:   []string{"models/churn/xgboost-model"},
+			want:   nil,
+		},
+		{
+			name:   "an exception deeper than the excluded directory",
+			ignore: "models\n!models/churn/v1/xgboost-model\n",
+			files:  []string{"models/churn/v1/xgboost-model", "models/churn/v1/notes.txt", "models/churn/v0/xgboost-model"},
+			want:   []string{"models/churn/v1/xgboost-model"},
 		},
 		{
 			name:   "** matches zero or more directories inside a path",
@@ -100,7 +111,7 @@ func TestContextFilesFollowDockersDocumentedExamples(t *testing.T) {
 			for _, f := range tc.files {
 				miWrite(t, dir, f, f)
 			}
-			got, err := contextFiles(dir)
+			got, err := contextFiles(dir, "")
 			require.NoError(t, err)
 			want := tc.want
 			if !tc.selfExcluded {
@@ -138,6 +149,25 @@ func TestContentTagFollowsExceptionsAndIgnoresModeBits(t *testing.T) {
 
 	miWrite(t, dir, "models/churn/model.json", "v2")
 	assert.NotEqual(t, base, tag(), "models/churn is sent by the exception: its edit must change the tag")
+}
+
+// TestDockerfileSpecificIgnoreFileWins: pulumi-docker v4.10.0 (provider/provider.go,
+// getIgnorePatterns) prefers <Dockerfile>.dockerignore to the context's .dockerignore.
+func TestDockerfileSpecificIgnoreFileWins(t *testing.T) {
+	dir := t.TempDir()
+	miWrite(t, dir, "build/Dockerfile", "FROM scratch\n")
+	miWrite(t, dir, "build/Dockerfile.dockerignore", "*.md\n")
+	miWrite(t, dir, ".dockerignore", "*.txt\n")
+	miWrite(t, dir, "a.md", "x")
+	miWrite(t, dir, "a.txt", "x")
+	got, err := ContextFiles(dir, filepath.Join(dir, "build", "Dockerfile"), "")
+	require.NoError(t, err)
+	assert.ElementsMatch(t, []string{".dockerignore", "a.txt", "build/Dockerfile", "build/Dockerfile.dockerignore"}, got)
+
+	got, err = ContextFiles(dir, "", "")
+	require.NoError(t, err)
+	assert.ElementsMatch(t, []string{".dockerignore", "a.md", "build/Dockerfile", "build/Dockerfile.dockerignore"}, got,
+		"without one, the context's .dockerignore applies")
 }
 
 func TestDockerignoreErrorsNameTheFile(t *testing.T) {

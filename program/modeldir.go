@@ -33,7 +33,7 @@ func checkModelDir(c stackconfig.Config) error {
 	if !info.IsDir() {
 		return fmt.Errorf("%s: %q is a file: name the directory that holds the model, e.g. models/churn", key, dir)
 	}
-	files, err := components.ContextFiles(c.Image.Context, dir)
+	files, err := components.ContextFiles(c.Image.Context, c.Image.Dockerfile, dir)
 	if err != nil {
 		return fmt.Errorf("%s: %w", key, err)
 	}

@@ -33,6 +33,9 @@ var ErrNoAccountLogsRole = errors.New("API Gateway has no CloudWatch Logs role i
 // that cannot answer in time warns instead of holding up a preview.
 const preflightTimeout = 20 * time.Second
 
+// credentialsTimeout bounds finding credentials within the preflight.
+const credentialsTimeout = 5 * time.Second
+
 // NewAccountGetter makes the API Gateway client of the stack's region from the standard AWS
 // configuration (environment, shared config and credentials files, SSO, the instance role), as
 // the AWS provider does. AWS_ENDPOINT_URL_API_GATEWAY or AWS_ENDPOINT_URL point it elsewhere,
@@ -42,7 +45,11 @@ var NewAccountGetter = func(ctx context.Context, region string) (AccountGetter, 
 	if err != nil {
 		return nil, err
 	}
-	if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
+	// Without credentials the chain ends at the instance metadata service, which off EC2 answers
+	// only with a timeout: bound it, so that an offline preview waits seconds, not more.
+	credCtx, cancel := context.WithTimeout(ctx, credentialsTimeout)
+	defer cancel()
+	if _, err := cfg.Credentials.Retrieve(credCtx); err != nil {
 		return nil, fmt.Errorf("%w: %w", errNoCredentials, err)
 	}
 	return apigateway.NewFromConfig(cfg), nil
@@ -88,11 +95,11 @@ func cannotCheck(c stackconfig.Config, err error) string {
 }
 
 // preflight runs every account check for the stack; warn receives what could not be checked.
-func preflight(c stackconfig.Config, warn func(string)) error {
+func preflight(parent context.Context, c stackconfig.Config, warn func(string)) error {
 	if c.API.LoggingLevel == "OFF" || c.API.CreateAccountLogsRole {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), preflightTimeout)
+	ctx, cancel := context.WithTimeout(parent, preflightTimeout)
 	defer cancel()
 	client, err := NewAccountGetter(ctx, c.Region)
 	if err != nil {

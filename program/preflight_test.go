@@ -51,7 +51,7 @@ func TestPreflightAsksTheAccountForTheLogsRole(t *testing.T) {
 			fake := fakeapigateway.Start(t, tc.account)
 			fake.UseFor(t)
 			var warnings []string
-			err := preflight(preflightConfig(t, tc.api), func(m string) { warnings = append(warnings, m) })
+			err := preflight(t.Context(), preflightConfig(t, tc.api), func(m string) { warnings = append(warnings, m) })
 			assert.Len(t, fake.Requests(), tc.requests)
 			for _, r := range fake.Requests() {
 				assert.Equal(t, "GET /account", r)
@@ -82,7 +82,7 @@ func TestPreflightWithoutCredentialsWarns(t *testing.T) {
 	fakeapigateway.IsolateAWSConfig(t)
 	t.Setenv("AWS_ENDPOINT_URL_API_GATEWAY", fake.URL)
 	var warnings []string
-	err := preflight(preflightConfig(t, ""), func(m string) { warnings = append(warnings, m) })
+	err := preflight(t.Context(), preflightConfig(t, ""), func(m string) { warnings = append(warnings, m) })
 	require.NoError(t, err)
 	assert.Empty(t, fake.Requests(), "no unsigned request is sent")
 	require.Len(t, warnings, 1)

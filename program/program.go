@@ -80,7 +80,7 @@ func deploy(ctx *pulumi.Context) (pulumi.Map, error) {
 	if err := checkModelDir(cfg); err != nil {
 		return nil, fmt.Errorf("Pulumi.%s.yaml: %w", ctx.Stack(), err)
 	}
-	if err := preflight(cfg, func(msg string) { _ = ctx.Log.Warn(msg, nil) }); err != nil {
+	if err := preflight(ctx.Context(), cfg, func(msg string) { _ = ctx.Log.Warn(msg, nil) }); err != nil {
 		return nil, fmt.Errorf("Pulumi.%s.yaml: %w", ctx.Stack(), err)
 	}
 	args := DeploymentArgs(cfg)

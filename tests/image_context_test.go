@@ -124,6 +124,24 @@ func TestStackOutputsFileInTheRootChangesNothing(t *testing.T) {
 		assert.Equal(t, base, contentTag(t, dir, nil), "%s must stay out of the build context", stray)
 	}
 
+	// And in the repository itself, with the real Dockerfile: the file is written where the user
+	// would have written it (it is ignored by git and by .dockerignore, so a crash leaves nothing
+	// that matters).
+	real := filepath.Join(repoRoot, "outputs.json")
+	if _, err := os.Stat(real); err == nil {
+		t.Logf("%s exists already; not touching it", real)
+	} else {
+		dockerfile := filepath.Join(repoRoot, "inference", "Dockerfile")
+		before, err := components.ContentTag(repoRoot, dockerfile, components.PlatformAMD64, nil)
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(real, []byte(`{"apiKeyValue":"secret"}`), 0o600))
+		t.Cleanup(func() { _ = os.Remove(real) })
+		after, err := components.ContentTag(repoRoot, dockerfile, components.PlatformAMD64, nil)
+		require.NoError(t, err)
+		assert.Equal(t, before, after, "an outputs.json in the repository root must not change the image tag")
+		assert.NotContains(t, gitTracked(t), "outputs.json", "git must not see it")
+	}
+
 	for _, f := range []string{"outputs.json", "outputs-prod.json", "prod.outputs.json", "response.json"} {
 		assert.NotContains(t, tracked, f, "%s must never be committed", f)
 		cmd := exec.Command("git", "-C", repoRoot, "check-ignore", "--no-index", "-q", f)

@@ -52,7 +52,7 @@ func TestDocumentedModelDirLayoutDeploys(t *testing.T) {
 	assert.Equal(t, "xgboost-json", m.Info().Format)
 	assert.Equal(t, "xgboost-model", filepath.Base(m.Info().Source))
 
-	files, err := components.ContextFiles(clone, "models/churn")
+	files, err := components.ContextFiles(clone, filepath.Join(clone, "inference", "Dockerfile"), "models/churn")
 	require.NoError(t, err)
 	assert.Equal(t, []string{"models/churn/xgboost-model"}, files, ".dockerignore must send the model to the builder")
 
