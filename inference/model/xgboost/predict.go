@@ -147,15 +147,28 @@ func (m *Model) marginGeneral(row []float32, margins []float32) {
 		blk := &m.blocks[b]
 		i0, i1, i2, i3 := blk.roots[0], blk.roots[1], blk.roots[2], blk.roots[3]
 		i4, i5, i6, i7 := blk.roots[4], blk.roots[5], blk.roots[6], blk.roots[7]
-		for range blk.depth {
-			i0 = m.stepGeneral(nodes, row, i0, nf)
-			i1 = m.stepGeneral(nodes, row, i1, nf)
-			i2 = m.stepGeneral(nodes, row, i2, nf)
-			i3 = m.stepGeneral(nodes, row, i3, nf)
-			i4 = m.stepGeneral(nodes, row, i4, nf)
-			i5 = m.stepGeneral(nodes, row, i5, nf)
-			i6 = m.stepGeneral(nodes, row, i6, nf)
-			i7 = m.stepGeneral(nodes, row, i7, nf)
+		if len(m.catSets) == 0 { // vector leaves only: the branch-free step
+			for range blk.depth {
+				i0 = step(nodes, row, i0)
+				i1 = step(nodes, row, i1)
+				i2 = step(nodes, row, i2)
+				i3 = step(nodes, row, i3)
+				i4 = step(nodes, row, i4)
+				i5 = step(nodes, row, i5)
+				i6 = step(nodes, row, i6)
+				i7 = step(nodes, row, i7)
+			}
+		} else {
+			for range blk.depth {
+				i0 = m.stepGeneral(nodes, row, i0, nf)
+				i1 = m.stepGeneral(nodes, row, i1, nf)
+				i2 = m.stepGeneral(nodes, row, i2, nf)
+				i3 = m.stepGeneral(nodes, row, i3, nf)
+				i4 = m.stepGeneral(nodes, row, i4, nf)
+				i5 = m.stepGeneral(nodes, row, i5, nf)
+				i6 = m.stepGeneral(nodes, row, i6, nf)
+				i7 = m.stepGeneral(nodes, row, i7, nf)
+			}
 		}
 		at = [blockTrees]uint32{i0, i1, i2, i3, i4, i5, i6, i7}
 		for k, i := range at {
@@ -164,9 +177,10 @@ func (m *Model) marginGeneral(row []float32, margins []float32) {
 				margins[g] += math.Float32frombits(leaf.val)
 				continue
 			}
-			vals := m.leafVectors[leaf.val : int(leaf.val)+len(margins)]
-			for j, v := range vals {
-				margins[j] += v
+			vals := m.leafVectors[leaf.val:]
+			vals = vals[:len(margins)]
+			for j := range margins {
+				margins[j] += vals[j]
 			}
 		}
 	}
@@ -192,14 +206,12 @@ func (m *Model) stepGeneral(nodes []node, row []float32, i, nf uint32) uint32 {
 // fractional code is truncated, as XGBoost's cast to an integer does.
 func (m *Model) catRight(n *node, row []float32, nf uint32) uint32 {
 	f := n.feat &^ catFlag
-	defaultRight := uint32(0)
 	if f >= nf {
 		f -= nf
-		defaultRight = 1
 	}
 	v := row[f]
-	if v != row[f+nf] {
-		return defaultRight
+	if v != row[f+nf] { // missing: the default direction, which feat encodes
+		return (n.feat &^ catFlag) / nf
 	}
 	if !(v >= 0 && v < maxCategory) {
 		return 0
