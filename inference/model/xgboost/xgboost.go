@@ -38,6 +38,7 @@ type Model struct {
 	blocks      []treeBlock
 	catSets     []catSet  // categorical splits' category sets, indexed by the split node's val
 	catBits     []uint32  // the sets' bits, 32 categories a word
+	catFeatures []int32   // features some categorical split reads
 	leafVectors []float32 // vector leaves' values, numGroups a leaf, at the leaf node's val
 	general     bool      // some tree has a categorical split or vector leaves
 	linear      []float32 // gblinear weights, laid out as document.Booster.LinearWeights
