@@ -63,7 +63,9 @@ func (m *Model) Predict(x []float64, out []float64) error {
 	}
 	var marginBuf [maxStackGroups]float32
 	var rowBuf [2 * maxStackFeatures]float32
+	var codeBuf [2 * maxStackFeatures]uint32
 	var margins, row []float32
+	var codes []uint32
 	if m.numGroups <= maxStackGroups {
 		margins = marginBuf[:m.numGroups]
 	} else {
@@ -71,8 +73,10 @@ func (m *Model) Predict(x []float64, out []float64) error {
 	}
 	if nf <= maxStackFeatures {
 		row = rowBuf[:2*nf]
+		codes = codeBuf[:2*nf]
 	} else {
 		row = make([]float32, 2*nf)
+		codes = make([]uint32, 2*nf)
 	}
 	for r := 0; r < rows; r++ {
 		// XGBoost compares float32 values. The two copies that node describes send missing
@@ -89,7 +93,8 @@ func (m *Model) Predict(x []float64, out []float64) error {
 		case m.linear != nil:
 			m.marginLinear(row, margins)
 		case m.general:
-			m.marginGeneral(row, margins)
+			m.rowCodes(row, codes)
+			m.marginGeneral(row, codes, margins)
 		default:
 			m.marginRow(row, margins)
 		}
@@ -135,27 +140,64 @@ func (m *Model) marginLinear(row []float32, margins []float32) {
 	}
 }
 
+// noCategory is the code of a value no category set holds: it reads catSet's zero word.
+const noCategory = math.MaxUint32
+
+// rowCodes writes, for each feature a categorical split reads, the row's value as the code
+// catSet's bits are indexed by, in the same two copies as the row: code k as k+1; a missing
+// value as noCategory in the first copy (left) and 0 in the second (bit 0 is set: right); what
+// common::Decision sends left (negative, from 2^24) as noCategory in both. A fractional code
+// is truncated, as XGBoost's cast to an integer does (src/common/categorical.h, the same in
+// 1.7.4, 2.1.4 and 3.4.1).
+func (m *Model) rowCodes(row []float32, codes []uint32) {
+	nf := m.numFeatures
+	for _, f := range m.catFeatures {
+		v := row[f]
+		switch {
+		case v != row[nf+int(f)]: // missing: the copies are -Inf and +Inf
+			codes[f], codes[nf+int(f)] = noCategory, 0
+		case v >= 0 && v < maxCategory:
+			codes[f] = uint32(v) + 1
+			codes[nf+int(f)] = codes[f]
+		default:
+			codes[f], codes[nf+int(f)] = noCategory, noCategory
+		}
+	}
+}
+
 // marginGeneral is marginRow for models with categorical splits or vector leaves: the same
 // blocks of eight walks, each step testing the kind of split. Leaves are added in tree order,
 // as XGBoost adds them.
-func (m *Model) marginGeneral(row []float32, margins []float32) {
+func (m *Model) marginGeneral(row []float32, codes []uint32, margins []float32) {
 	copy(margins, m.baseMargin)
-	nodes := m.nodes
-	nf := uint32(m.numFeatures)
+	nodes, sets, bits := m.nodes, m.catSets, m.catBits
 	var at [blockTrees]uint32
 	for b := range m.blocks {
 		blk := &m.blocks[b]
 		i0, i1, i2, i3 := blk.roots[0], blk.roots[1], blk.roots[2], blk.roots[3]
 		i4, i5, i6, i7 := blk.roots[4], blk.roots[5], blk.roots[6], blk.roots[7]
-		for range blk.depth {
-			i0 = m.stepGeneral(nodes, row, i0, nf)
-			i1 = m.stepGeneral(nodes, row, i1, nf)
-			i2 = m.stepGeneral(nodes, row, i2, nf)
-			i3 = m.stepGeneral(nodes, row, i3, nf)
-			i4 = m.stepGeneral(nodes, row, i4, nf)
-			i5 = m.stepGeneral(nodes, row, i5, nf)
-			i6 = m.stepGeneral(nodes, row, i6, nf)
-			i7 = m.stepGeneral(nodes, row, i7, nf)
+		if len(sets) == 0 { // vector leaves only: the branch-free step
+			for range blk.depth {
+				i0 = step(nodes, row, i0)
+				i1 = step(nodes, row, i1)
+				i2 = step(nodes, row, i2)
+				i3 = step(nodes, row, i3)
+				i4 = step(nodes, row, i4)
+				i5 = step(nodes, row, i5)
+				i6 = step(nodes, row, i6)
+				i7 = step(nodes, row, i7)
+			}
+		} else {
+			for range blk.depth {
+				i0 = stepGeneral(nodes, row, codes, sets, bits, i0)
+				i1 = stepGeneral(nodes, row, codes, sets, bits, i1)
+				i2 = stepGeneral(nodes, row, codes, sets, bits, i2)
+				i3 = stepGeneral(nodes, row, codes, sets, bits, i3)
+				i4 = stepGeneral(nodes, row, codes, sets, bits, i4)
+				i5 = stepGeneral(nodes, row, codes, sets, bits, i5)
+				i6 = stepGeneral(nodes, row, codes, sets, bits, i6)
+				i7 = stepGeneral(nodes, row, codes, sets, bits, i7)
+			}
 		}
 		at = [blockTrees]uint32{i0, i1, i2, i3, i4, i5, i6, i7}
 		for k, i := range at {
@@ -164,52 +206,30 @@ func (m *Model) marginGeneral(row []float32, margins []float32) {
 				margins[g] += math.Float32frombits(leaf.val)
 				continue
 			}
-			vals := m.leafVectors[leaf.val : int(leaf.val)+len(margins)]
-			for j, v := range vals {
-				margins[j] += v
+			vals := m.leafVectors[leaf.val:]
+			vals = vals[:len(margins)]
+			for j := range margins {
+				margins[j] += vals[j]
 			}
 		}
 	}
 }
 
-// stepGeneral is step for a node that may be a categorical split.
-func (m *Model) stepGeneral(nodes []node, row []float32, i, nf uint32) uint32 {
+// stepGeneral is step for a node that may be a categorical split. A categorical split goes
+// right when the row's code (rowCodes, from the copy feat selects by the default direction) is
+// in its set; codes beyond the set read the set's trailing zero word.
+func stepGeneral(nodes []node, row []float32, codes []uint32, sets []catSet, bits []uint32, i uint32) uint32 {
 	n := &nodes[i]
-	if n.feat&catFlag != 0 {
-		return n.left + m.catRight(n, row, nf)
+	if n.feat&catFlag == 0 {
+		var right uint32
+		if !(row[n.feat] < n.cond) {
+			right = 1
+		}
+		return n.left + right
 	}
-	var right uint32
-	if !(row[n.feat] < n.cond) {
-		right = 1
-	}
-	return n.left + right
-}
-
-// catRight returns 1 when the row goes right at categorical split n, following
-// common::Decision (src/common/categorical.h, the same in 1.7.4, 2.1.4 and 3.4.1): a missing
-// value takes the default direction; a code in the split's set goes right; anything else,
-// including negative codes, codes from 2^24 and codes beyond the set, goes left. A
-// fractional code is truncated, as XGBoost's cast to an integer does.
-func (m *Model) catRight(n *node, row []float32, nf uint32) uint32 {
-	f := n.feat &^ catFlag
-	defaultRight := uint32(0)
-	if f >= nf {
-		f -= nf
-		defaultRight = 1
-	}
-	v := row[f]
-	if v != row[f+nf] {
-		return defaultRight
-	}
-	if !(v >= 0 && v < maxCategory) {
-		return 0
-	}
-	c := uint32(v)
-	set := m.catSets[n.val]
-	if c/32 >= set.words {
-		return 0
-	}
-	return (m.catBits[set.off+c/32] >> (c % 32)) & 1
+	s := sets[n.val]
+	c := codes[n.feat&^catFlag]
+	return n.left + (bits[s.off+min(c>>5, s.words)]>>(c&31))&1
 }
 
 // marginRow sums the tree outputs for one row (the doubled row node describes) into margins,

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 )
 
 // maxDepth bounds tree depth. XGBoost trees are far shallower; evaluation walks every tree to
@@ -38,7 +39,9 @@ type node struct {
 	val  uint32  // leaf: float32 bits of its value, or its offset in leafVectors; categorical split: its catSets index
 }
 
-// catSet is one categorical split's set of category codes: bits catBits[off:off+words].
+// catSet is one categorical split's set of category codes: bits catBits[off:off+words], then
+// a zero word. Bit k+1 stands for code k, and bit 0, which Predict's code for "missing, default
+// right" reads, is always set (predict.go, rowCodes).
 type catSet struct{ off, words uint32 }
 
 // maxCategory is XGBoost's bound on a category code (common::OutOfRangeCat in
@@ -145,7 +148,11 @@ func (m *Model) appendTree(t *treeDoc, w float32) (vector bool, depth int32, err
 			nd.val = uint32(len(m.catSets))
 			m.catSets = append(m.catSets, catSet{off: uint32(len(m.catBits)), words: uint32(len(set))})
 			m.catBits = append(m.catBits, set...)
+			m.catBits = append(m.catBits, 0) // what codes beyond the set read: left
 			m.general = true
+			if !slices.Contains(m.catFeatures, int32(f)) {
+				m.catFeatures = append(m.catFeatures, int32(f))
+			}
 		} else if math.IsNaN(float64(nd.cond)) {
 			return false, 0, fmt.Errorf("node %d: split condition is NaN", it.old)
 		}
@@ -182,15 +189,16 @@ func categorySets(t *treeDoc, n int) (map[int32][]uint32, error) {
 		if beg < 0 || size <= 0 || beg > int64(len(t.Categories)) || size > int64(len(t.Categories))-beg {
 			return nil, fmt.Errorf("node %d: categories [%d, +%d) outside the %d given", nd, beg, size, len(t.Categories))
 		}
-		var set []uint32
+		set := []uint32{1} // bit 0: missing with default right
 		for _, c := range t.Categories[beg : beg+size] {
 			if c < 0 || c >= maxCategory {
 				return nil, fmt.Errorf("node %d: category %d outside [0, %d)", nd, c, maxCategory)
 			}
-			for int(c/32) >= len(set) {
+			b := c + 1
+			for int(b/32) >= len(set) {
 				set = append(set, 0)
 			}
-			set[c/32] |= 1 << (c % 32)
+			set[b/32] |= 1 << (b % 32)
 		}
 		sets[int32(nd)] = set
 	}

@@ -1,11 +1,15 @@
-// Package xgboost evaluates XGBoost models saved as JSON (Booster.save_model("model.json"),
-// and SageMaker's "xgboost-model" artifact when it is JSON) in pure Go, with the same results
-// as the library's own predict().
+// Package xgboost evaluates XGBoost models (XGBoost 1.7 to 3.4: gbtree, dart and gblinear
+// boosters, numerical and categorical splits, scalar and vector leaves) saved as JSON or UBJSON
+// (Booster.save_model("model.json") or "model.ubj", and SageMaker's "xgboost-model" artifact
+// when it is either) in pure Go, with the same results as the library's own predict().
 //
 // The evaluator mirrors XGBoost's CPU predictor: features and thresholds are float32, a row goes
 // left when its value is strictly less than the threshold, a missing value (NaN) follows the
-// node's default direction, and tree outputs are summed in float32 starting from base_score
-// in margin space.
+// node's default direction, and tree outputs (times their DART weight) are summed in float32 in
+// tree order starting from base_score in margin space.
+//
+// Files are read into a document (document.go, the structure every reader fills) and build
+// turns a document into a Model; see the comment at the top of document.go.
 package xgboost
 
 import (
@@ -34,6 +38,7 @@ type Model struct {
 	blocks      []treeBlock
 	catSets     []catSet  // categorical splits' category sets, indexed by the split node's val
 	catBits     []uint32  // the sets' bits, 32 categories a word
+	catFeatures []int32   // features some categorical split reads
 	leafVectors []float32 // vector leaves' values, numGroups a leaf, at the leaf node's val
 	general     bool      // some tree has a categorical split or vector leaves
 	linear      []float32 // gblinear weights, laid out as document.Booster.LinearWeights
