@@ -465,7 +465,7 @@ func TestAnswerTooLargeForLambdaIs502AndNotCached(t *testing.T) {
 	e := newEnv(t, cacheOn(), huge, nil)
 	resp := e.do(t, invocation(`[1]`, nil))
 	assert.Equal(t, http.StatusBadGateway, resp.StatusCode)
-	assert.Contains(t, resp.Body, "send fewer rows")
+	assert.Contains(t, resp.Body, "send fewer rows", "log: %.2000s", e.out.buf.String())
 	assert.Less(t, len(resp.Body), 1000)
 	assert.Zero(t, e.h.Cache().Len())
 }

@@ -21,6 +21,7 @@ func TestMemoryLimitLeavesRoomBelowTheFunctionMemory(t *testing.T) {
 			assert.Less(t, limit, mb<<20)
 			assert.GreaterOrEqual(t, mb<<20-limit, int64(32<<20), "room for the binary and the kernel")
 			assert.GreaterOrEqual(t, limit, (mb<<20)*3/4, "most of the memory is the heap's")
+			assert.LessOrEqual(t, mb<<20-limit, int64(256<<20), "a large function keeps most of its memory for the heap")
 		})
 	}
 	for name, env := range map[string]map[string]string{
