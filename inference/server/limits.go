@@ -215,7 +215,7 @@ func (g *memoryGate) inUse() int64 {
 // and an idle server never collects: after one, once the burst it belongs to is over, the
 // server collects and returns the memory itself, at most once every trimInterval.
 const (
-	largeBatchBytes = 16 << 20
+	largeBatchBytes = 4 << 20
 	trimDelay       = 250 * time.Millisecond
 	trimInterval    = 2 * time.Second
 )
