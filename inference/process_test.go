@@ -3,18 +3,22 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -94,12 +98,12 @@ func irisCSV(n int) string { return strings.Repeat("5.1,3.5,1.4,0.2\n", n) }
 // BenchmarkPeakRSS measures the server's memory under 8 concurrent maximum-size requests to the
 // embedded iris model, each scenario in a fresh server process: peak resident set (VmHWM), what
 // is still resident just after, and 3 s later. It prints figures and fails on nothing but a
-// broken server. INFERENCE_RSS_SERVER names another server binary to measure (such as one
+// broken server. INFERENCE_TEST_SERVER names another server binary to measure (such as one
 // built from an older commit), which runs with the same flags and environment:
 //
 //	go test ./inference -run XXX -bench PeakRSS -benchtime 1x
 func BenchmarkPeakRSS(b *testing.B) {
-	binary := os.Getenv("INFERENCE_RSS_SERVER")
+	binary := os.Getenv("INFERENCE_TEST_SERVER")
 	for _, sc := range []struct {
 		name string
 		body string
@@ -146,4 +150,62 @@ func BenchmarkPeakRSS(b *testing.B) {
 			}
 		})
 	}
+}
+
+// TestSIGTERMLosesNoRequest sends the server process a real SIGTERM while 32 clients POST back
+// to back on kept-alive connections, as SageMaker's stop does, and counts every request sent
+// against every answer: none may be lost. A request whose connection could not even be opened
+// (after the listener closed) sent nothing and is not lost. INFERENCE_TEST_SERVER runs it
+// against another server binary (one built from before the fix lost 11 to 52 a run here).
+func TestSIGTERMLosesNoRequest(t *testing.T) {
+	p := startProcess(t, os.Getenv("INFERENCE_TEST_SERVER"), nil, "-drain-delay", "300ms")
+	const clients = 32
+	var sent, answered, notSent atomic.Int64
+	var mu sync.Mutex
+	var lost []string
+	var warm, done sync.WaitGroup
+	warm.Add(clients)
+	for range clients {
+		done.Add(1)
+		go func() {
+			defer done.Done()
+			var once sync.Once
+			defer once.Do(warm.Done)
+			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
+			defer client.CloseIdleConnections()
+			for {
+				sent.Add(1)
+				resp, err := client.Post(p.base+"/invocations", "text/csv", strings.NewReader("5.1,3.5,1.4,0.2\n"))
+				if err != nil {
+					var op *net.OpError
+					if errors.As(err, &op) && op.Op == "dial" {
+						notSent.Add(1)
+						return
+					}
+					mu.Lock()
+					lost = append(lost, err.Error())
+					mu.Unlock()
+					continue
+				}
+				body, err := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if err != nil || resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"setosa"`) {
+					mu.Lock()
+					lost = append(lost, fmt.Sprintf("%s %q %v", resp.Status, body, err))
+					mu.Unlock()
+					continue
+				}
+				answered.Add(1)
+				once.Do(warm.Done)
+			}
+		}()
+	}
+	warm.Wait()
+	time.Sleep(50 * time.Millisecond)
+	require.NoError(t, p.cmd.Process.Signal(syscall.SIGTERM))
+	require.NoError(t, <-p.done, "the server exits cleanly")
+	done.Wait()
+	t.Logf("sent %d, answered %d, not sent (dial refused) %d, lost %d", sent.Load(), answered.Load(), notSent.Load(), len(lost))
+	assert.Empty(t, lost)
+	assert.Equal(t, sent.Load(), answered.Load()+notSent.Load()+int64(len(lost)))
 }
