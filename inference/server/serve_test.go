@@ -261,9 +261,6 @@ func postUntilRefused(url, body, want string, c *loadCounts, warm func(), stop <
 // listener has closed, which sends nothing. Before the fix, idle connections were closed at
 // the start of the drain and queued connections reset at listener close: 17 to 50 lost a run here.
 func TestServeShutdownLosesNoKeepAliveRequest(t *testing.T) {
-	if testing.Short() {
-		t.Skip("a load test of several seconds; run without -short")
-	}
 	const clients, runs = 32, 4
 	for run := range runs {
 		health := &server.Health{}

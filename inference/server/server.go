@@ -130,7 +130,7 @@ func NewServer(log *slog.Logger, m model.Model, opts Options) (*Server, error) {
 	if s.openAPI, err = openAPIDocument(info, opts.MaxBodyBytes, opts.MaxResponseBytes); err != nil {
 		return nil, err
 	}
-	if s.docs, err = docsHTML(info, opts.MaxBodyBytes, s.openAPI); err != nil {
+	if s.docs, err = docsHTML(info, opts.MaxBodyBytes, s.limits, s.openAPI); err != nil {
 		return nil, err
 	}
 	s.registerRoutes()
