@@ -224,6 +224,10 @@ func TestRunServesTheDefaultModel(t *testing.T) {
 	assert.Equal(t, "xgboost-json", loaded["format"])
 	assert.Equal(t, "embedded:iris", loaded["source"])
 	assert.NotNil(t, logs.logLine("no model directory: serving the embedded default model"))
+	memory := logs.logLine("memory")
+	require.NotNil(t, memory)
+	assert.Positive(t, memory["limit_bytes"], "this machine's memory is known (/proc/meminfo at least)")
+	assert.Equal(t, memory["limit_bytes"].(float64)/2, memory["request_budget_bytes"], "half of it for requests in flight")
 
 	resp, err := http.Get(base + "/ping")
 	require.NoError(t, err)
@@ -253,8 +257,8 @@ func TestRunServesTheDefaultModel(t *testing.T) {
 
 // TestRunShutdownLosesNoRequest cancels run's context (what SIGTERM does) while clients are
 // sending batches: every request sent before the cancel gets its full answer, /ping reports
-// DOWN while draining, and run returns cleanly. Requests sent after the cancel may find the
-// listener closed (refused, or reset while queued for accept), but never a partial answer.
+// DOWN while draining, and run returns cleanly. Requests sent after the drain find the
+// listener closed (the dial is refused), but never a partial answer.
 func TestRunShutdownLosesNoRequest(t *testing.T) {
 	base, _, cancel, done := startRun(t, "-port", "0", "-drain-delay", "1s") // ample time for requests sent before the cancel to be accepted
 	batch := strings.Repeat("5.1,3.5,1.4,0.2\n6.7,3.0,5.2,2.3\n", 2000)      // 4000 rows

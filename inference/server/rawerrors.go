@@ -61,7 +61,7 @@ func jsonRawError(status int, text []byte) []byte {
 	switch status {
 	case http.StatusRequestHeaderFieldsTooLarge:
 		e.Code = CodeHeaderTooLarge
-		e.Message = "the request's header is larger than the server accepts (about " + strconv.Itoa(http.DefaultMaxHeaderBytes>>10) + " KiB); send a smaller header"
+		e.Message = "the request's header is larger than the server accepts (about " + strconv.Itoa(http.DefaultMaxHeaderBytes>>20) + " MiB); send a smaller header"
 	case http.StatusNotImplemented:
 		e.Code = CodeNotImplemented
 		e.Message = "the request's Transfer-Encoding is not supported; send a Content-Length or Transfer-Encoding: chunked"
