@@ -1,7 +1,8 @@
 // Command server is the inference container's model server: it loads one model and serves it
 // over SageMaker's HTTP contract (GET /ping, POST /invocations) on port 8080.
 //
-//	server [serve] [-port 8080] [-model-dir DIR] [-max-body-bytes N] [-predict-timeout 60s] [-drain-delay 2s]
+//	server [serve] [-port 8080] [-model-dir DIR] [-max-body-bytes N] [-max-rows N] [-max-response-bytes N]
+//	       [-memory-budget-bytes N] [-predict-timeout 60s] [-drain-delay 2s]
 //
 // SageMaker starts it as `docker run IMAGE serve`; `go run ./inference` serves the embedded
 // default model. See docs/inference.md.
@@ -14,8 +15,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strconv"
 	"syscall"
 	"time"
@@ -43,6 +46,9 @@ type config struct {
 	modelDir       string // "" serves the embedded default model
 	modelDirFrom   string // where modelDir came from, for the log
 	maxBodyBytes   int64
+	maxRows        int64
+	maxRespBytes   int64
+	memoryBudget   int64 // 0: half the container's memory
 	predictTimeout time.Duration
 	drainDelay     time.Duration
 	logLevel       slog.Level
@@ -74,6 +80,12 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	modelDir := fs.String("model-dir", "", "model directory (default $MODEL_DIR, else "+sageMakerModelDir+" if it exists, else the embedded default model)")
 	maxBody := fs.Int64("max-body-bytes", envInt(getenv, "MAX_BODY_BYTES", server.DefaultMaxBodyBytes),
 		"largest request body; larger ones get 413 (env MAX_BODY_BYTES)")
+	maxRows := fs.Int64("max-rows", envInt(getenv, "MAX_ROWS", 0),
+		"most rows per request, 0 for only the response limit's bound; more get 413 (env MAX_ROWS)")
+	maxResp := fs.Int64("max-response-bytes", envInt(getenv, "MAX_RESPONSE_BYTES", server.DefaultMaxResponseBytes),
+		"largest answer; a request with more rows than it holds gets 413 saying how many fit (env MAX_RESPONSE_BYTES)")
+	memoryBudget := fs.Int64("memory-budget-bytes", envInt(getenv, "MEMORY_BUDGET_BYTES", 0),
+		"memory the requests in flight may reserve together; 0 for half the container's memory limit, -1 for unbounded (env MEMORY_BUDGET_BYTES)")
 	predictTimeout := fs.Duration("predict-timeout", envDuration(getenv, "PREDICT_TIMEOUT", server.DefaultPredictTimeout),
 		"per-request prediction deadline (env PREDICT_TIMEOUT)")
 	drainDelay := fs.Duration("drain-delay", server.DefaultServeConfig(0).DrainDelay,
@@ -92,13 +104,15 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 		return config{}, fmt.Errorf("unexpected argument %q: the only command is serve (run with -h for flags)", fs.Arg(0))
 	}
 	var problems []error
-	for _, err := range []error{envErr(getenv, "MAX_BODY_BYTES", true), envErr(getenv, "PREDICT_TIMEOUT", false)} {
+	for _, err := range []error{envErr(getenv, "MAX_BODY_BYTES", true), envErr(getenv, "MAX_ROWS", true),
+		envErr(getenv, "MAX_RESPONSE_BYTES", true), envErr(getenv, "MEMORY_BUDGET_BYTES", true), envErr(getenv, "PREDICT_TIMEOUT", false)} {
 		if err != nil {
 			problems = append(problems, err)
 		}
 	}
 
-	c := config{port: *port, maxBodyBytes: *maxBody, predictTimeout: *predictTimeout, drainDelay: *drainDelay}
+	c := config{port: *port, maxBodyBytes: *maxBody, maxRows: *maxRows, maxRespBytes: *maxResp, memoryBudget: *memoryBudget,
+		predictTimeout: *predictTimeout, drainDelay: *drainDelay}
 	if p := getenv("SAGEMAKER_BIND_TO_PORT"); p != "" {
 		n, err := strconv.Atoi(p)
 		if err != nil || n < 0 || n > 65535 {
@@ -110,6 +124,15 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	}
 	if c.maxBodyBytes <= 0 {
 		problems = append(problems, fmt.Errorf("max body bytes %d: must be positive", c.maxBodyBytes))
+	}
+	if c.maxRows < 0 || c.maxRows > math.MaxInt32 {
+		problems = append(problems, fmt.Errorf("max rows %d: want 0 (no limit but the response's) to %d", c.maxRows, math.MaxInt32))
+	}
+	if c.maxRespBytes <= 0 {
+		problems = append(problems, fmt.Errorf("max response bytes %d: must be positive", c.maxRespBytes))
+	}
+	if c.memoryBudget < -1 {
+		problems = append(problems, fmt.Errorf("memory budget %d: want a number of bytes, 0 for half the container's memory or -1 for unbounded", c.memoryBudget))
 	}
 	if c.predictTimeout <= 0 {
 		problems = append(problems, fmt.Errorf("predict timeout %s: must be positive", c.predictTimeout))
@@ -197,22 +220,45 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		slog.String("task", info.Task.String()), slog.Int("features", info.NumFeatures), slog.Int("classes", info.NumClasses),
 		slog.Bool("feature_names", len(info.Features) > 0), slog.Float64("load_ms", float64(loadTime.Microseconds())/1000))
 
+	budget := setMemoryLimits(log, getenv, cfg.memoryBudget)
 	health := &server.Health{}
 	srv, err := server.NewServer(log, m, server.Options{
-		MaxBodyBytes: cfg.maxBodyBytes, PredictTimeout: cfg.predictTimeout, ModelLoadTime: loadTime, Health: health,
+		MaxBodyBytes: cfg.maxBodyBytes, MaxRows: int(cfg.maxRows), MaxResponseBytes: cfg.maxRespBytes, MemoryBudget: budget,
+		PredictTimeout: cfg.predictTimeout, ModelLoadTime: loadTime, Health: health,
 	})
 	if err != nil {
-		return fmt.Errorf("describing the model: %w", err)
+		return fmt.Errorf("starting the server for this model: %w", err)
 	}
 	ln, err := server.Listen(ctx, ":"+strconv.Itoa(cfg.port))
 	if err != nil {
 		return fmt.Errorf("listening: %w", err)
 	}
 	log.Info("listening", slog.String("addr", ln.Addr().String()),
-		slog.Int64("max_body_bytes", cfg.maxBodyBytes), slog.String("predict_timeout", cfg.predictTimeout.String()))
+		slog.Int64("max_body_bytes", cfg.maxBodyBytes), slog.Int64("max_response_bytes", cfg.maxRespBytes), slog.Int64("max_rows", cfg.maxRows),
+		slog.String("predict_timeout", cfg.predictTimeout.String()))
 	sc := server.DefaultServeConfig(cfg.predictTimeout)
 	sc.DrainDelay = cfg.drainDelay
 	return server.Serve(ctx, log, ln, srv, health, sc)
+}
+
+// setMemoryLimits sizes memory from the container's limit: unless GOMEMLIMIT is set, the Go
+// runtime's soft limit becomes 90% of it, so that the garbage collector works harder before
+// the kernel's OOM killer would; and the requests in flight may reserve half of it (the rest is
+// the model, the runtime and the collector's headroom), unless the budget is configured.
+func setMemoryLimits(log *slog.Logger, getenv func(string) string, budget int64) int64 {
+	limit, from := server.ContainerMemoryLimit()
+	if limit > 0 && getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(limit / 10 * 9)
+	}
+	switch {
+	case budget == 0 && limit > 0:
+		budget = limit / 2
+	case budget == 0:
+		budget = -1
+	}
+	log.Info("memory", slog.Int64("limit_bytes", limit), slog.String("limit_from", from),
+		slog.Int64("go_memory_limit_bytes", debug.SetMemoryLimit(-1)), slog.Int64("request_budget_bytes", budget))
+	return budget
 }
 
 // loadModel loads the configured directory, or the embedded default when none is configured.

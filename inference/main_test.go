@@ -74,6 +74,24 @@ func TestParseConfigPrecedence(t *testing.T) {
 	}
 }
 
+// TestParseConfigWorkLimits reads the row, response and memory limits from flags and the
+// environment, flags first.
+func TestParseConfigWorkLimits(t *testing.T) {
+	noSageMakerDir(t)
+	c, err := parseConfig([]string{"server"}, env(nil), io.Discard)
+	require.NoError(t, err)
+	assert.Equal(t, int64(0), c.maxRows)
+	assert.Equal(t, int64(6<<20), c.maxRespBytes, "SageMaker's and Lambda's 6 MB response limit")
+	assert.Equal(t, int64(0), c.memoryBudget, "half the container's memory")
+
+	c, err = parseConfig([]string{"server", "-max-rows", "500"},
+		env(map[string]string{"MAX_ROWS": "100", "MAX_RESPONSE_BYTES": "4194304", "MEMORY_BUDGET_BYTES": "1000000000"}), io.Discard)
+	require.NoError(t, err)
+	assert.Equal(t, int64(500), c.maxRows)
+	assert.Equal(t, int64(4<<20), c.maxRespBytes)
+	assert.Equal(t, int64(1e9), c.memoryBudget)
+}
+
 func TestParseConfigErrors(t *testing.T) {
 	tests := []struct {
 		name     string
@@ -87,6 +105,8 @@ func TestParseConfigErrors(t *testing.T) {
 			map[string]string{"MAX_BODY_BYTES": "6MB", "PREDICT_TIMEOUT": "soon", "LOG_LEVEL": "loud"},
 			[]string{"-port 70000", `MAX_BODY_BYTES "6MB"`, `PREDICT_TIMEOUT "soon"`, `log level "loud"`, "-drain-delay 30s"}},
 		{"zero limit", []string{"server", "-max-body-bytes", "0"}, nil, []string{"max body bytes 0"}},
+		{"work limits", []string{"server", "-max-rows", "-1", "-max-response-bytes", "0", "-memory-budget-bytes", "-2"},
+			map[string]string{"MAX_ROWS": "many"}, []string{`MAX_ROWS "many"`, "max rows -1", "max response bytes 0", "memory budget -2"}},
 		{"negative drain delay", []string{"server", "-drain-delay", "-1s"}, nil, []string{"-drain-delay -1s", "want 0s to 5s"}},
 		{"drain delay past SIGKILL", []string{"server", "serve", "-drain-delay", "5001ms"}, nil,
 			[]string{"-drain-delay 5.001s", "want 0s to 5s", "20s shutdown timeout", "25s", "SageMaker"}},
@@ -204,6 +224,10 @@ func TestRunServesTheDefaultModel(t *testing.T) {
 	assert.Equal(t, "xgboost-json", loaded["format"])
 	assert.Equal(t, "embedded:iris", loaded["source"])
 	assert.NotNil(t, logs.logLine("no model directory: serving the embedded default model"))
+	memory := logs.logLine("memory")
+	require.NotNil(t, memory)
+	assert.Positive(t, memory["limit_bytes"], "this machine's memory is known (/proc/meminfo at least)")
+	assert.Equal(t, memory["limit_bytes"].(float64)/2, memory["request_budget_bytes"], "half of it for requests in flight")
 
 	resp, err := http.Get(base + "/ping")
 	require.NoError(t, err)
@@ -233,8 +257,8 @@ func TestRunServesTheDefaultModel(t *testing.T) {
 
 // TestRunShutdownLosesNoRequest cancels run's context (what SIGTERM does) while clients are
 // sending batches: every request sent before the cancel gets its full answer, /ping reports
-// DOWN while draining, and run returns cleanly. Requests sent after the cancel may find the
-// listener closed (refused, or reset while queued for accept), but never a partial answer.
+// DOWN while draining, and run returns cleanly. Requests sent after the drain find the
+// listener closed (the dial is refused), but never a partial answer.
 func TestRunShutdownLosesNoRequest(t *testing.T) {
 	base, _, cancel, done := startRun(t, "-port", "0", "-drain-delay", "1s") // ample time for requests sent before the cancel to be accepted
 	batch := strings.Repeat("5.1,3.5,1.4,0.2\n6.7,3.0,5.2,2.3\n", 2000)      // 4000 rows

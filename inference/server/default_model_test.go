@@ -3,6 +3,7 @@ package server_test
 import (
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -87,4 +88,21 @@ func TestDefaultModelOpenAPI(t *testing.T) {
 func TestPingAnswersHead(t *testing.T) {
 	w := request(defaultServer(t), http.MethodHead, "/ping", "", "", "")
 	assert.Equal(t, http.StatusOK, w.Code)
+}
+
+// TestDefaultModelRowLimit: an iris JSON row's answer is at most
+// {"label":"versicolor","probabilities":[p,p,p]}, with p up to 24 bytes, plus a comma: 116
+// bytes; (6291456-19)/116 = 54236 rows fit in 6 MiB. In CSV a row is 3*25 = 75 bytes: 83886.
+// The page at /docs says so, and one row more is refused.
+func TestDefaultModelRowLimit(t *testing.T) {
+	s := defaultServer(t)
+	w := request(s, http.MethodGet, "/docs", "", "", "")
+	assert.Contains(t, w.Body.String(), "at most 54236 rows for a JSON answer, 83886 for a CSV one")
+
+	w = request(s, http.MethodPost, "/invocations", "text/csv", "", strings.Repeat("6.7,3.0,5.2,2.3\n", 54236))
+	require.Equal(t, http.StatusOK, w.Code)
+	assert.LessOrEqual(t, w.Body.Len(), server.DefaultMaxResponseBytes)
+	msg := requireError(t, request(s, http.MethodPost, "/invocations", "text/csv", "", strings.Repeat("6.7,3.0,5.2,2.3\n", 54237)),
+		http.StatusRequestEntityTooLarge, server.CodeTooManyRows)
+	assert.Contains(t, msg, "send at most 54236 rows per request (83886 with Accept: text/csv)")
 }

@@ -16,7 +16,7 @@ var docsTemplate string
 var docsPage = template.Must(template.New("docs").Funcs(template.FuncMap{"join": strings.Join}).Parse(docsTemplate))
 
 // docsHTML renders the offline documentation page: everything inline, nothing from a CDN.
-func docsHTML(info model.Info, maxBody int64, openapi []byte) ([]byte, error) {
+func docsHTML(info model.Info, maxBody int64, limits rowLimits, openapi []byte) ([]byte, error) {
 	row := make([]any, info.NumFeatures)
 	for i := range row {
 		row[i] = 0
@@ -43,6 +43,7 @@ func docsHTML(info model.Info, maxBody int64, openapi []byte) ([]byte, error) {
 	var b bytes.Buffer
 	err = docsPage.Execute(&b, map[string]any{
 		"Info": info, "Description": desc, "MaxBody": maxBody, "OpenAPI": string(openapi),
+		"RowsJSON": limits.rows[formatJSON], "RowsCSV": limits.rows[formatCSV],
 		"JSONExample": string(jsonExample), "ObjectExample": string(objectExample), "CSVExample": csvRow + `\n` + csvRow,
 	})
 	return b.Bytes(), err

@@ -122,15 +122,19 @@ func asHTTPError(log *slog.Logger, r *http.Request, err error) *Error {
 // writeError sends err as {"error": {"code": ..., "message": ...}}.
 func writeError(log *slog.Logger, w http.ResponseWriter, r *http.Request, err error) {
 	e := asHTTPError(log, r, err)
-	b := make([]byte, 0, 64+len(e.Message))
-	b = append(b, `{"error":{"code":`...)
-	b = appendJSONString(b, e.Code)
-	b = append(b, `,"message":`...)
-	b = appendJSONString(b, e.Message)
-	b = append(b, "}}\n"...)
+	b := appendErrorBody(make([]byte, 0, 64+len(e.Message)), e)
 	h := w.Header()
 	h["Content-Type"] = jsonContentType
 	h["X-Content-Type-Options"] = nosniff
 	w.WriteHeader(e.Status)
 	_, _ = w.Write(b) // the client is gone if this fails; nothing left to tell it
+}
+
+// appendErrorBody appends {"error": {"code": ..., "message": ...}} and a newline.
+func appendErrorBody(b []byte, e *Error) []byte {
+	b = append(b, `{"error":{"code":`...)
+	b = appendJSONString(b, e.Code)
+	b = append(b, `,"message":`...)
+	b = appendJSONString(b, e.Message)
+	return append(b, "}}\n"...)
 }

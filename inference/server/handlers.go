@@ -69,6 +69,11 @@ func (s *Server) putState(st *requestState) {
 	s.states.Put(st)
 }
 
+// bytes is the memory the state's buffers hold.
+func (st *requestState) bytes() int {
+	return 8*cap(st.x) + 8*cap(st.out) + cap(st.resp) + cap(st.seen) + cap(st.scan.buf) + cap(st.scan.tok)
+}
+
 // dropLarge lets go of the buffers a large batch grew, and of the body reader.
 func (st *requestState) dropLarge() {
 	if cap(st.x) > maxPooledFloats {
@@ -127,14 +132,16 @@ func (s *Server) handleInvocations() http.Handler {
 		if err != nil {
 			return // the client went away while the request waited for memory
 		}
+		defer s.gate.release(reserved)
+		st := s.states.Get().(*requestState)
 		defer func() {
-			s.gate.release(reserved)
-			if reserved >= largeBatchBytes {
+			// What the buffers hold, not the reservation: a small streamed body reserves for
+			// the largest one but uses little.
+			if st.bytes() >= largeBatchBytes {
 				s.trim.afterLargeBatch()
 			}
+			s.putState(st)
 		}()
-		st := s.states.Get().(*requestState)
-		defer s.putState(st)
 		var body io.Reader = http.MaxBytesReader(unwrap(w), r.Body, s.opts.MaxBodyBytes)
 		if gzipped {
 			if st.gz == nil {

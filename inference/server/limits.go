@@ -212,10 +212,11 @@ func (g *memoryGate) inUse() int64 {
 }
 
 // Large batches leave their memory to the Go heap, which returns it to the system only slowly
-// and an idle server never collects: after one, once the burst it belongs to is over, the
-// server collects and returns the memory itself, at most once every trimInterval.
+// and an idle server never collects: after one (a request whose buffers grew to
+// largeBatchBytes), once the burst it belongs to is over, the server collects and returns the
+// memory itself, at most once every trimInterval.
 const (
-	largeBatchBytes = 16 << 20
+	largeBatchBytes = 4 << 20
 	trimDelay       = 250 * time.Millisecond
 	trimInterval    = 2 * time.Second
 )
@@ -234,7 +235,7 @@ func (t *memoryTrimmer) afterLargeBatch() {
 		defer t.pending.Store(false)
 		time.Sleep(max(trimDelay, time.Until(time.Unix(0, t.last.Load()).Add(trimInterval))))
 		if t.gate.inUse() >= largeBatchBytes {
-			return // still busy with large batches: the one that ends last trims
+			return // still busy with large requests: the one that ends last trims
 		}
 		debug.FreeOSMemory()
 		t.last.Store(time.Now().UnixNano())

@@ -25,6 +25,8 @@ type drainListener struct {
 	closed  chan struct{} // closed by Close
 	once    sync.Once
 	cOnce   sync.Once
+	// rawError (optional) counts the answers net/http writes itself; see rawErrorConn.
+	rawError func(status int)
 }
 
 func newDrainListener(ln net.Listener, quiet time.Duration) *drainListener {
@@ -36,6 +38,9 @@ func newDrainListener(ln net.Listener, quiet time.Duration) *drainListener {
 // and then blocks until Close, so that http.Server sees the listener close only at Shutdown.
 func (l *drainListener) Accept() (net.Conn, error) {
 	c, err := l.Listener.Accept()
+	if err == nil {
+		c = &rawErrorConn{Conn: c, count: l.rawError}
+	}
 	if l.closing.Load() && l.tcp != nil {
 		if err == nil {
 			_ = l.tcp.SetDeadline(time.Now().Add(l.quiet)) // fails only once closed

@@ -127,3 +127,8 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 
 // Unwrap lets http.ResponseController reach the connection's writer.
 func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// countRawError counts an answer that net/http wrote itself, before routing (see rawErrorConn).
+func (s *Server) countRawError(status int) {
+	s.metrics.requests.WithLabelValues("unparsed", strconv.Itoa(status)).Inc()
+}

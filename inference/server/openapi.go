@@ -13,7 +13,7 @@ type obj = map[string]any
 
 // openAPIDocument describes the routes for the loaded model: its input (feature count and
 // names) and its output shape. It is built once at start-up.
-func openAPIDocument(info model.Info, maxBody int64) ([]byte, error) {
+func openAPIDocument(info model.Info, maxBody, maxResponse int64) ([]byte, error) {
 	nf := info.NumFeatures
 	value := obj{"type": []string{"number", "null"}, "description": "a feature value; null is a missing value"}
 	arrayRow := obj{
@@ -88,6 +88,7 @@ func openAPIDocument(info model.Info, maxBody int64) ([]byte, error) {
 	status := func(s string) obj {
 		return obj{"type": "object", "properties": obj{"status": obj{"const": s}}}
 	}
+	otherErrors := errorResponse("400, 431 or 501 for a request net/http cannot parse; 404 for another path, 405 for another method")
 	desc := info.Description
 	if desc == "" {
 		desc = fmt.Sprintf("Serves a %s model (%s, %s).", info.Format, info.Objective, info.Task)
@@ -103,14 +104,21 @@ func openAPIDocument(info model.Info, maxBody int64) ([]byte, error) {
 			"/ping": obj{"get": obj{
 				"summary": "Health check (SageMaker calls it every few seconds).",
 				"responses": obj{
-					"200": obj{"description": "the model is loaded", "content": obj{"application/json": obj{"schema": status("UP")}}},
-					"503": obj{"description": "the server is shutting down", "content": obj{"application/json": obj{"schema": status("DOWN")}}},
+					"200":     obj{"description": "the model is loaded", "content": obj{"application/json": obj{"schema": status("UP")}}},
+					"503":     obj{"description": "the server is shutting down", "content": obj{"application/json": obj{"schema": status("DOWN")}}},
+					"default": otherErrors,
 				},
 			}},
 			"/invocations": obj{"post": obj{
 				"summary": "Predict a batch of rows.",
-				"parameters": []any{obj{"name": "Accept", "in": "header", "required": false,
-					"schema": obj{"type": "string", "enum": []string{"application/json", "text/csv"}, "default": "application/json"}}},
+				"parameters": []any{
+					obj{"name": "Accept", "in": "header", "required": false,
+						"description": "application/json or text/csv; wildcards (*/*, text/*, application/*) and q-values are honoured, JSON on ties and when absent",
+						"schema":      obj{"type": "string", "default": "*/*", "examples": []string{"application/json", "text/csv", "*/*", "text/csv, */*;q=0.1"}}},
+					obj{"name": "Content-Encoding", "in": "header", "required": false,
+						"description": "gzip (x-gzip) once, or identity; the decompressed body is held to the same limits",
+						"schema":      obj{"type": "string", "enum": []string{"gzip", "x-gzip", "identity"}}},
+				},
 				"requestBody": obj{
 					"required":    true,
 					"description": fmt.Sprintf("at most %d bytes", maxBody),
@@ -126,20 +134,23 @@ func openAPIDocument(info model.Info, maxBody int64) ([]byte, error) {
 							"properties": obj{"predictions": obj{"type": "array", "items": obj{"$ref": "#/components/schemas/Prediction"}}}}},
 						"text/csv": obj{"schema": obj{"type": "string", "description": csvOut}},
 					}},
-					"400": errorResponse("malformed body, wrong feature count, non-numeric or unknown feature"),
+					"400": errorResponse("malformed body, wrong feature count, non-numeric or unknown feature, invalid gzip, or a request net/http cannot parse"),
 					"406": errorResponse("Accept allows neither application/json nor text/csv"),
-					"413": errorResponse(fmt.Sprintf("body larger than %d bytes", maxBody)),
-					"415": errorResponse("Content-Type is neither application/json nor text/csv"),
+					"408": errorResponse("the body stopped arriving and the server's read timeout passed"),
+					"413": errorResponse(fmt.Sprintf("body (or decompressed body) larger than %d bytes, or more rows than fit in the %d-byte response limit (too_many_rows, which says how many fit)", maxBody, maxResponse)),
+					"415": errorResponse("Content-Type is neither application/json nor text/csv, or Content-Encoding is neither gzip nor identity"),
+					"431": errorResponse("the request header is too large"),
 					"500": errorResponse("internal error; details are in the server log"),
+					"501": errorResponse("a Transfer-Encoding the server does not implement"),
 					"503": errorResponse("prediction exceeded the per-request deadline"),
 				},
 			}},
 			"/openapi.json": obj{"get": obj{"summary": "This document.",
-				"responses": obj{"200": obj{"description": "OpenAPI 3.1", "content": obj{"application/json": obj{}}}}}},
+				"responses": obj{"200": obj{"description": "OpenAPI 3.1", "content": obj{"application/json": obj{}}}, "default": otherErrors}}},
 			"/docs": obj{"get": obj{"summary": "This document as a page that works offline.",
-				"responses": obj{"200": obj{"description": "HTML", "content": obj{"text/html": obj{}}}}}},
+				"responses": obj{"200": obj{"description": "HTML", "content": obj{"text/html": obj{}}}, "default": otherErrors}}},
 			"/metrics": obj{"get": obj{"summary": "Prometheus metrics.",
-				"responses": obj{"200": obj{"description": "Prometheus text format", "content": obj{"text/plain": obj{}}}}}},
+				"responses": obj{"200": obj{"description": "Prometheus text format", "content": obj{"text/plain": obj{}}}, "default": otherErrors}}},
 		},
 		"components": obj{"schemas": obj{
 			"Prediction": prediction,

@@ -59,6 +59,9 @@ const acceptQuiet = 50 * time.Millisecond
 func Serve(ctx context.Context, log *slog.Logger, ln net.Listener, h http.Handler, health *Health, cfg ServeConfig) error {
 	var draining atomic.Bool
 	dl := newDrainListener(ln, acceptQuiet)
+	if c, ok := h.(interface{ countRawError(status int) }); ok {
+		dl.rawError = c.countRawError
+	}
 	srv := &http.Server{
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if draining.Load() {

@@ -1,11 +1,14 @@
 package server_test
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -258,9 +261,6 @@ func postUntilRefused(url, body, want string, c *loadCounts, warm func(), stop <
 // listener has closed, which sends nothing. Before the fix, idle connections were closed at
 // the start of the drain and queued connections reset at listener close: 17 to 50 lost a run here.
 func TestServeShutdownLosesNoKeepAliveRequest(t *testing.T) {
-	if testing.Short() {
-		t.Skip("a load test of several seconds; run without -short")
-	}
 	const clients, runs = 32, 4
 	for run := range runs {
 		health := &server.Health{}
@@ -307,4 +307,139 @@ func TestServeShutdownLosesNoKeepAliveRequest(t *testing.T) {
 		assert.Equal(t, c.sent.Load(), c.answered.Load()+c.notSent.Load()+c.lost.Load())
 		assert.Positive(t, c.answered.Load())
 	}
+}
+
+// TestNetHTTPsOwnErrorsAreJSONAndCounted sends what net/http answers itself, before any
+// handler: a header over its limit, a request without Host, a Transfer-Encoding it does not
+// implement. Each answer keeps its status but is this server's JSON error, and /metrics
+// counts it under route "unparsed".
+func TestNetHTTPsOwnErrorsAreJSONAndCounted(t *testing.T) {
+	health := &server.Health{}
+	h := newServer(t, sumModel(1), server.Options{Health: health})
+	ln, err := server.Listen(context.Background(), "127.0.0.1:0")
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	cfg := server.DefaultServeConfig(time.Minute)
+	cfg.DrainDelay = 0
+	served := make(chan error, 1)
+	go func() { served <- server.Serve(ctx, quietLog(), ln, h, health, cfg) }()
+
+	tests := []struct {
+		name, request string
+		status        string
+		code          string
+		says          string
+	}{
+		{"header too large", "GET /ping HTTP/1.1\r\nHost: x\r\nX-Big: " + strings.Repeat("a", 2<<20) + "\r\n\r\n",
+			"431 Request Header Fields Too Large", server.CodeHeaderTooLarge, "header is larger"},
+		{"no Host", "GET /ping HTTP/1.1\r\n\r\n", "400 Bad Request", server.CodeBadRequest, "missing required Host header"},
+		{"not HTTP", "HELLO\r\n\r\n", "400 Bad Request", server.CodeBadRequest, "not valid HTTP/1.1"},
+		{"unknown transfer encoding", "POST /invocations HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: rot13\r\n\r\n",
+			"501 Not Implemented", server.CodeNotImplemented, "Transfer-Encoding"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			conn, err := net.Dial("tcp", ln.Addr().String())
+			require.NoError(t, err)
+			defer conn.Close()
+			go func() { _, _ = conn.Write([]byte(tc.request)) }() // the server may answer before it has read everything
+			require.NoError(t, conn.SetReadDeadline(time.Now().Add(10*time.Second)))
+			resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+			require.NoError(t, err)
+			defer resp.Body.Close()
+			assert.Equal(t, tc.status, resp.Status)
+			assert.Equal(t, "application/json", resp.Header.Get("Content-Type"))
+			var e struct {
+				Error struct{ Code, Message string } `json:"error"`
+			}
+			require.NoError(t, json.NewDecoder(resp.Body).Decode(&e))
+			assert.Equal(t, tc.code, e.Error.Code)
+			assert.Contains(t, e.Error.Message, tc.says)
+		})
+	}
+	resp, err := http.Get("http://" + ln.Addr().String() + "/metrics")
+	require.NoError(t, err)
+	metrics, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.NoError(t, err)
+	for _, line := range []string{
+		`inference_requests_total{code="431",route="unparsed"} 1`,
+		`inference_requests_total{code="400",route="unparsed"} 2`,
+		`inference_requests_total{code="501",route="unparsed"} 1`,
+	} {
+		assert.Contains(t, string(metrics), line)
+	}
+	cancel()
+	require.NoError(t, <-served)
+}
+
+// TestOpenAPIListsEveryStatusTheServerSends provokes every status /invocations can answer,
+// through a served listener as a client would, and checks that the OpenAPI document lists
+// each one, and that Accept's documentation names */*.
+func TestOpenAPIListsEveryStatusTheServerSends(t *testing.T) {
+	m := sumModel(1)
+	sum := m.predict
+	m.predict = func(x, out []float64) error {
+		if x[0] == 13 {
+			return errors.New("unlucky")
+		}
+		return sum(x, out)
+	}
+	health := &server.Health{}
+	s := newServer(t, m, server.Options{Health: health, MaxBodyBytes: 1000, PredictTimeout: time.Nanosecond})
+	ln, err := server.Listen(context.Background(), "127.0.0.1:0")
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	cfg := server.DefaultServeConfig(time.Minute)
+	cfg.DrainDelay, cfg.ReadTimeout = 0, 200*time.Millisecond
+	served := make(chan error, 1)
+	go func() { served <- server.Serve(ctx, quietLog(), ln, s, health, cfg) }()
+
+	raw := func(req string) int {
+		conn, err := net.Dial("tcp", ln.Addr().String())
+		require.NoError(t, err)
+		defer conn.Close()
+		go func() { _, _ = conn.Write([]byte(req)) }()
+		require.NoError(t, conn.SetReadDeadline(time.Now().Add(10*time.Second)))
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	post := func(headers, body string) int {
+		return raw("POST /invocations HTTP/1.1\r\nHost: x\r\n" + headers + "Content-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n" + body)
+	}
+	csv := "Content-Type: text/csv\r\n"
+	sent := map[int]bool{}
+	for _, status := range []int{
+		post(csv, "1\n"),
+		post(csv, "x\n"),
+		post(csv+"Accept: image/png\r\n", "1\n"),
+		raw("POST /invocations HTTP/1.1\r\nHost: x\r\n" + csv + "Content-Length: 10\r\n\r\n1\n"), // the body stops: 408
+		post(csv, strings.Repeat("1\n", 501)),
+		post("Content-Type: image/png\r\n", "1\n"),
+		raw("POST /invocations HTTP/1.1\r\nHost: x\r\nX-Big: " + strings.Repeat("a", 2<<20) + "\r\n\r\n"),
+		post(csv, "13\n"),
+		raw("POST /invocations HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: rot13\r\n\r\n"),
+		post(csv, strings.Repeat("1\n", 300)), // two chunks: the 1 ns deadline has passed between them
+	} {
+		sent[status] = true
+	}
+	assert.Len(t, sent, 10, "each request above provokes a different status: %v", sent)
+
+	resp, err := http.Get("http://" + ln.Addr().String() + "/openapi.json")
+	require.NoError(t, err)
+	var doc map[string]any
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&doc))
+	resp.Body.Close()
+	post200 := doc["paths"].(map[string]any)["/invocations"].(map[string]any)["post"].(map[string]any)
+	responses := post200["responses"].(map[string]any)
+	for status := range sent {
+		assert.Contains(t, responses, strconv.Itoa(status), "the server sends %d", status)
+	}
+	params, err := json.Marshal(post200["parameters"])
+	require.NoError(t, err)
+	assert.Contains(t, string(params), `"*/*"`)
+	cancel()
+	require.NoError(t, <-served)
 }
