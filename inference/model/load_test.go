@@ -204,7 +204,7 @@ func TestLoadErrors(t *testing.T) {
 		{name: "manifest classes for regression", files: map[string]file{"m.json": {from: xgbRegress}, "manifest.json": manifest(t, map[string]any{"classes": []string{"a", "b"}})},
 			wantErr: []string{"manifest.json: classes given, but the model (objective reg:squarederror) is not a classifier"}},
 		{name: "manifest unknown field", files: map[string]file{"m.json": {from: xgbBinary}, "manifest.json": {text: `{"feature_names": ["a"]}`}},
-			wantErr: []string{`manifest.json: json: unknown field "feature_names" (fields allowed: model, format, features, classes, description)`}},
+			wantErr: []string{`manifest.json: json: unknown field "feature_names" (fields allowed: model, format, features, classes, description, onnx)`}},
 		{name: "manifest not JSON", files: map[string]file{"m.json": {from: xgbBinary}, "manifest.json": {text: `features: [a]`}},
 			wantErr: []string{"manifest.json: invalid character"}},
 		{name: "manifest trailing data", files: map[string]file{"m.json": {from: xgbBinary}, "manifest.json": {text: `{} {}`}},
@@ -221,8 +221,8 @@ func TestLoadErrors(t *testing.T) {
 			wantErr: []string{`manifest.json names model "notes.txt", which is not a model; ` + accepted}},
 		{name: "manifest format mismatch", files: map[string]file{"m.json": {from: xgbBinary}, "manifest.json": manifest(t, map[string]any{"format": "lightgbm-text"})},
 			wantErr: []string{`manifest.json: format "lightgbm-text", but the model is xgboost-json`}},
-		{name: "manifest unknown format", files: map[string]file{"m.json": {from: xgbBinary}, "manifest.json": manifest(t, map[string]any{"format": "onnx"})},
-			wantErr: []string{`manifest.json: format "onnx": want "xgboost-json", "xgboost-ubjson" or "lightgbm-text"`}},
+		{name: "manifest unknown format", files: map[string]file{"m.json": {from: xgbBinary}, "manifest.json": manifest(t, map[string]any{"format": "tensorflow"})},
+			wantErr: []string{`manifest.json: format "tensorflow": want "xgboost-json", "xgboost-ubjson", "lightgbm-text" or "onnx"`}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -79,6 +79,15 @@ func (e *predictionEncoder) appendJSON(b []byte, out []float64, rows int) []byte
 			b = append(b, `{"label":`...)
 			b = e.appendLabel(b, o[0])
 			b = append(b, '}')
+		case model.Values:
+			b = append(b, `{"values":[`...)
+			for i, v := range o {
+				if i > 0 {
+					b = append(b, ',')
+				}
+				b = appendJSONFloat(b, v)
+			}
+			b = append(b, "]}"...)
 		default:
 			b = append(b, `{"value":`...)
 			b = appendJSONFloat(b, o[0])

@@ -55,13 +55,21 @@ func openAPIDocument(info model.Info, maxBody int64) ([]byte, error) {
 		}}
 	case model.MultiClass:
 		prediction = obj{"type": "object", "required": []string{"label"}, "properties": obj{"label": label}}
+	case model.Values:
+		prediction = obj{"type": "object", "required": []string{"values"}, "properties": obj{
+			"values": obj{"type": "array", "items": obj{"type": []string{"number", "null"}},
+				"minItems": info.OutputWidth, "maxItems": info.OutputWidth, "description": "the model's output values for the row; null when not finite"},
+		}}
 	default:
 		prediction = obj{"type": "object", "required": []string{"value"}, "properties": obj{
 			"value": obj{"type": []string{"number", "null"}, "description": "the model's output; null when not finite"},
 		}}
 	}
 	csvOut := "one line per row holding exactly what the training library's predict() returns for it"
-	if info.OutputWidth > 1 {
+	switch {
+	case info.Task == model.Values:
+		csvOut += fmt.Sprintf(": %d comma-separated values", info.OutputWidth)
+	case info.OutputWidth > 1:
 		csvOut += fmt.Sprintf(": %d comma-separated class probabilities", info.OutputWidth)
 	}
 
