@@ -47,7 +47,7 @@ func TestInspectReadsClassLabels(t *testing.T) {
 		{"rf_iris", "TreeEnsembleClassifier", []string{"setosa", "versicolor", "virginica"}, false},
 		{"rf_breast_cancer_zipmap", "TreeEnsembleClassifier", []string{"benign", "malignant"}, true},
 		{"gb_iris", "TreeEnsembleClassifier", []string{"0", "1", "2"}, false},
-		{"logreg_iris_zipmap", "LinearClassifier", []string{"0", "1", "2"}, true},  // classlabels_ints
+		{"logreg_iris_zipmap", "LinearClassifier", []string{"0", "1", "2"}, true}, // classlabels_ints
 		{"pipeline_wine", "LinearClassifier", []string{"class_0", "class_1", "class_2"}, false},
 		{"gbr_diabetes", "", nil, false},
 		{"torch_mlp_iris", "", nil, false},

@@ -318,9 +318,24 @@ func ioString(o ort.InputOutputInfo) string {
 				dims[i] = strconv.FormatInt(d, 10)
 			}
 		}
-		return fmt.Sprintf("%s %s [%s]", o.Name, o.DataType, strings.Join(dims, ", "))
+		return fmt.Sprintf("%s %s [%s]", o.Name, elemName(o.DataType), strings.Join(dims, ", "))
 	}
-	return fmt.Sprintf("%s %s", o.Name, strings.ToLower(o.OrtValueType.String()))
+	return fmt.Sprintf("%s %s", o.Name, strings.ToLower(strings.TrimPrefix(o.OrtValueType.String(), "ONNX_TYPE_")))
+}
+
+// elemName names an element type as numpy and the ONNX spec's tensor(float) do.
+func elemName(t ort.TensorElementDataType) string {
+	switch t {
+	case ort.TensorElementDataTypeFloat:
+		return "float32"
+	case ort.TensorElementDataTypeDouble:
+		return "float64"
+	case ort.TensorElementDataTypeInt64:
+		return "int64"
+	case ort.TensorElementDataTypeString:
+		return "string"
+	}
+	return strings.ToLower(strings.TrimPrefix(t.String(), "ONNX_TENSOR_ELEMENT_DATA_TYPE_"))
 }
 
 func (s *session) Objective() string      { return s.objective }
