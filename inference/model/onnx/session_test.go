@@ -204,6 +204,8 @@ func TestBatchedPredictKeepsItsDeadline(t *testing.T) {
 	assertRow(t, abs1e5, out, e.Proba[0], "row 1")
 }
 
-func float32Rounding(got, want float64) bool { return math.Abs(got-want) <= 1e-6*math.Max(1, math.Abs(want)) }
+func float32Rounding(got, want float64) bool {
+	return math.Abs(got-want) <= 1e-6*math.Max(1, math.Abs(want))
+}
 
 var _ = onnx.Format
