@@ -33,7 +33,7 @@ type expected struct {
 	Classes []any             `json:"classes"`
 }
 
-func readExpected(t *testing.T, name string) expected {
+func readExpected(t testing.TB, name string) expected {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join("testdata", name+".expected.json"))
 	require.NoError(t, err)

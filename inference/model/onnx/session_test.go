@@ -24,7 +24,7 @@ import (
 )
 
 // withManifest copies a fixture's model into a new directory with the given manifest.json.
-func withManifest(t *testing.T, fixture string, manifest map[string]any) string {
+func withManifest(t testing.TB, fixture string, manifest map[string]any) string {
 	t.Helper()
 	dir := t.TempDir()
 	data, err := os.ReadFile(filepath.Join("testdata", fixture, "model.onnx"))
