@@ -28,6 +28,10 @@ type Options struct {
 	// IntraOpThreads (optional) is the threads ONNX Runtime uses within one run; default
 	// runtime.GOMAXPROCS(0), which Go sets from the container's CPU limit (cgroup quota).
 	IntraOpThreads int `json:"intra_op_threads,omitempty"`
+	// IntraOpSpinning (optional) lets ONNX Runtime's intra-op threads spin while waiting for
+	// work, as ONNX Runtime does by default (true). Spinning threads take CPU from the server's
+	// own goroutines and from batches gathering; false makes them sleep instead.
+	IntraOpSpinning *bool `json:"intra_op_spinning,omitempty"`
 	// GraphOptimization (optional) is "disabled", "basic", "extended" or "all" (default).
 	GraphOptimization string `json:"graph_optimization,omitempty"`
 	// MaxBatchSize (optional) turns dynamic batching on: concurrent requests are run together,

@@ -190,6 +190,7 @@ func TestValueParity(t *testing.T) {
 	}{
 		{"gbr_diabetes", model.Regression, 1, abs1e5},
 		{"torch_mlp_iris", model.Values, 3, rel1e4},
+		{"torch_mlp_wide", model.Values, 8, rel1e4},
 		{"torch_conv_grid", model.Regression, 1, rel1e4},
 		{"int64_linear", model.Regression, 1, abs1e5},
 	} {

@@ -107,6 +107,13 @@ func newSession(data []byte, gi graphInfo, opts Options) (Model, error) {
 	if err := so.SetIntraOpNumThreads(opts.threads()); err != nil {
 		return nil, fmt.Errorf("onnx.intra_op_threads %d: %w", opts.threads(), err)
 	}
+	if opts.IntraOpSpinning != nil && !*opts.IntraOpSpinning {
+		// The key is ONNX Runtime's kOrtSessionOptionsConfigAllowIntraOpSpinning
+		// (include/onnxruntime/core/session/onnxruntime_session_options_config_keys.h).
+		if err := so.AddSessionConfigEntry("session.intra_op.allow_spinning", "0"); err != nil {
+			return nil, fmt.Errorf("onnx.intra_op_spinning: %w", err)
+		}
+	}
 	if err := so.SetGraphOptimizationLevel(optimizationLevel(opts.GraphOptimization)); err != nil {
 		return nil, fmt.Errorf("onnx.graph_optimization %q: %w", opts.GraphOptimization, err)
 	}

@@ -113,7 +113,7 @@ func TestManifestSessionOptions(t *testing.T) {
 	for _, opts := range []map[string]any{
 		{"intra_op_threads": 1, "graph_optimization": "disabled"},
 		{"graph_optimization": "basic", "max_batch_size": 32, "max_delay": "1ms"},
-		{"graph_optimization": "extended"},
+		{"graph_optimization": "extended", "intra_op_spinning": false},
 	} {
 		t.Run(fmt.Sprint(opts), func(t *testing.T) {
 			e := readExpected(t, "rf_iris")

@@ -268,6 +268,25 @@ def torch_mlp(name):
     torch_export(name, net, torch.from_numpy(x[:2]), x)
 
 
+class Wide(torch.nn.Module):
+    """A wider network (64 -> 512 -> 512 -> 8, 1.2 MB of weights), where one run of many rows
+    (a matrix product) costs far less per row than one run per row: what dynamic batching is for."""
+
+    def __init__(self):
+        super().__init__()
+        self.net = torch.nn.Sequential(torch.nn.Linear(64, 512), torch.nn.ReLU(), torch.nn.Linear(512, 512),
+                                       torch.nn.ReLU(), torch.nn.Linear(512, 8))
+
+    def forward(self, x):
+        return self.net(x)
+
+
+def torch_wide(name):
+    torch.manual_seed(2)
+    x = np.random.default_rng(3).normal(size=(32, 64)).astype(np.float32)
+    torch_export(name, Wide(), torch.from_numpy(x[:2]), x)
+
+
 def torch_grid(name):
     torch.manual_seed(1)
     x = np.random.default_rng(1).normal(size=(40, 2, 3)).astype(np.float32)
@@ -305,6 +324,7 @@ def main():
     gb_regressor("gbr_diabetes", diabetes.data.astype(np.float32), y)
     torch_mlp("torch_mlp_iris")
     torch_grid("torch_conv_grid")
+    torch_wide("torch_mlp_wide")
     int64_linear("int64_linear")
 
 
