@@ -84,6 +84,7 @@ func TestOpenAPIDescribesTheGraph(t *testing.T) {
 			}
 			assert.Contains(t, doc.Components.Schemas.Prediction.Required, tc.schema)
 			assert.Equal(t, "onnx", doc.XModel["format"])
+			assert.Contains(t, get(t, ts.URL+"/metrics"), `inference_model_info{format="onnx"`)
 			page := get(t, ts.URL+"/docs")
 			assert.True(t, strings.Contains(page, tc.want[1]), "/docs does not name the input %q", tc.want[1])
 		})
