@@ -20,7 +20,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/inferstack/inferstack/inference/model"
-	"github.com/inferstack/inferstack/inference/model/onnx"
 )
 
 // withManifest copies a fixture's model into a new directory with the given manifest.json.
@@ -208,5 +207,3 @@ func TestBatchedPredictKeepsItsDeadline(t *testing.T) {
 func float32Rounding(got, want float64) bool {
 	return math.Abs(got-want) <= 1e-6*math.Max(1, math.Abs(want))
 }
-
-var _ = onnx.Format
