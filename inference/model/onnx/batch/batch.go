@@ -55,6 +55,11 @@ type Batcher struct {
 	mu       sync.RWMutex
 	isClosed bool
 
+	// runMu is held by whoever runs the model: the loop for a batch, or a caller that found the
+	// batcher idle and runs its own request directly (MaxDelay 0 only), so that at low
+	// concurrency a request costs no hand-off to the loop and back.
+	runMu sync.Mutex
+
 	runs, batchedRows atomic.Int64 // for Stats
 }
 
@@ -93,7 +98,8 @@ func New(cfg Config, run RunFunc) (*Batcher, error) {
 }
 
 // Predict predicts the rows of x into out as part of a batch. It returns when the batch has run,
-// or at once with ctx's error when ctx ends first.
+// or at once with ctx's error when ctx ends first. With MaxDelay 0, a request that finds the
+// batcher idle (nothing running, nothing queued) runs at once in the caller's goroutine.
 func (b *Batcher) Predict(ctx context.Context, x, out []float64) error {
 	nf, width := b.cfg.NumFeatures, b.cfg.OutputWidth
 	if len(x)%nf != 0 {
@@ -109,12 +115,20 @@ func (b *Batcher) Predict(ctx context.Context, x, out []float64) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	r := &request{ctx: ctx, x: append([]float64(nil), x...), out: make([]float64, len(out)), rows: rows, done: make(chan error, 1)}
 	b.mu.RLock()
 	if b.isClosed {
 		b.mu.RUnlock()
 		return ErrClosed
 	}
+	if b.cfg.MaxDelay == 0 && len(b.queue) == 0 && b.runMu.TryLock() {
+		// Nobody is running or waiting: there is nothing to batch with. The read lock is held
+		// through the run, so that Close (and then the session's release) waits for it.
+		err := b.safeRun(ctx, x, out, 1, rows)
+		b.runMu.Unlock()
+		b.mu.RUnlock()
+		return err
+	}
+	r := &request{ctx: ctx, x: append([]float64(nil), x...), out: make([]float64, len(out)), rows: rows, done: make(chan error, 1)}
 	select {
 	case b.queue <- r:
 		b.mu.RUnlock()
@@ -218,7 +232,9 @@ func (b *Batcher) loop() {
 		if len(batch) == 0 {
 			continue
 		}
+		b.runMu.Lock()
 		x, out = b.runBatch(batch, rows, x, out)
+		b.runMu.Unlock()
 	}
 }
 

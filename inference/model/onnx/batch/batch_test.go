@@ -397,3 +397,50 @@ func TestCloseRunsWhatIsQueued(t *testing.T) {
 	b.Close()
 	wg.Wait() // every request was answered: none hangs after Close
 }
+
+// TestIdleRequestRunsDirectly: with max_delay 0, a request that finds nothing running or queued
+// runs in the caller's goroutine on the caller's own rows, without a copy or a hand-off.
+func TestIdleRequestRunsDirectly(t *testing.T) {
+	x := rowsFor(1, 1, 2)
+	var sawCallersRows bool
+	b := newBatcher(t, batch.Config{MaxRows: 8}, func(ctx context.Context, in, out []float64) error {
+		sawCallersRows = &in[0] == &x[0]
+		model(in, out)
+		return nil
+	})
+	out := make([]float64, 2*width)
+	require.NoError(t, b.Predict(context.Background(), x, out))
+	checkOutputs(t, x, out)
+	assert.True(t, sawCallersRows, "an idle batcher's request ran on a copy, through the loop")
+}
+
+// TestConcurrencyWithoutDelay is the -race test for max_delay 0, where idle requests run
+// directly and the others queue into batches while a run is in progress.
+func TestConcurrencyWithoutDelay(t *testing.T) {
+	rec := &recorder{delay: 100 * time.Microsecond}
+	b := newBatcher(t, batch.Config{MaxRows: 16}, rec.run)
+	var wg sync.WaitGroup
+	for c := 0; c < 16; c++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 30; i++ {
+				rows := 1 + (c+i)%3
+				x := rowsFor(c, i, rows)
+				out := make([]float64, rows*width)
+				if err := b.Predict(context.Background(), x, out); err != nil {
+					t.Errorf("client %d request %d: %v", c, i, err)
+					return
+				}
+				checkOutputs(t, x, out)
+			}
+		}()
+	}
+	wg.Wait()
+	batched := false
+	for _, s := range rec.batchSizes() {
+		assert.LessOrEqual(t, s, 16)
+		batched = batched || s > 3
+	}
+	assert.True(t, batched, "no batch held more than one request: %v", rec.batchSizes())
+}
