@@ -32,6 +32,9 @@ type ModelImageArgs struct {
 	Platform string
 	// BuildArgs (optional) are docker build arguments; they are part of the content tag.
 	BuildArgs map[string]string
+	// Variant (optional) is the inference image variant, VariantStatic or VariantONNX, passed as
+	// the INFERENCE_VARIANT build arg; default ImageVariant of BuildArgs["MODEL_DIR"] in Context.
+	Variant string
 	// Tag (optional) is the image tag; default a hash of the build context, Dockerfile, build args
 	// and platform, so that every distinct build gets a new tag in the immutable repository.
 	Tag string
@@ -80,6 +83,11 @@ func NewModelImage(ctx *pulumi.Context, name string, args *ModelImageArgs, opts 
 	if a.Platform != PlatformAMD64 && a.Platform != PlatformARM64 {
 		return nil, fmt.Errorf("model image %q: Platform %q: allowed are %s and %s", name, a.Platform, PlatformAMD64, PlatformARM64)
 	}
+	buildArgs, err := a.withVariant()
+	if err != nil {
+		return nil, fmt.Errorf("model image %q: %w", name, err)
+	}
+	a.BuildArgs = buildArgs
 	if a.KeepImages == 0 {
 		a.KeepImages = DefaultKeepImages
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/inferstack/inferstack/inference/model/internal/output"
 	"github.com/inferstack/inferstack/inference/model/lightgbm"
+	"github.com/inferstack/inferstack/inference/model/onnx"
 	"github.com/inferstack/inferstack/inference/model/xgboost"
 )
 
@@ -23,13 +24,15 @@ const (
 	formatXGBoostBinary = xgboost.FormatBinary
 	formatXGBoostPickle = xgboost.FormatPickle
 	formatLightGBM      = lightgbm.Format
+	formatONNX          = onnx.Format
 )
 
 // acceptedFormats is said in every error about a directory without a model.
 const acceptedFormats = `XGBoost JSON or UBJSON (Booster.save_model("model.json") or "model.ubj"), ` +
 	`XGBoost's legacy binary format (1.x save_model with another name; SageMaker's built-in XGBoost "xgboost-model"), ` +
-	`a pickled XGBoost Booster (pickle.dump(booster); SageMaker XGBoost 0.90 and 1.0) ` +
-	`and LightGBM text (Booster.save_model("model.txt"))`
+	`a pickled XGBoost Booster (pickle.dump(booster); SageMaker XGBoost 0.90 and 1.0), ` +
+	`LightGBM text (Booster.save_model("model.txt")) ` +
+	`and ONNX (an .onnx export, served by the onnx image variant)`
 
 // sniffBytes is how much of each file is read to recognise its format.
 const sniffBytes = 4096
@@ -123,7 +126,7 @@ func load(fsys fs.FS, where string, source func(name string) string) (Model, err
 	if err != nil {
 		return nil, fmt.Errorf("model directory %s: %w", where, err)
 	}
-	info, p, err := parse(format, data)
+	info, p, err := parse(format, data, manifest.onnxOptions())
 	if err != nil {
 		return nil, fmt.Errorf("model %s: %w", source(name), err)
 	}
@@ -133,7 +136,7 @@ func load(fsys fs.FS, where string, source func(name string) string) (Model, err
 			return nil, fmt.Errorf("model directory %s: %w", where, err)
 		}
 	}
-	return &loadedModel{info: info, p: p}, nil
+	return newLoadedModel(info, p), nil
 }
 
 // findModel returns the model file and its format: the manifest's choice, or the only file in
@@ -237,6 +240,8 @@ func detect(head []byte) (format, hint string) {
 	switch {
 	case lightgbm.Sniff(head):
 		return formatLightGBM, ""
+	case onnx.Sniff(head):
+		return formatONNX, ""
 	case xgboost.SniffConfig(head):
 		return "", " is an XGBoost training configuration (Booster.save_config()), not a model"
 	case bytes.HasPrefix(head, []byte{0x1f, 0x8b}):
@@ -261,10 +266,12 @@ type formatModel interface {
 }
 
 // parse builds the model and its Info (without Source and manifest data) from a file's bytes.
-func parse(format string, data []byte) (Info, predictor, error) {
+func parse(format string, data []byte, onnxOpts onnx.Options) (Info, predictor, error) {
 	var m formatModel
 	var err error
 	switch format {
+	case formatONNX:
+		return parseONNX(data, onnxOpts)
 	case formatXGBoost, formatXGBoostUBJ, formatXGBoostBinary, formatXGBoostPickle:
 		m, err = xgboost.Parse(data)
 	case formatLightGBM:

@@ -210,7 +210,8 @@ func lgbFeatureNames() []string {
 func TestLoadErrors(t *testing.T) {
 	accepted := `accepted formats: XGBoost JSON or UBJSON (Booster.save_model("model.json") or "model.ubj"), ` +
 		`XGBoost's legacy binary format (1.x save_model with another name; SageMaker's built-in XGBoost "xgboost-model"), ` +
-		`a pickled XGBoost Booster (pickle.dump(booster); SageMaker XGBoost 0.90 and 1.0) and LightGBM text (Booster.save_model("model.txt"))`
+		`a pickled XGBoost Booster (pickle.dump(booster); SageMaker XGBoost 0.90 and 1.0), LightGBM text (Booster.save_model("model.txt")) ` +
+		`and ONNX (an .onnx export, served by the onnx image variant)`
 	tests := []struct {
 		name    string
 		files   map[string]file
@@ -247,7 +248,7 @@ func TestLoadErrors(t *testing.T) {
 		{name: "manifest classes for regression", files: map[string]file{"m.json": {from: xgbRegress}, "manifest.json": manifest(t, map[string]any{"classes": []string{"a", "b"}})},
 			wantErr: []string{"manifest.json: classes given, but the model (objective reg:squarederror) is not a classifier"}},
 		{name: "manifest unknown field", files: map[string]file{"m.json": {from: xgbBinary}, "manifest.json": {text: `{"feature_names": ["a"]}`}},
-			wantErr: []string{`manifest.json: json: unknown field "feature_names" (fields allowed: model, format, features, classes, description, categories)`}},
+			wantErr: []string{`manifest.json: json: unknown field "feature_names" (fields allowed: model, format, features, classes, description, categories, onnx)`}},
 		{name: "manifest not JSON", files: map[string]file{"m.json": {from: xgbBinary}, "manifest.json": {text: `features: [a]`}},
 			wantErr: []string{"manifest.json: invalid character"}},
 		{name: "manifest trailing data", files: map[string]file{"m.json": {from: xgbBinary}, "manifest.json": {text: `{} {}`}},
@@ -264,8 +265,8 @@ func TestLoadErrors(t *testing.T) {
 			wantErr: []string{`manifest.json names model "notes.txt", which is not a model; ` + accepted}},
 		{name: "manifest format mismatch", files: map[string]file{"m.json": {from: xgbBinary}, "manifest.json": manifest(t, map[string]any{"format": "lightgbm-text"})},
 			wantErr: []string{`manifest.json: format "lightgbm-text", but the model is xgboost-json`}},
-		{name: "manifest unknown format", files: map[string]file{"m.json": {from: xgbBinary}, "manifest.json": manifest(t, map[string]any{"format": "onnx"})},
-			wantErr: []string{`manifest.json: format "onnx": want "xgboost-json", "xgboost-ubjson", "xgboost-binary", "xgboost-pickle" or "lightgbm-text"`}},
+		{name: "manifest unknown format", files: map[string]file{"m.json": {from: xgbBinary}, "manifest.json": manifest(t, map[string]any{"format": "tensorflow"})},
+			wantErr: []string{`manifest.json: format "tensorflow": want "xgboost-json", "xgboost-ubjson", "xgboost-binary", "xgboost-pickle", "lightgbm-text" or "onnx"`}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/inferstack/inferstack/inference/model/onnx"
 )
 
 // ManifestName is the optional file in a model directory that describes the model.
@@ -34,6 +36,16 @@ type Manifest struct {
 	// names come from Features or the model; a model that gives feature types must call the
 	// feature categorical ("c").
 	Categories map[string][]string `json:"categories,omitempty"`
+	// ONNX holds the ONNX Runtime session and batching settings, for ONNX models only.
+	ONNX *onnx.Options `json:"onnx,omitempty"`
+}
+
+// onnxOptions returns the manifest's ONNX settings, or the defaults.
+func (m *Manifest) onnxOptions() onnx.Options {
+	if m == nil || m.ONNX == nil {
+		return onnx.Options{}
+	}
+	return *m.ONNX
 }
 
 // parseManifest decodes a manifest strictly.
@@ -42,7 +54,7 @@ func parseManifest(data []byte) (*Manifest, error) {
 	dec.DisallowUnknownFields()
 	var m Manifest
 	if err := dec.Decode(&m); err != nil {
-		return nil, fmt.Errorf("%s: %w (fields allowed: model, format, features, classes, description, categories)", ManifestName, err)
+		return nil, fmt.Errorf("%s: %w (fields allowed: model, format, features, classes, description, categories, onnx)", ManifestName, err)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("%s: want one JSON object, found more after it", ManifestName)
@@ -51,10 +63,15 @@ func parseManifest(data []byte) (*Manifest, error) {
 		return nil, fmt.Errorf("%s: model %q: want a file name in the model directory, not a path", ManifestName, m.Model)
 	}
 	switch m.Format {
-	case "", formatXGBoost, formatXGBoostUBJ, formatXGBoostBinary, formatXGBoostPickle, formatLightGBM:
+	case "", formatXGBoost, formatXGBoostUBJ, formatXGBoostBinary, formatXGBoostPickle, formatLightGBM, formatONNX:
 	default:
-		return nil, fmt.Errorf("%s: format %q: want %q, %q, %q, %q or %q", ManifestName, m.Format,
-			formatXGBoost, formatXGBoostUBJ, formatXGBoostBinary, formatXGBoostPickle, formatLightGBM)
+		return nil, fmt.Errorf("%s: format %q: want %q, %q, %q, %q, %q or %q", ManifestName, m.Format,
+			formatXGBoost, formatXGBoostUBJ, formatXGBoostBinary, formatXGBoostPickle, formatLightGBM, formatONNX)
+	}
+	if m.ONNX != nil {
+		if err := m.ONNX.Validate(); err != nil {
+			return nil, fmt.Errorf("%s: %w", ManifestName, err)
+		}
 	}
 	if err := checkNames("features", m.Features); err != nil {
 		return nil, err
@@ -91,6 +108,9 @@ func (m *Manifest) apply(info *Info) error {
 	if m.Format != "" && m.Format != info.Format {
 		return fmt.Errorf("%s: format %q, but the model is %s", ManifestName, m.Format, info.Format)
 	}
+	if m.ONNX != nil && info.Format != formatONNX {
+		return fmt.Errorf("%s: onnx settings given, but the model is %s", ManifestName, info.Format)
+	}
 	if m.Features != nil {
 		if len(m.Features) != info.NumFeatures {
 			return fmt.Errorf("%s: features has %d names, but the model takes %d features", ManifestName, len(m.Features), info.NumFeatures)
@@ -98,7 +118,7 @@ func (m *Manifest) apply(info *Info) error {
 		info.Features = append([]string(nil), m.Features...)
 	}
 	if m.Classes != nil {
-		if info.Task == Regression {
+		if info.Task == Regression || info.Task == Values {
 			return fmt.Errorf("%s: classes given, but the model (objective %s) is not a classifier", ManifestName, info.Objective)
 		}
 		if len(m.Classes) != info.NumClasses {
@@ -111,7 +131,8 @@ func (m *Manifest) apply(info *Info) error {
 			return err
 		}
 	}
-	info.Description = m.Description
+	// The model's own description (an ONNX graph's inputs and outputs) follows the manifest's.
+	info.Description = strings.TrimSpace(m.Description + " " + info.Description)
 	return nil
 }
 

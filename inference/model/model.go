@@ -1,6 +1,8 @@
 // Package model defines what the inference server needs of a trained model, and loads models
-// from a directory (XGBoost JSON, LightGBM text) or from the embedded default.
+// from a directory (XGBoost JSON, LightGBM text, ONNX) or from the embedded default.
 package model
+
+import "context"
 
 // Task says how a model's outputs are to be read.
 type Task int
@@ -17,6 +19,9 @@ const (
 	MultiProba
 	// MultiClass outputs one class index per row (multi:softmax). Served as {"label": L}.
 	MultiClass
+	// Values outputs OutputWidth numbers per row that are not class probabilities: a neural
+	// network's output vector or a multi-target regression. Served as {"values": [...]}.
+	Values
 )
 
 // String names the task as it appears in logs and in the OpenAPI document.
@@ -30,13 +35,15 @@ func (t Task) String() string {
 		return "multiclass-probabilities"
 	case MultiClass:
 		return "multiclass-label"
+	case Values:
+		return "values"
 	}
 	return "unknown"
 }
 
 // Info describes a loaded model.
 type Info struct {
-	Format      string   // "xgboost-json", "xgboost-ubjson", "xgboost-binary", "xgboost-pickle" or "lightgbm-text"
+	Format      string   // "xgboost-json", "xgboost-ubjson", "xgboost-binary", "xgboost-pickle", "lightgbm-text" or "onnx"
 	Source      string   // the file it was loaded from, or "embedded:<name>"
 	Objective   string   // the training objective as the library names it, e.g. "binary:logistic"
 	NumFeatures int      // columns per input row
@@ -62,4 +69,12 @@ type Model interface {
 	// and NaN marking a missing value, into out, which holds rows*Info().OutputWidth values. What it
 	// writes for a row is what the training library's predict() returns for that row.
 	Predict(x []float64, out []float64) error
+}
+
+// ContextPredictor is implemented by models whose prediction of one request may wait, as
+// dynamic batching does: PredictContext is Predict for one request's rows, returning ctx's
+// error when ctx ends first (the request's deadline or its client gone). The server calls it
+// instead of Predict when the model has it.
+type ContextPredictor interface {
+	PredictContext(ctx context.Context, x []float64, out []float64) error
 }

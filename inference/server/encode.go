@@ -79,16 +79,11 @@ func (e *predictionEncoder) appendJSON(b []byte, out []float64, rows int) []byte
 			b = append(b, `{"label":`...)
 			b = e.appendLabel(b, o[0])
 			b = append(b, '}')
+		case model.Values:
+			b = appendValues(b, o)
 		default:
 			if e.width > 1 { // multi-target regression, several quantiles: one value per output
-				b = append(b, `{"values":[`...)
-				for i, v := range o {
-					if i > 0 {
-						b = append(b, ',')
-					}
-					b = appendJSONFloat(b, v)
-				}
-				b = append(b, "]}"...)
+				b = appendValues(b, o)
 				break
 			}
 			b = append(b, `{"value":`...)
@@ -183,4 +178,16 @@ func appendJSONString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// appendValues writes a row of several outputs that are not class probabilities.
+func appendValues(b []byte, o []float64) []byte {
+	b = append(b, `{"values":[`...)
+	for i, v := range o {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONFloat(b, v)
+	}
+	return append(b, "]}"...)
 }

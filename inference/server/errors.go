@@ -44,6 +44,7 @@ const (
 	CodeNotFound            = "not_found"
 	CodeMethodNotAllowed    = "method_not_allowed"
 	CodeTimeout             = "prediction_timeout"
+	CodeInvalidValue        = "invalid_value"
 	CodeInternal            = "internal_error"
 )
 
@@ -84,6 +85,14 @@ func badRequest(code, format string, args ...any) *Error {
 // bodyReadError is a failure to read the request body other than its size limit: the client
 // stalled past the read timeout or hung up mid-body. Its error names addresses and is logged,
 // never sent.
+// badInput is an error from a model about a value it cannot take (an ONNX int64 input given
+// 1.5 or a missing value): the client's mistake, reported as such. Models say so by a method,
+// so that the server imports none of them.
+type badInput interface {
+	error
+	BadInput() bool
+}
+
 type bodyReadError struct{ err error }
 
 func (e *bodyReadError) Error() string { return "reading the request body: " + e.err.Error() }
@@ -102,6 +111,10 @@ func asHTTPError(log *slog.Logger, r *http.Request, err error) *Error {
 	if errors.As(err, &tooBig) {
 		return errorf(http.StatusRequestEntityTooLarge, CodePayloadTooLarge,
 			"the request body is larger than the limit of %d bytes", tooBig.Limit)
+	}
+	var bad badInput
+	if errors.As(err, &bad) && bad.BadInput() {
+		return badRequest(CodeInvalidValue, "%s", bad.Error())
 	}
 	var readErr *bodyReadError
 	if errors.As(err, &readErr) {

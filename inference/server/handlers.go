@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strconv"
 	"time"
+
+	"github.com/inferstack/inferstack/inference/model"
 )
 
 var (
@@ -208,6 +210,11 @@ func (s *Server) predict(ctx context.Context, x, out []float64, rows int) (err e
 		}
 	}()
 	nf, width := s.info.NumFeatures, s.info.OutputWidth
+	if cp, ok := s.model.(model.ContextPredictor); ok {
+		// A model that may wait (for a batch) gets the deadline as a context, so that it can
+		// leave a batch it would miss.
+		return s.predictContext(ctx, cp, x, out, rows)
+	}
 	var deadline time.Time
 	if rows > predictChunkRows {
 		deadline = s.now().Add(s.opts.PredictTimeout)
@@ -224,6 +231,20 @@ func (s *Server) predict(ctx context.Context, x, out []float64, rows int) (err e
 		if err := s.model.Predict(x[start*nf:end*nf], out[start*width:end*width]); err != nil {
 			return fmt.Errorf("predicting rows %d to %d: %w", start+1, end, err)
 		}
+	}
+	return nil
+}
+
+// predictContext is predict for a model.ContextPredictor: the whole request under one deadline.
+func (s *Server) predictContext(ctx context.Context, cp model.ContextPredictor, x, out []float64, rows int) error {
+	ctx, cancel := context.WithTimeout(ctx, s.opts.PredictTimeout)
+	defer cancel()
+	if err := cp.PredictContext(ctx, x, out); err != nil {
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
+			return errorf(http.StatusServiceUnavailable, CodeTimeout,
+				"the prediction of %d rows took longer than the %s limit; send fewer rows per request", rows, s.opts.PredictTimeout)
+		}
+		return fmt.Errorf("predicting %d rows: %w", rows, err)
 	}
 	return nil
 }

@@ -59,6 +59,11 @@ func openAPIDocument(info model.Info, maxBody, maxResponse int64) ([]byte, error
 		}}
 	case model.MultiClass:
 		prediction = obj{"type": "object", "required": []string{"label"}, "properties": obj{"label": label}}
+	case model.Values:
+		prediction = obj{"type": "object", "required": []string{"values"}, "properties": obj{
+			"values": obj{"type": "array", "items": obj{"type": []string{"number", "null"}},
+				"minItems": info.OutputWidth, "maxItems": info.OutputWidth, "description": "the model's output values for the row; null when not finite"},
+		}}
 	case model.Regression:
 		if info.OutputWidth > 1 {
 			prediction = obj{"type": "object", "required": []string{"values"}, "properties": obj{
@@ -74,12 +79,13 @@ func openAPIDocument(info model.Info, maxBody, maxResponse int64) ([]byte, error
 		}}
 	}
 	csvOut := "one line per row holding exactly what the training library's predict() returns for it"
-	if info.OutputWidth > 1 {
-		what := "class probabilities"
-		if info.Task == model.Regression {
-			what = "outputs (one per target or quantile)"
-		}
-		csvOut += fmt.Sprintf(": %d comma-separated %s", info.OutputWidth, what)
+	switch {
+	case info.Task == model.Values:
+		csvOut += fmt.Sprintf(": %d comma-separated values", info.OutputWidth)
+	case info.Task == model.Regression && info.OutputWidth > 1:
+		csvOut += fmt.Sprintf(": %d comma-separated outputs (one per target or quantile)", info.OutputWidth)
+	case info.OutputWidth > 1:
+		csvOut += fmt.Sprintf(": %d comma-separated class probabilities", info.OutputWidth)
 	}
 
 	errorResponse := func(desc string) obj {

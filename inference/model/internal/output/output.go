@@ -16,6 +16,9 @@ const (
 	ClassProbabilities
 	// ClassIndex is one number per row, the index of the most likely class.
 	ClassIndex
+	// Values is several numbers per row that are not class probabilities: a network's output
+	// vector, or a multi-target regression.
+	Values
 )
 
 // String names the kind for messages.
@@ -29,6 +32,8 @@ func (k Kind) String() string {
 		return "class-probabilities"
 	case ClassIndex:
 		return "class-index"
+	case Values:
+		return "values"
 	}
 	return "unknown"
 }

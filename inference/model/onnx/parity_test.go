@@ -1,0 +1,240 @@
+//go:build onnx
+
+package onnx_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/inferstack/inferstack/inference/model"
+	"github.com/inferstack/inferstack/inference/server"
+)
+
+// expected is a fixture's <name>.expected.json, written by testdata/gen.py from the training
+// library's own predict_proba / predict / forward.
+type expected struct {
+	Rows    [][]float64       `json:"rows"`
+	Proba   [][]float64       `json:"proba"`   // classifiers
+	Predict []json.RawMessage `json:"predict"` // labels for classifiers; values or vectors otherwise
+	Classes []any             `json:"classes"`
+}
+
+func readExpected(t testing.TB, name string) expected {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", name+".expected.json"))
+	require.NoError(t, err)
+	var e expected
+	require.NoError(t, json.Unmarshal(data, &e))
+	require.NotEmpty(t, e.Rows)
+	return e
+}
+
+// serve loads the fixture directory with model.Load, as the server's start-up does, and serves
+// it over HTTP on 127.0.0.1.
+func serve(t *testing.T, dir string) (*httptest.Server, model.Info) {
+	t.Helper()
+	m, err := model.Load(dir)
+	require.NoError(t, err)
+	srv, err := server.NewServer(slog.New(slog.NewTextHandler(io.Discard, nil)), m, server.Options{})
+	require.NoError(t, err)
+	ts := httptest.NewServer(srv)
+	t.Cleanup(ts.Close)
+	return ts, m.Info()
+}
+
+func post(t *testing.T, url, contentType, accept string, body []byte) []byte {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, url+"/invocations", bytes.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", contentType)
+	req.Header.Set("Accept", accept)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", b)
+	return b
+}
+
+func jsonBody(t *testing.T, rows [][]float64) []byte {
+	t.Helper()
+	b, err := json.Marshal(map[string]any{"instances": rows})
+	require.NoError(t, err)
+	return b
+}
+
+func csvBody(rows [][]float64) []byte {
+	var b []byte
+	for _, r := range rows {
+		for i, v := range r {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = strconv.AppendFloat(b, v, 'g', -1, 64)
+		}
+		b = append(b, '\n')
+	}
+	return b
+}
+
+func parseCSV(t *testing.T, body []byte) [][]float64 {
+	t.Helper()
+	var rows [][]float64
+	for _, line := range strings.Split(strings.TrimSuffix(string(body), "\n"), "\n") {
+		var row []float64
+		for _, f := range strings.Split(line, ",") {
+			v, err := strconv.ParseFloat(f, 64)
+			require.NoError(t, err, "CSV answer %q", line)
+			row = append(row, v)
+		}
+		rows = append(rows, row)
+	}
+	return rows
+}
+
+// within is the issue's tolerance: 1e-5 absolute, or 1e-4 relative for float32 networks.
+type within func(got, want float64) bool
+
+func abs1e5(got, want float64) bool { return math.Abs(got-want) <= 1e-5 }
+
+func rel1e4(got, want float64) bool { return math.Abs(got-want) <= 1e-4*math.Abs(want)+1e-6 }
+
+func assertRow(t *testing.T, ok within, got, want []float64, what string) {
+	t.Helper()
+	require.Len(t, got, len(want), what)
+	for i := range want {
+		if !ok(got[i], want[i]) {
+			t.Errorf("%s, value %d: got %v, want %v (diff %g)", what, i, got[i], want[i], got[i]-want[i])
+		}
+	}
+}
+
+func labelOf(raw json.RawMessage) any {
+	var v any
+	_ = json.Unmarshal(raw, &v)
+	return v
+}
+
+var classifiers = []struct {
+	name    string
+	classes []string // what the server must take from the graph; nil: labels are indices
+}{
+	{"rf_iris", []string{"setosa", "versicolor", "virginica"}},
+	{"rf_breast_cancer_zipmap", []string{"benign", "malignant"}},
+	{"gb_iris", nil},
+	{"logreg_iris_zipmap", nil},
+	{"pipeline_wine", []string{"class_0", "class_1", "class_2"}},
+}
+
+// TestClassifierParity: every scikit-learn classifier fixture through the HTTP server, JSON and
+// CSV, against predict_proba and predict.
+func TestClassifierParity(t *testing.T) {
+	for _, tc := range classifiers {
+		t.Run(tc.name, func(t *testing.T) {
+			e := readExpected(t, tc.name)
+			ts, info := serve(t, filepath.Join("testdata", tc.name))
+			assert.Equal(t, model.MultiProba, info.Task)
+			assert.Equal(t, tc.classes, info.Classes)
+			assert.Equal(t, len(e.Proba[0]), info.NumClasses)
+
+			var resp struct {
+				Predictions []struct {
+					Label         any       `json:"label"`
+					Probabilities []float64 `json:"probabilities"`
+				} `json:"predictions"`
+			}
+			require.NoError(t, json.Unmarshal(post(t, ts.URL, "application/json", "application/json", jsonBody(t, e.Rows)), &resp))
+			require.Len(t, resp.Predictions, len(e.Rows))
+			for i, p := range resp.Predictions {
+				assertRow(t, abs1e5, p.Probabilities, e.Proba[i], fmt.Sprintf("JSON row %d", i+1))
+				want := labelOf(e.Predict[i])
+				if n, ok := want.(float64); ok {
+					assert.Equal(t, n, p.Label, "JSON row %d label", i+1)
+				} else {
+					assert.Equal(t, want, p.Label, "JSON row %d label", i+1)
+				}
+			}
+
+			got := parseCSV(t, post(t, ts.URL, "text/csv", "text/csv", csvBody(e.Rows)))
+			require.Len(t, got, len(e.Rows))
+			for i := range got {
+				assertRow(t, abs1e5, got[i], e.Proba[i], fmt.Sprintf("CSV row %d", i+1))
+			}
+		})
+	}
+}
+
+// TestValueParity: regressors and networks, whose outputs are one value ({"value"}) or a vector
+// ({"values"}) per row.
+func TestValueParity(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		task  model.Task
+		width int
+		ok    within
+	}{
+		{"gbr_diabetes", model.Regression, 1, abs1e5},
+		{"torch_mlp_iris", model.Values, 3, rel1e4},
+		{"torch_mlp_wide", model.Values, 8, rel1e4},
+		{"torch_conv_grid", model.Regression, 1, rel1e4},
+		{"int64_linear", model.Regression, 1, abs1e5},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := readExpected(t, tc.name)
+			ts, info := serve(t, filepath.Join("testdata", tc.name))
+			assert.Equal(t, tc.task, info.Task)
+			assert.Equal(t, tc.width, info.OutputWidth)
+			want := make([][]float64, len(e.Predict))
+			for i, raw := range e.Predict {
+				var v any
+				require.NoError(t, json.Unmarshal(raw, &v))
+				switch v := v.(type) {
+				case float64:
+					want[i] = []float64{v}
+				case []any:
+					for _, x := range v {
+						want[i] = append(want[i], x.(float64))
+					}
+				}
+			}
+
+			body := post(t, ts.URL, "application/json", "application/json", jsonBody(t, e.Rows))
+			var resp struct {
+				Predictions []struct {
+					Value  *float64  `json:"value"`
+					Values []float64 `json:"values"`
+				} `json:"predictions"`
+			}
+			require.NoError(t, json.Unmarshal(body, &resp))
+			require.Len(t, resp.Predictions, len(e.Rows))
+			for i, p := range resp.Predictions {
+				got := p.Values
+				if tc.width == 1 {
+					require.NotNil(t, p.Value, "JSON row %d: %s", i+1, body)
+					got = []float64{*p.Value}
+				}
+				assertRow(t, tc.ok, got, want[i], fmt.Sprintf("JSON row %d", i+1))
+			}
+			csv := parseCSV(t, post(t, ts.URL, "text/csv", "text/csv", csvBody(e.Rows)))
+			require.Len(t, csv, len(e.Rows))
+			for i := range csv {
+				assertRow(t, tc.ok, csv[i], want[i], fmt.Sprintf("CSV row %d", i+1))
+			}
+		})
+	}
+}
