@@ -40,8 +40,9 @@ const (
 
 // Payload limits of SageMaker InvokeEndpoint, for the request and for the response.
 const (
-	// RealTimePayloadBytes is the real-time limit: InvokeEndpoint's Body is at most 6 MB, and the
-	// service model gives 6291456 bytes (sagemaker-runtime 2017-05-13 service-2.json, BodyBlob max).
+	// RealTimePayloadBytes is the real-time limit: InvokeEndpoint's Body is at most 6291456 bytes
+	// (BodyBlob's length trait in the SageMaker Runtime model, aws/aws-sdk-go-v2@b7f8dda
+	// codegen/sdk-codegen/aws-models/sagemaker-runtime.json).
 	RealTimePayloadBytes = 6 << 20
 	// ServerlessPayloadBytes is the serverless limit: "The maximum request and response payload size
 	// for serverless invocations is 4 MB"
