@@ -182,7 +182,7 @@ func (s *Server) handleInvocations() http.Handler {
 		s.metrics.rows.Add(float64(rows))
 		// One allocation of the largest the answer can be, rather than a chain of doublings
 		// that together take twice that.
-		st.resp = slices.Grow(st.resp[:0], len(jsonHead)+len(jsonTail)+rows*s.enc.maxRowBytes(outFormat))
+		st.resp = slices.Grow(st.resp[:0], len(jsonHead)+len(jsonTail)+rows*s.limits.rowBytes[outFormat])
 		h := w.Header()
 		if outFormat == formatCSV {
 			st.resp = appendCSV(st.resp, st.out, width)

@@ -62,6 +62,7 @@ func (e *predictionEncoder) maxRowBytes(f format) int {
 type rowLimits struct {
 	rows      [2]int // by format
 	byMaxRows [2]bool
+	rowBytes  [2]int // maxRowBytes, worked out once
 }
 
 func newRowLimits(enc *predictionEncoder, maxResponse int64, maxRows int) (rowLimits, error) {
@@ -71,7 +72,8 @@ func newRowLimits(enc *predictionEncoder, maxResponse int64, maxRows int) (rowLi
 		if f == formatJSON {
 			overhead = int64(len(jsonHead) + len(jsonTail))
 		}
-		fit := (maxResponse - overhead) / int64(enc.maxRowBytes(f))
+		l.rowBytes[f] = enc.maxRowBytes(f)
+		fit := (maxResponse - overhead) / int64(l.rowBytes[f])
 		if fit < 1 {
 			return l, fmt.Errorf("a response limit of %d bytes cannot hold one row's %s answer (up to %d bytes)",
 				maxResponse, f, overhead+int64(enc.maxRowBytes(f)))
@@ -116,7 +118,7 @@ func (s *Server) reservation(contentLength int64, f format, compressed bool) int
 	nf, width := int64(max(s.info.NumFeatures, 1)), int64(s.info.OutputWidth)
 	rows := min(int64(s.limits.rows[f]), body/nf+1)
 	values := min(body, rows*nf)
-	resp := min(s.opts.MaxResponseBytes, int64(len(jsonHead)+len(jsonTail))+rows*int64(s.enc.maxRowBytes(f)))
+	resp := min(s.opts.MaxResponseBytes, int64(len(jsonHead)+len(jsonTail))+rows*int64(s.limits.rowBytes[f]))
 	n := 16*values + 8*rows*width + resp + 2*body + scanBufSize
 	if compressed {
 		n += gzipStateBytes

@@ -37,22 +37,46 @@ func newDrainListener(ln net.Listener, quiet time.Duration) *drainListener {
 // Accept accepts as usual; once stopAccepting has been called it returns what is still queued
 // and then blocks until Close, so that http.Server sees the listener close only at Shutdown.
 func (l *drainListener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err == nil {
-		c = &rawErrorConn{Conn: c, count: l.rawError}
-	}
-	if l.closing.Load() && l.tcp != nil {
+	if l.tcp == nil || !l.closing.Load() {
+		c, err := l.Listener.Accept()
 		if err == nil {
-			_ = l.tcp.SetDeadline(time.Now().Add(l.quiet)) // fails only once closed
-			return c, nil
+			return l.wrap(c), nil
 		}
-		if errors.Is(err, os.ErrDeadlineExceeded) {
-			l.once.Do(func() { close(l.emptied) })
-			<-l.closed
-			return nil, net.ErrClosed
+		if l.tcp == nil || !l.closing.Load() || !errors.Is(err, os.ErrDeadlineExceeded) {
+			return nil, err
+		}
+		// stopAccepting woke this Accept: drain the queue below.
+	}
+	// The deadline is set afresh before each try, so that every try reaches the accept queue
+	// (an expired deadline fails before the system call). A quiet period that ends is
+	// confirmed by one more short try, because a goroutine scheduled late can see its
+	// deadline pass while a connection waits; a try cut short because stopAccepting moved the
+	// deadline is repeated.
+	for confirmed := 0; confirmed < 2; {
+		wait := l.quiet
+		if confirmed > 0 {
+			wait = time.Millisecond
+		}
+		start := time.Now()
+		_ = l.tcp.SetDeadline(start.Add(wait)) // fails only once closed, and then so does Accept
+		c, err := l.Listener.Accept()
+		if err == nil {
+			return l.wrap(c), nil
+		}
+		if !errors.Is(err, os.ErrDeadlineExceeded) {
+			return nil, err
+		}
+		if time.Since(start) >= wait {
+			confirmed++
 		}
 	}
-	return c, err
+	l.once.Do(func() { close(l.emptied) })
+	<-l.closed
+	return nil, net.ErrClosed
+}
+
+func (l *drainListener) wrap(c net.Conn) net.Conn {
+	return &rawErrorConn{Conn: c, count: l.rawError}
 }
 
 // stopAccepting refuses new connection requests where the platform allows it, then waits until
@@ -65,9 +89,8 @@ func (l *drainListener) stopAccepting(maxWait time.Duration) (refused bool, err 
 	}
 	err = refuseNewConnections(l.tcp)
 	l.closing.Store(true)
-	// Wakes an Accept that is waiting; every connection it returns from now on pushes the
-	// deadline back by the quiet period.
-	_ = l.tcp.SetDeadline(time.Now().Add(l.quiet))
+	_ = l.tcp.SetDeadline(time.Now()) // wakes an Accept that waits, to drain the queue
+
 	t := time.NewTimer(maxWait)
 	defer t.Stop()
 	select {
