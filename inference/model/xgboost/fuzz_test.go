@@ -11,12 +11,15 @@ import (
 	"github.com/inferstack/inferstack/inference/model/xgboost"
 )
 
-// fuzzSeeds are model files of every reader path: JSON and UBJSON, DART, gblinear, categorical
-// splits whose JSON holds XGBoost's bare NaN tokens, vector leaves.
+// fuzzSeeds are model files of every reader path: JSON and UBJSON, DART (both forms), gblinear,
+// categorical splits whose JSON holds XGBoost's bare NaN tokens, 3.x category names, vector
+// leaves (3.4's leaf_weights), multi-output objectives.
 var fuzzSeeds = []string{
 	"binary_logistic.json", "multi_softprob.json", "dart_binary_logistic.json", "binary_logistic.ubj",
 	"xgb-1.7.4/categorical_partition.json", "xgb-1.7.4/categorical_onehot.ubj", "xgb-1.7.4/gblinear_multi_softprob.json",
 	"xgb-1.7.4/dart_multi_softprob.ubj", "xgb-1.7.4/multi_target_per_tree.json",
+	"xgb-3.4.1/dart_reg.json", "xgb-3.4.1/multi_target_vector_leaf.ubj", "xgb-3.4.1/categorical_partition.ubj",
+	"xgb-3.4.1/expectile_three.json", "xgb-3.4.1/quantile_three.ubj",
 }
 
 // fuzzTexts are small models in the non-standard JSON XGBoost writes: NaN, Infinity and

@@ -27,7 +27,7 @@ import (
 
 // fixtureVersions are the XGBoost versions whose fixtures testdata/gen_versions.py wrote
 // (testdata/README.md says which builds).
-var fixtureVersions = []string{"1.7.4"}
+var fixtureVersions = []string{"1.7.4", "3.4.1"}
 
 // versionCases are gen_versions.py's CASES: each version directory holds every one, or lists
 // it in skipped.json with the library's reason.
@@ -127,6 +127,10 @@ func TestVersionParity(t *testing.T) {
 				out := make([]float64, len(c.fx.Rows)*width)
 				require.NoError(t, m.Predict(c.x, out))
 				assertOutputs(t, c.fx.Want, out, width, "batch")
+				if cat := c.fx.Categorical; cat != nil && strings.HasPrefix(c.version, "3.") {
+					require.Len(t, m.Categories(), m.NumFeatures(), "3.x saves the category names")
+					assert.Equal(t, cat.Names, m.Categories()[cat.Feature])
+				}
 				nf := m.NumFeatures()
 				one := make([]float64, width)
 				for r := range c.fx.Rows {
@@ -149,7 +153,10 @@ func TestVersionParityHTTP(t *testing.T) {
 			data, err := os.ReadFile(c.path(".ubj"))
 			require.NoError(t, err)
 			require.NoError(t, os.WriteFile(filepath.Join(dir, "xgboost-model"), data, 0o600))
-			if cat := c.fx.Categorical; cat != nil {
+			fromFile, err := xgboost.Parse(data)
+			require.NoError(t, err)
+			if cat := c.fx.Categorical; cat != nil && fromFile.Categories() == nil {
+				// XGBoost before 3.x does not save category names: the manifest gives them.
 				manifest, err := json.Marshal(map[string]any{"categories": map[string][]string{fmt.Sprintf("f_%d", cat.Feature): cat.Names}})
 				require.NoError(t, err)
 				require.NoError(t, os.WriteFile(filepath.Join(dir, model.ManifestName), manifest, 0o600))

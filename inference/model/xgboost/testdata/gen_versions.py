@@ -105,6 +105,8 @@ def aft(rng, x_train, x_test):
 def ranking(objective):
     def make(rng, x_train, x_test):
         rel = np.digitize(signal(x_train) + rng.normal(scale=0.3, size=N_TRAIN), [-1, 0, 1]).astype(float)
+        if objective == "rank:map":
+            rel = (rel >= 2).astype(float)  # MAP needs binary relevance (2.0+ checks it)
         qid = np.repeat(np.arange(N_TRAIN // 8), 8)
         d = xgb.DMatrix(x_train, label=rel, qid=qid, feature_names=FEATURES)
         return train({"objective": objective}, d, 4), xgb.DMatrix(x_test, feature_names=FEATURES), None
