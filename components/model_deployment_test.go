@@ -324,6 +324,7 @@ func TestModelDeploymentLimitsFollowTheEndpointType(t *testing.T) {
 			require.NoError(t, err)
 			model := one(t, mocks, smModelType)
 			assert.Equal(t, tc.want, input(t, model, "primaryContainer.environment.MAX_BODY_BYTES"), "the container's body limit")
+			assert.Equal(t, tc.want, input(t, model, "primaryContainer.environment.MAX_RESPONSE_BYTES"), "the container's answer limit")
 			fn := one(t, mocks, lpFunctionType)
 			assert.Equal(t, tc.want, input(t, fn, "environment.variables.MAX_PAYLOAD_BYTES"), "the proxy's limit")
 

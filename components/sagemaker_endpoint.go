@@ -279,7 +279,7 @@ func newModel(ctx *pulumi.Context, name string, a SageMakerEndpointArgs, role *i
 	parent pulumi.ResourceOption) (*sagemaker.Model, error) {
 	container := sagemaker.ModelPrimaryContainerArgs{
 		Image:       a.ImageURI,
-		Environment: withBodyLimit(a.Environment, a.Serverless != nil),
+		Environment: withPayloadLimits(a.Environment, a.Serverless != nil),
 	}
 	if a.ModelDataURL != "" {
 		container.ModelDataUrl = pulumi.String(a.ModelDataURL)

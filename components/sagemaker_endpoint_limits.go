@@ -8,23 +8,28 @@ import (
 	"github.com/inferstack/inferstack/lambda/proxyconfig"
 )
 
-// EnvMaxBodyBytes is the inference server's request body limit (inference/main.go); larger bodies
-// get 413 from the container.
-const EnvMaxBodyBytes = "MAX_BODY_BYTES"
+// The inference server's payload limits (inference/main.go): a larger request body gets 413, and so
+// does a request with more rows than an answer of EnvMaxResponseBytes holds (the server says how
+// many fit).
+const (
+	EnvMaxBodyBytes     = "MAX_BODY_BYTES"
+	EnvMaxResponseBytes = "MAX_RESPONSE_BYTES"
+)
 
-// withBodyLimit sets the container's body limit to the endpoint type's payload limit: 4 MiB
-// serverless, 6 MiB real-time (proxyconfig.ServerlessPayloadBytes, RealTimePayloadBytes). A value
-// in Environment wins.
-func withBodyLimit(env pulumi.StringMapInput, serverless bool) pulumi.StringMapInput {
+// withPayloadLimits sets the container's request and response limits to the endpoint type's
+// payload limit: 4 MiB serverless, 6 MiB real-time (proxyconfig.ServerlessPayloadBytes,
+// RealTimePayloadBytes), so a too-large answer is a 413 that says how many rows fit instead of an
+// error from SageMaker. A value in Environment wins.
+func withPayloadLimits(env pulumi.StringMapInput, serverless bool) pulumi.StringMapInput {
 	limit := strconv.Itoa(proxyconfig.RealTimePayloadBytes)
 	if serverless {
 		limit = strconv.Itoa(proxyconfig.ServerlessPayloadBytes)
 	}
 	if env == nil {
-		return pulumi.StringMap{EnvMaxBodyBytes: pulumi.String(limit)}
+		return pulumi.StringMap{EnvMaxBodyBytes: pulumi.String(limit), EnvMaxResponseBytes: pulumi.String(limit)}
 	}
 	return env.ToStringMapOutput().ApplyT(func(m map[string]string) map[string]string {
-		out := map[string]string{EnvMaxBodyBytes: limit}
+		out := map[string]string{EnvMaxBodyBytes: limit, EnvMaxResponseBytes: limit}
 		for k, v := range m {
 			out[k] = v
 		}

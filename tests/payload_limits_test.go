@@ -12,7 +12,7 @@ import (
 // real-time. A serverless endpoint takes 4 MB payloads
 // (https://docs.aws.amazon.com/sagemaker/latest/dg/serverless-endpoints-invoke.html), a real-time
 // one 6 MB (InvokeEndpoint's Body, 6291456 bytes in the SageMaker Runtime service model); the
-// container's body limit and the proxy's follow.
+// container's body and response limits and the proxy's follow.
 func TestPayloadLimitsFollowTheEndpointType(t *testing.T) {
 	for _, tc := range []struct {
 		stack, want string
@@ -30,6 +30,7 @@ func TestPayloadLimitsFollowTheEndpointType(t *testing.T) {
 
 			model := one(t, run.mocks, "aws:sagemaker/model:Model")
 			assert.Equal(t, tc.want, input(t, model, "primaryContainer.environment.MAX_BODY_BYTES"))
+			assert.Equal(t, tc.want, input(t, model, "primaryContainer.environment.MAX_RESPONSE_BYTES"))
 			fn := one(t, run.mocks, "aws:lambda/function:Function")
 			assert.Equal(t, tc.want, input(t, fn, "environment.variables.MAX_PAYLOAD_BYTES"))
 			assert.Equal(t, config.State["name"].StringValue(), input(t, fn, "environment.variables.ENDPOINT_CONFIG_NAME"))
