@@ -77,7 +77,10 @@ func startRIE(t *testing.T) *rieEnv {
 
 	m, err := model.Default()
 	require.NoError(t, err)
-	srv, err := server.NewServer(slog.New(slog.NewJSONHandler(io.Discard, nil)), m, server.Options{})
+	// The server's own answer limit (413 too_many_rows, sized from its worst case per row) would
+	// refuse the largest requests below first; what is tested here is the proxy's guard against
+	// a container whose answer outgrows Lambda's limit, so the server is given room beyond it.
+	srv, err := server.NewServer(slog.New(slog.NewJSONHandler(io.Discard, nil)), m, server.Options{MaxResponseBytes: 64 << 20})
 	require.NoError(t, err)
 	fake := &fakeSageMaker{t: t, container: sizedOr(srv), endpointStatus: "InService"}
 	api := httptest.NewServer(fake) // 127.0.0.1 only
