@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -55,6 +56,7 @@ func lpRun(t *testing.T, args *LambdaProxyArgs) (*pulumimock.Mocks, map[string]s
 	t.Helper()
 	mocks := pulumimock.New()
 	out := map[string]string{}
+	var mu sync.Mutex // applies run on goroutines of their own
 	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
 		p, err := NewLambdaProxy(ctx, "churn-proxy", args)
 		if err != nil {
@@ -62,7 +64,7 @@ func lpRun(t *testing.T, args *LambdaProxyArgs) (*pulumimock.Mocks, map[string]s
 		}
 		for k, o := range map[string]pulumi.StringOutput{"functionName": p.FunctionName, "functionArn": p.FunctionArn,
 			"invokeArn": p.InvokeArn, "logGroupName": p.LogGroupName, "roleArn": p.RoleArn} {
-			o.ApplyT(func(v string) string { out[k] = v; return v })
+			o.ApplyT(func(v string) string { mu.Lock(); out[k] = v; mu.Unlock(); return v })
 		}
 		return nil
 	}, pulumi.WithMocks("inferstack", "dev", mocks))
