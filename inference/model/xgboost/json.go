@@ -143,15 +143,11 @@ type jsonGBTreeParam struct {
 	NumTrees        string `json:"num_trees"`
 	NumParallelTree string `json:"num_parallel_tree"`
 	SizeLeafVector  string `json:"size_leaf_vector"`
-	NumFeature      string `json:"num_feature"` // 1.x
-	NumOutputGroup  string `json:"num_output_group"`
-	Reserved        any    `json:"reserved"`
 }
 
 type jsonLinear struct {
 	Weights       floats          `json:"weights"`
 	BoostedRounds json.RawMessage `json:"boosted_rounds"`
-	Param         json.RawMessage `json:"gblinear_model_param"`
 }
 
 func decodeBooster(raw json.RawMessage, b *boosterDoc) error {
@@ -242,16 +238,12 @@ type jsonTreeParam struct {
 	NumFeature     string `json:"num_feature"`
 	NumDeleted     string `json:"num_deleted"`
 	SizeLeafVector string `json:"size_leaf_vector"`
-	NumRoots       string `json:"num_roots"` // 1.x, always 1
 }
 
 func decodeTree(raw json.RawMessage, t *treeDoc, where string) error {
 	var jt jsonTree
 	if err := strict(raw, &jt, where); err != nil {
 		return err
-	}
-	if jt.Param.NumRoots != "" && jt.Param.NumRoots != "1" {
-		return fmt.Errorf("%s: num_roots %s: only single-root trees exist in XGBoost", where, jt.Param.NumRoots)
 	}
 	*t = treeDoc{
 		NumNodes: jt.Param.NumNodes, SizeLeafVector: jt.Param.SizeLeafVector,

@@ -61,50 +61,78 @@ func (m *Model) Predict(x []float64, out []float64) error {
 	if rows == 0 {
 		return nil
 	}
+	if m.general {
+		m.predictGeneral(x, out, rows)
+		return nil
+	}
+	var marginBuf [maxStackGroups]float32
+	var rowBuf [2 * maxStackFeatures]float32
+	margins, row := m.buffers(marginBuf[:], rowBuf[:])
+	for r := 0; r < rows; r++ {
+		doubleRow(row, x[r*nf:(r+1)*nf])
+		if m.linear != nil {
+			m.marginLinear(row, margins)
+		} else {
+			m.marginRow(row, margins)
+		}
+		m.finish(margins, out[r*width:(r+1)*width])
+	}
+	return nil
+}
+
+// predictGeneral is Predict for models with categorical splits or vector leaves; apart so that
+// the fast path does not pay for clearing the codes buffer on the stack.
+func (m *Model) predictGeneral(x []float64, out []float64, rows int) {
+	nf, width := m.numFeatures, m.OutputWidth()
 	var marginBuf [maxStackGroups]float32
 	var rowBuf [2 * maxStackFeatures]float32
 	var codeBuf [2 * maxStackFeatures]uint32
-	var margins, row []float32
-	var codes []uint32
-	if m.numGroups <= maxStackGroups {
-		margins = marginBuf[:m.numGroups]
-	} else {
-		margins = make([]float32, m.numGroups)
-	}
-	if nf <= maxStackFeatures {
-		row = rowBuf[:2*nf]
-		codes = codeBuf[:2*nf]
-	} else {
-		row = make([]float32, 2*nf)
+	margins, row := m.buffers(marginBuf[:], rowBuf[:])
+	codes := codeBuf[:]
+	if 2*nf > len(codes) {
 		codes = make([]uint32, 2*nf)
 	}
 	for r := 0; r < rows; r++ {
-		// XGBoost compares float32 values. The two copies that node describes send missing
-		// values to the default side without a test at each step.
-		for j, v := range x[r*nf : (r+1)*nf] {
-			if v != v {
-				row[j], row[nf+j] = float32(math.Inf(-1)), float32(math.Inf(1))
-			} else {
-				row[j] = float32(v)
-				row[nf+j] = row[j]
-			}
-		}
-		switch {
-		case m.linear != nil:
-			m.marginLinear(row, margins)
-		case m.general:
-			m.rowCodes(row, codes)
-			m.marginGeneral(row, codes, margins)
-		default:
-			m.marginRow(row, margins)
-		}
-		o := out[r*width : (r+1)*width]
-		m.obj.transform.apply(margins, o)
-		if m.sortOutputs {
-			sortFloats(o)
+		doubleRow(row, x[r*nf:(r+1)*nf])
+		m.rowCodes(row, codes)
+		m.marginGeneral(row, codes, margins)
+		m.finish(margins, out[r*width:(r+1)*width])
+	}
+}
+
+// buffers returns the per-row margins and doubled row, in the stack buffers given when they
+// fit.
+func (m *Model) buffers(marginBuf, rowBuf []float32) (margins, row []float32) {
+	margins, row = marginBuf, rowBuf
+	if m.numGroups > len(margins) {
+		margins = make([]float32, m.numGroups)
+	}
+	if 2*m.numFeatures > len(row) {
+		row = make([]float32, 2*m.numFeatures)
+	}
+	return margins[:m.numGroups], row[:2*m.numFeatures]
+}
+
+// doubleRow writes x as the two float32 copies node describes: XGBoost compares float32
+// values, and the copies send missing values to the default side without a test at each step.
+func doubleRow(row []float32, x []float64) {
+	nf := len(x)
+	for j, v := range x {
+		if v != v {
+			row[j], row[nf+j] = float32(math.Inf(-1)), float32(math.Inf(1))
+		} else {
+			row[j] = float32(v)
+			row[nf+j] = row[j]
 		}
 	}
-	return nil
+}
+
+// finish applies the objective's transform (and 3.4's quantile sort) to one row's margins.
+func (m *Model) finish(margins []float32, o []float64) {
+	m.obj.transform.apply(margins, o)
+	if m.sortOutputs {
+		sortFloats(o)
+	}
 }
 
 // sortFloats sorts a row's outputs ascending by insertion, as XGBoost 3.4's quantile

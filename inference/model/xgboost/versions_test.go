@@ -27,7 +27,7 @@ import (
 
 // fixtureVersions are the XGBoost versions whose fixtures testdata/gen_versions.py wrote
 // (testdata/README.md says which builds).
-var fixtureVersions = []string{"1.7.4", "3.4.1"}
+var fixtureVersions = []string{"1.7.4", "2.1.4", "3.4.1"}
 
 // versionCases are gen_versions.py's CASES: each version directory holds every one, or lists
 // it in skipped.json with the library's reason.
