@@ -3,6 +3,7 @@ package components
 import (
 	"encoding/json"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -47,20 +48,29 @@ func monFullArgs() *MonitoringArgs {
 func monRun(t *testing.T, args *MonitoringArgs) monResult {
 	t.Helper()
 	res := monResult{mocks: pulumimock.New()}
+	// Applies run on goroutines of their own, and RunErr does not wait for one on an output that
+	// no resource backs (BudgetName without a budget): wait for each one, under a lock.
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	record := func(set func()) { mu.Lock(); set(); mu.Unlock(); wg.Done() }
 	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
 		m, err := NewMonitoring(ctx, "churn-monitoring", args)
 		if err != nil {
 			return err
 		}
-		m.RollbackAlarmNames.ApplyT(func(v []string) []string { res.rollback = v; return v })
-		m.AlarmNames.ApplyT(func(v []string) []string { res.alarms = v; return v })
-		m.TopicArn.ApplyT(func(v string) string { res.topicArn = v; return v })
-		m.KeyArn.ApplyT(func(v string) string { res.keyArn = v; return v })
-		m.DashboardName.ApplyT(func(v string) string { res.dashboard = v; return v })
-		m.BudgetName.ApplyT(func(v string) string { res.budgetName = v; return v })
+		wg.Add(6)
+		m.RollbackAlarmNames.ApplyT(func(v []string) []string { record(func() { res.rollback = v }); return v })
+		m.AlarmNames.ApplyT(func(v []string) []string { record(func() { res.alarms = v }); return v })
+		m.TopicArn.ApplyT(func(v string) string { record(func() { res.topicArn = v }); return v })
+		m.KeyArn.ApplyT(func(v string) string { record(func() { res.keyArn = v }); return v })
+		m.DashboardName.ApplyT(func(v string) string { record(func() { res.dashboard = v }); return v })
+		m.BudgetName.ApplyT(func(v string) string { record(func() { res.budgetName = v }); return v })
 		return nil
 	}, pulumi.WithMocks("inferstack", "dev", res.mocks))
 	require.NoError(t, err)
+	wg.Wait()
+	mu.Lock()
+	defer mu.Unlock()
 	return res
 }
 
