@@ -38,13 +38,16 @@ type LambdaProxyArgs struct {
 	// ServerlessEndpoint (optional) says the endpoint is serverless: requests and answers are
 	// limited to 4 MiB instead of real-time's 6 MiB. Default false.
 	ServerlessEndpoint bool
-	// ArchivePath (optional) is a prebuilt zip holding an executable `bootstrap`; default: build
-	// HandlerPackage from source with the Go toolchain on PATH.
+	// ArchivePath (optional) is a prebuilt zip holding an executable `bootstrap`; default: the
+	// handler embedded in this package (EmbeddedProxyArchive), which needs no Go toolchain.
 	ArchivePath string
-	// HandlerPackage (optional) is the Go import path to build; default ProxyHandlerPackage.
+	// HandlerPackage (optional) is a Go import path to build from source with the Go toolchain
+	// on PATH instead of using the embedded handler; ProxyHandlerPackage builds this module's
+	// handler from source. Default none: the embedded handler.
 	HandlerPackage string
 	// BuildDir (optional) is a directory in the Go module whose go.mod and go.sum resolve
-	// HandlerPackage; default the current directory, the Pulumi program's.
+	// HandlerPackage; setting it alone builds ProxyHandlerPackage from source there. Default the
+	// current directory, the Pulumi program's.
 	BuildDir string
 	// MemoryMb (optional) is the function memory, 128..10240; default 256. It must hold the cache.
 	MemoryMb int
@@ -100,7 +103,8 @@ type LambdaProxy struct {
 	RoleArn pulumi.StringOutput `pulumi:"roleArn"`
 }
 
-// NewLambdaProxy builds the handler, and creates its log group, role and function.
+// NewLambdaProxy takes the handler (the embedded one unless args name an archive or a package to
+// build), and creates its log group, role and function.
 func NewLambdaProxy(ctx *pulumi.Context, name string, args *LambdaProxyArgs, opts ...pulumi.ResourceOption) (*LambdaProxy, error) {
 	a, cfg, err := lambdaProxyDefaults(name, args)
 	if err != nil {
@@ -234,7 +238,7 @@ func lambdaProxyDefaults(name string, args *LambdaProxyArgs) (LambdaProxyArgs, p
 	def(&a.TimeoutSeconds, DefaultProxyTimeoutSeconds)
 	def(&a.LogRetentionDays, DefaultProxyLogRetentionDays)
 	def(&a.ReservedConcurrency, -1)
-	if a.HandlerPackage == "" {
+	if a.HandlerPackage == "" && a.BuildDir != "" {
 		a.HandlerPackage = ProxyHandlerPackage
 	}
 	if a.MemoryMb < 128 || a.MemoryMb > 10240 {
@@ -290,12 +294,17 @@ var validRetention = map[int]bool{1: true, 3: true, 5: true, 7: true, 14: true, 
 	120: true, 150: true, 180: true, 365: true, 400: true, 545: true, 731: true, 1096: true, 1827: true,
 	2192: true, 2557: true, 2922: true, 3288: true, 3653: true}
 
-// proxyArchive returns the prebuilt archive, or builds one.
+// proxyArchive returns the given archive, a build from source when asked for, or the
+// embedded handler.
 func proxyArchive(a LambdaProxyArgs) (ProxyArchive, error) {
-	if a.ArchivePath != "" {
+	switch {
+	case a.ArchivePath != "":
 		return archiveFromFile(a.ArchivePath)
+	case a.HandlerPackage != "":
+		return BuildProxyArchiveIn(a.BuildDir, a.HandlerPackage)
+	default:
+		return EmbeddedProxyArchive()
 	}
-	return BuildProxyArchiveIn(a.BuildDir, a.HandlerPackage)
 }
 
 // proxyPolicy is the execution role's policy: the one endpoint, the function's own log group,
