@@ -90,7 +90,7 @@ type MonitoringArgs struct {
 	// StageName is the stage of APIName; set both or neither.
 	StageName pulumi.StringInput `pulumi:"stageName,optional"`
 	// Thresholds of the alarms (zero fields take the defaults).
-	Thresholds MonitoringThresholds `pulumi:"thresholds,optional"`
+	Thresholds MonitoringThresholds `pulumi:"thresholds"`
 	// AlarmEmails are subscribed to the topic (optional). Each address must confirm once.
 	AlarmEmails []string `pulumi:"alarmEmails,optional"`
 	// MonthlyBudgetUSD is the cost budget's monthly limit (optional: 0 creates no budget).

@@ -86,12 +86,16 @@ type ServerlessConfig struct {
 
 // AutoscalingConfig is target tracking of SageMakerVariantInvocationsPerInstance.
 type AutoscalingConfig struct {
+	// MinCapacity is the fewest instances autoscaling keeps, at least 1.
 	MinCapacity int `pulumi:"minCapacity"`
+	// MaxCapacity is the most instances autoscaling starts, at least MinCapacity.
 	MaxCapacity int `pulumi:"maxCapacity"`
 	// TargetInvocationsPerInstance is invocations per instance per minute.
 	TargetInvocationsPerInstance float64 `pulumi:"targetInvocationsPerInstance"`
-	ScaleInCooldownSeconds       int     `pulumi:"scaleInCooldownSeconds,optional"`
-	ScaleOutCooldownSeconds      int     `pulumi:"scaleOutCooldownSeconds,optional"`
+	// ScaleInCooldownSeconds (optional) is the seconds after a scale-in before another may start; default 0.
+	ScaleInCooldownSeconds int `pulumi:"scaleInCooldownSeconds,optional"`
+	// ScaleOutCooldownSeconds (optional) is the seconds after a scale-out before another may start; default 0.
+	ScaleOutCooldownSeconds int `pulumi:"scaleOutCooldownSeconds,optional"`
 }
 
 // DataCaptureConfig sends a sample of requests and responses to S3.
@@ -104,7 +108,9 @@ type DataCaptureConfig struct {
 
 // VPCConfig places the model containers in a VPC.
 type VPCConfig struct {
-	SubnetIDs        []string `pulumi:"subnetIds"`
+	// SubnetIDs are the subnets the endpoint's instances attach to (at least one).
+	SubnetIDs []string `pulumi:"subnetIds"`
+	// SecurityGroupIDs are the security groups of those attachments (at least one).
 	SecurityGroupIDs []string `pulumi:"securityGroupIds"`
 }
 

@@ -73,9 +73,9 @@ type SecuredAPIArgs struct {
 	// methods exist).
 	CORSOrigins []string `pulumi:"corsOrigins,optional"`
 	// Throttle is the stage-wide and usage-plan throttle (default: account limits).
-	Throttle APIThrottle `pulumi:"throttle,optional"`
+	Throttle APIThrottle `pulumi:"throttle"`
 	// Quota is the usage plan's quota (default none).
-	Quota APIQuota `pulumi:"quota,optional"`
+	Quota APIQuota `pulumi:"quota"`
 	// CreateAccountLogsRole makes this stack own the region's account-level API Gateway
 	// CloudWatch Logs role (default false). There is one per account and region: let exactly one
 	// stack own it, or set it up outside Pulumi.

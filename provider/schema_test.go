@@ -96,6 +96,17 @@ type field struct {
 
 var resourceState = reflect.TypeFor[pulumi.ResourceState]()
 
+// goOnly are the exported fields that are deliberately not in the schema, each with the reason
+// another language cannot have it. Any other field without a `pulumi` tag fails the test.
+var goOnly = map[string]string{
+	"SageMakerEndpointArgs.LiveReader": "a Go interface value (reads the live endpoint); the component's default reader is what a provider run uses",
+	"ModelDeployment.Image":            "child component, exposed to Go programs; not yet a resource reference in the schema",
+	"ModelDeployment.Endpoint":         "child component, exposed to Go programs; not yet a resource reference in the schema",
+	"ModelDeployment.Proxy":            "child component, exposed to Go programs; not yet a resource reference in the schema",
+	"ModelDeployment.API":              "child component, exposed to Go programs; not yet a resource reference in the schema",
+	"ModelDeployment.Monitoring":       "child component, exposed to Go programs; not yet a resource reference in the schema",
+}
+
 // schemaFields are the exported fields of t; every one must carry a `pulumi` tag, or a user of
 // another language could not set or read it.
 func schemaFields(t *testing.T, typ reflect.Type) []field {
@@ -106,6 +117,9 @@ func schemaFields(t *testing.T, typ reflect.Type) []field {
 			continue
 		}
 		tag, ok := f.Tag.Lookup("pulumi")
+		if _, skip := goOnly[typ.Name()+"."+f.Name]; skip && !ok {
+			continue
+		}
 		if !assert.True(t, ok, "%s.%s has no `pulumi` tag", typ.Name(), f.Name) {
 			continue
 		}
