@@ -238,3 +238,95 @@ func TestValueParity(t *testing.T) {
 		})
 	}
 }
+
+// TestTensorInputParity: torch networks whose inputs are images ([N, 3, 8, 8]) or several
+// tensors, through the HTTP server in every body form: JSON nested in the input's shape, JSON
+// objects keyed by input name, flat JSON rows and CSV, against torch's own forward().
+func TestTensorInputParity(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		inputs []model.Input
+		nested bool // one input: instances may be the tensors themselves
+	}{
+		{"torch_conv_image", []model.Input{{Name: "image", Type: "float32", Shape: []int{3, 8, 8}}}, true},
+		{"torch_two_inputs", []model.Input{{Name: "image", Type: "float32", Shape: []int{2, 4, 4}},
+			{Name: "meta", Type: "float32", Shape: []int{3}}}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			data, err := os.ReadFile(filepath.Join("testdata", tc.name+".expected.json"))
+			require.NoError(t, err)
+			var e struct {
+				Rows    [][]float64                `json:"rows"`
+				Inputs  map[string]json.RawMessage `json:"inputs"`
+				Predict [][]float64                `json:"predict"`
+			}
+			require.NoError(t, json.Unmarshal(data, &e))
+			ts, info := serve(t, filepath.Join("testdata", tc.name))
+			assert.Equal(t, tc.inputs, info.Inputs)
+			assert.Equal(t, len(e.Rows[0]), info.NumFeatures)
+
+			perInput := map[string][]json.RawMessage{}
+			for name, raw := range e.Inputs {
+				var rows []json.RawMessage
+				require.NoError(t, json.Unmarshal(raw, &rows))
+				perInput[name] = rows
+			}
+			named := make([]map[string]json.RawMessage, len(e.Rows))
+			for i := range named {
+				named[i] = map[string]json.RawMessage{}
+				for name, rows := range perInput {
+					named[i][name] = rows[i]
+				}
+			}
+			bodies := map[string][]byte{"flat JSON": jsonBody(t, e.Rows)}
+			b, err := json.Marshal(map[string]any{"instances": named})
+			require.NoError(t, err)
+			bodies["JSON objects by input name"] = b
+			if tc.nested {
+				b, err := json.Marshal(map[string]any{"instances": perInput[tc.inputs[0].Name]})
+				require.NoError(t, err)
+				bodies["nested JSON"] = b
+			}
+			for form, body := range bodies {
+				var resp struct {
+					Predictions []struct {
+						Values []float64 `json:"values"`
+					} `json:"predictions"`
+				}
+				require.NoError(t, json.Unmarshal(post(t, ts.URL, "application/json", "application/json", body), &resp), form)
+				require.Len(t, resp.Predictions, len(e.Predict), form)
+				for i, p := range resp.Predictions {
+					assertRow(t, rel1e4, p.Values, e.Predict[i], fmt.Sprintf("%s, row %d", form, i+1))
+				}
+			}
+			got := parseCSV(t, post(t, ts.URL, "text/csv", "text/csv", csvBody(e.Rows)))
+			require.Len(t, got, len(e.Predict))
+			for i := range got {
+				assertRow(t, rel1e4, got[i], e.Predict[i], fmt.Sprintf("CSV row %d", i+1))
+			}
+		})
+	}
+}
+
+// TestTensorInputShapeError: a nested instance that does not match the graph's declared input
+// shape is a 400 naming the input, the index path and the counts.
+func TestTensorInputShapeError(t *testing.T) {
+	ts, _ := serve(t, filepath.Join("testdata", "torch_conv_image"))
+	row := make([][][]float64, 3)
+	for c := range row {
+		row[c] = make([][]float64, 8)
+		for y := range row[c] {
+			row[c][y] = make([]float64, 8)
+		}
+	}
+	row[2][5] = row[2][5][:7]
+	body, err := json.Marshal(map[string]any{"instances": [][][][]float64{row}})
+	require.NoError(t, err)
+	resp, err := http.Post(ts.URL+"/invocations", "application/json", bytes.NewReader(body))
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	msg, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
+	assert.Contains(t, string(msg), `instances[0][2][5]: input \"image\" has shape [N, 3, 8, 8]: expected 8 values here, got 7`)
+}

@@ -293,6 +293,67 @@ def torch_grid(name):
     torch_export(name, Grid(), torch.from_numpy(x[:2]), x)
 
 
+class ConvImage(torch.nn.Module):
+    """A small image network on [N, 3, 8, 8] inputs (channels first, as torch lays them out):
+    conv, ReLU, max-pool, conv, then a linear layer to 3 outputs."""
+
+    def __init__(self):
+        super().__init__()
+        self.features = torch.nn.Sequential(torch.nn.Conv2d(3, 6, kernel_size=3, padding=1), torch.nn.ReLU(),
+                                            torch.nn.MaxPool2d(2), torch.nn.Conv2d(6, 4, kernel_size=3), torch.nn.ReLU())
+        self.out = torch.nn.Linear(4 * 2 * 2, 3)
+
+    def forward(self, x):
+        return self.out(self.features(x).flatten(1))
+
+
+class TwoInputs(torch.nn.Module):
+    """Two inputs, an image [N, 2, 4, 4] and a vector [N, 3], joined after a convolution."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(2, 3, kernel_size=2, stride=2)
+        self.out = torch.nn.Linear(3 * 2 * 2 + 3, 2)
+
+    def forward(self, image, meta):
+        return self.out(torch.cat([torch.tanh(self.conv(image)).flatten(1), meta], dim=1))
+
+
+def torch_export_inputs(name, net, xs, names):
+    """torch_export for networks whose inputs are not [N, features]: the expected file keeps each
+    row's inputs in their own shapes ("inputs": {name: [row tensors]}) besides the flat rows."""
+    net.eval()
+    path = os.path.join(name, "model.onnx")
+    os.makedirs(name, exist_ok=True)
+    axes = {n: {0: "batch"} for n in names}
+    axes["output"] = {0: "batch"}
+    torch.onnx.export(net, tuple(torch.from_numpy(x[:2]) for x in xs), path, input_names=names,
+                      output_names=["output"], dynamic_axes=axes, opset_version=15)
+    checker.check_model(onnx.load(path))
+    with torch.no_grad():
+        y = net(*[torch.from_numpy(x) for x in xs]).numpy()
+    flat = np.concatenate([x.reshape(len(x), -1).astype(np.float64) for x in xs], axis=1)
+    with open(name + ".expected.json", "w") as f:
+        json.dump({"rows": flat.tolist(), "inputs": {n: x.astype(np.float64).tolist() for n, x in zip(names, xs)},
+                   "predict": y.astype(np.float64).tolist()}, f)
+        f.write("\n")
+    print(name, os.path.getsize(path), "bytes")
+
+
+def torch_conv_image(name):
+    torch.manual_seed(4)
+    x = np.random.default_rng(4).normal(size=(24, 3, 8, 8)).astype(np.float32)
+    torch_export_inputs(name, ConvImage(), [x], ["image"])
+
+
+def torch_two_inputs(name):
+    torch.manual_seed(5)
+    rng = np.random.default_rng(5)
+    image = rng.normal(size=(16, 2, 4, 4)).astype(np.float32)
+    meta = rng.normal(size=(16, 3)).astype(np.float32)
+    torch_export_inputs(name, TwoInputs(), [image, meta], ["image", "meta"])
+
+
 def int64_linear(name):
     """A hand-made graph with int64 input (counts), to serve integer features: y = cast(x) @ w + b.
     Its reference is numpy."""
@@ -325,6 +386,8 @@ def main():
     torch_mlp("torch_mlp_iris")
     torch_grid("torch_conv_grid")
     torch_wide("torch_mlp_wide")
+    torch_conv_image("torch_conv_image")
+    torch_two_inputs("torch_two_inputs")
     int64_linear("int64_linear")
 
 
