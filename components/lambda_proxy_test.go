@@ -45,7 +45,7 @@ func lpPrebuilt(t *testing.T) string {
 func lpArgs(t *testing.T) *LambdaProxyArgs {
 	return &LambdaProxyArgs{
 		EndpointName: pulumi.String(lpEndpointName),
-		EndpointArn:  pulumi.String(lpEndpointArn),
+		EndpointARN:  pulumi.String(lpEndpointArn),
 		ArchivePath:  lpPrebuilt(t),
 		Tags:         StandardTags("ml-platform", "churn", "dev", "dev"),
 	}
@@ -62,8 +62,8 @@ func lpRun(t *testing.T, args *LambdaProxyArgs) (*pulumimock.Mocks, map[string]s
 		if err != nil {
 			return err
 		}
-		for k, o := range map[string]pulumi.StringOutput{"functionName": p.FunctionName, "functionArn": p.FunctionArn,
-			"invokeArn": p.InvokeArn, "logGroupName": p.LogGroupName, "roleArn": p.RoleArn} {
+		for k, o := range map[string]pulumi.StringOutput{"functionName": p.FunctionName, "functionArn": p.FunctionARN,
+			"invokeArn": p.InvokeARN, "logGroupName": p.LogGroupName, "roleArn": p.RoleARN} {
 			o.ApplyT(func(v string) string { mu.Lock(); out[k] = v; mu.Unlock(); return v })
 		}
 		return nil
@@ -112,9 +112,9 @@ func TestLambdaProxyFunctionShape(t *testing.T) {
 
 func TestLambdaProxySettingsFromArgs(t *testing.T) {
 	a := lpArgs(t)
-	a.MemoryMb, a.TimeoutSeconds, a.ReservedConcurrency, a.LogRetentionDays = 512, 20, 50, 90
+	a.MemoryMB, a.TimeoutSeconds, a.ReservedConcurrency, a.LogRetentionDays = 512, 20, 50, 90
 	a.DisableTracing = true
-	a.Cache = &ProxyCacheArgs{TTLSeconds: 60, MaxEntries: 500, MaxMb: 32}
+	a.Cache = &ProxyCacheArgs{TTLSeconds: 60, MaxEntries: 500, MaxMB: 32}
 	a.LogLevel = "WARN"
 	a.CORSOrigins = []string{"https://app.example.com"}
 	mocks, _ := lpRun(t, a)
@@ -209,13 +209,13 @@ func TestLambdaProxyRejectsBadArgs(t *testing.T) {
 		want   string
 	}{
 		{"no endpoint name", func(a *LambdaProxyArgs) { a.EndpointName = nil }, "EndpointName is required"},
-		{"no endpoint arn", func(a *LambdaProxyArgs) { a.EndpointArn = nil }, "EndpointArn is required"},
-		{"memory", func(a *LambdaProxyArgs) { a.MemoryMb = 64 }, "MemoryMb 64: must be from 128 to 10240"},
+		{"no endpoint arn", func(a *LambdaProxyArgs) { a.EndpointARN = nil }, "EndpointARN is required"},
+		{"memory", func(a *LambdaProxyArgs) { a.MemoryMB = 64 }, "MemoryMB 64: must be from 128 to 10240"},
 		{"timeout", func(a *LambdaProxyArgs) { a.TimeoutSeconds = 901 }, "TimeoutSeconds 901"},
 		{"retention", func(a *LambdaProxyArgs) { a.LogRetentionDays = 10 }, "LogRetentionDays 10: must be one of"},
 		{"concurrency", func(a *LambdaProxyArgs) { a.ReservedConcurrency = -5 }, "ReservedConcurrency -5"},
 		{"cache ttl", func(a *LambdaProxyArgs) { a.Cache = &ProxyCacheArgs{TTLSeconds: 100000} }, "CACHE_TTL_SECONDS"},
-		{"cache larger than memory allows", func(a *LambdaProxyArgs) { a.Cache = &ProxyCacheArgs{MaxMb: 200} }, "Cache.MaxMb 200"},
+		{"cache larger than memory allows", func(a *LambdaProxyArgs) { a.Cache = &ProxyCacheArgs{MaxMB: 200} }, "Cache.MaxMB 200"},
 		{"log level", func(a *LambdaProxyArgs) { a.LogLevel = "LOUD" }, "LOG_LEVEL"},
 		{"invoke timeout", func(a *LambdaProxyArgs) { a.InvokeTimeoutSeconds = 901 }, `INVOKE_TIMEOUT_SECONDS "901"`},
 		{"cors origin", func(a *LambdaProxyArgs) { a.CORSOrigins = []string{"https://app.example.com/"} }, "CORS_ALLOW_ORIGINS"},

@@ -64,8 +64,8 @@ type Image struct {
 	Dockerfile string `json:"dockerfile"`
 	// KeepImages is how many images the ECR lifecycle policy keeps (default 10).
 	KeepImages int `json:"keepImages"`
-	// KMSKeyArn (optional) encrypts the repository with this key instead of AES256.
-	KMSKeyArn string `json:"kmsKeyArn,omitempty"`
+	// KMSKeyARN (optional) encrypts the repository with this key instead of AES256.
+	KMSKeyARN string `json:"kmsKeyArn,omitempty"`
 }
 
 // Endpoint is `inferstack:endpoint`: the SageMaker endpoint.
@@ -84,8 +84,8 @@ type Endpoint struct {
 	Autoscaling Autoscaling `json:"autoscaling"`
 	// DataCapture sends requests and responses to S3 (real-time only).
 	DataCapture DataCapture `json:"dataCapture"`
-	// KMSKeyArn (optional) encrypts the ML storage volume and captured data.
-	KMSKeyArn string `json:"kmsKeyArn,omitempty"`
+	// KMSKeyARN (optional) encrypts the ML storage volume and captured data.
+	KMSKeyARN string `json:"kmsKeyArn,omitempty"`
 	// VPC (optional) runs the model containers in these subnets (real-time only).
 	VPC VPC `json:"vpc"`
 	// NetworkIsolation blocks all network access from the container (real-time only).
