@@ -139,6 +139,7 @@ var classifiers = []struct {
 	{"gb_iris", nil},
 	{"logreg_iris_zipmap", nil},
 	{"pipeline_wine", []string{"class_0", "class_1", "class_2"}},
+	{"lightgbm_multiclass", nil}, // LightGBM's own predictions of its own model
 }
 
 // TestClassifierParity: every scikit-learn classifier fixture through the HTTP server, JSON and
