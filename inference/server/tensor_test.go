@@ -151,3 +151,35 @@ func TestNestedRowsNeedDeclaredInputs(t *testing.T) {
 	msg = requireError(t, invokeJSON(newServer(t, one, server.Options{}), `{"instances": [[[1, 2, 3], [4, 5, 6]]]}`), http.StatusBadRequest, "non_numeric_value")
 	assert.Contains(t, msg, "row 1, column 1 (instances[0][0]): expected a number or null, found an array")
 }
+
+// FuzzTensorInstances drives the tensor forms through the handler, for a model of one input
+// [N, 3, 1] (nested rows) and one of two inputs (rows by input name): no panic, a 200 with three
+// values per row or a JSON 400. `go test -fuzz FuzzTensorInstances ./inference/server/` explores.
+func FuzzTensorInstances(f *testing.F) {
+	one := tensorModel(model.Input{Name: "g", Type: "float32", Shape: []int{3, 1}})
+	two := tensorModel(model.Input{Name: "g", Type: "float32", Shape: []int{1, 2}}, model.Input{Name: "k", Type: "int64"})
+	servers := []struct {
+		h http.Handler
+		m *fakeModel
+	}{
+		{newServer(f, one, server.Options{MaxBodyBytes: fuzzLimit}), one},
+		{newServer(f, two, server.Options{MaxBodyBytes: fuzzLimit}), two},
+	}
+	for _, seed := range []string{
+		`{"instances": [[[1], [2], [3]]]}`,
+		`{"instances": [[[1], [2], [3]], [1, 2, 3]]}`,
+		`{"instances": [{"g": [[1, 2]], "k": 3}]}`,
+		`{"instances": [{"k": 3, "g": [1, 2]}]}`,
+		`{"instances": [{"g": [[1, [2]]], "k": 3.5}]}`,
+		`{"instances": [[[1], [2], [3], [4]]]}`,
+		`{"instances": [[[[1]], [2], [3]]]}`,
+		`{"instances": [{"g": [[1, 2]], "k": null}]}`,
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		for _, s := range servers {
+			fuzzInvoke(t, s.h, s.m, "application/json", body)
+		}
+	})
+}
