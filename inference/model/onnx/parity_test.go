@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -330,4 +331,36 @@ func TestTensorInputShapeError(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
 	assert.Contains(t, string(msg), `instances[0][2][5]: input \"image\" has shape [N, 3, 8, 8]: expected 8 values here, got 7`)
+}
+
+// TestTensorInputsBatched: with batching on, concurrent requests of the two-input network, each
+// one row written by input name, share batches (2ms to gather, up to 8 rows) and each gets its
+// own row's torch output: the batcher splits and joins rows of several inputs correctly.
+func TestTensorInputsBatched(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("testdata", "torch_two_inputs.expected.json"))
+	require.NoError(t, err)
+	var e struct {
+		Inputs  map[string][]json.RawMessage `json:"inputs"`
+		Predict [][]float64                  `json:"predict"`
+	}
+	require.NoError(t, json.Unmarshal(data, &e))
+	ts, _ := serve(t, withManifest(t, "torch_two_inputs", map[string]any{"onnx": map[string]any{"max_batch_size": 8, "max_delay": "2ms"}}))
+	var wg sync.WaitGroup
+	for i := range e.Predict {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			body, err := json.Marshal(map[string]any{"instances": []map[string]json.RawMessage{{"meta": e.Inputs["meta"][i], "image": e.Inputs["image"][i]}}})
+			require.NoError(t, err)
+			var resp struct {
+				Predictions []struct {
+					Values []float64 `json:"values"`
+				} `json:"predictions"`
+			}
+			require.NoError(t, json.Unmarshal(post(t, ts.URL, "application/json", "application/json", body), &resp))
+			require.Len(t, resp.Predictions, 1)
+			assertRow(t, rel1e4, resp.Predictions[0].Values, e.Predict[i], fmt.Sprintf("row %d", i+1))
+		}()
+	}
+	wg.Wait()
 }
