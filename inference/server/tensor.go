@@ -1,6 +1,7 @@
 package server
 
 import (
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -324,4 +325,42 @@ func (d *jsonDecoder) inputValue(in *tensorInput, p *tensorPath, x []float64) er
 		return d.tensorArray(in.flat, p, 0, x, true) // a flat array of the input's values, row-major
 	}
 	return d.tensorArray(in, p, 0, x, true)
+}
+
+// tensorRowSchemas are the OpenAPI schemas of the tensor forms of an instance, or none when the
+// model takes flat rows only (the rule of newTensorLayout).
+func tensorRowSchemas(inputs []model.Input, value obj) []any {
+	if newTensorLayout(inputs) == nil {
+		return nil
+	}
+	nested := func(in model.Input) obj {
+		s := obj{}
+		for k, v := range value { // a copy: the description below must not land in the shared value schema
+			s[k] = v
+		}
+		for i := len(in.Shape) - 1; i >= 0; i-- {
+			s = obj{"type": "array", "items": s, "minItems": in.Shape[i], "maxItems": in.Shape[i]}
+		}
+		s["description"] = fmt.Sprintf("input %q, %s %s, as nested arrays", in.Name, in.Type, shapeString(in.Shape))
+		return s
+	}
+	var out []any
+	if len(inputs) == 1 {
+		out = append(out, nested(inputs[0]))
+	}
+	props, names := obj{}, make([]string, len(inputs))
+	for i, in := range inputs {
+		names[i] = in.Name
+		props[in.Name] = nested(in)
+		if len(in.Shape) > 1 {
+			size := 1
+			for _, d := range in.Shape {
+				size *= d
+			}
+			props[in.Name] = obj{"oneOf": []any{nested(in), obj{"type": "array", "items": value, "minItems": size, "maxItems": size,
+				"description": fmt.Sprintf("input %q as a flat array of its %d values, row-major", in.Name, size)}}}
+		}
+	}
+	return append(out, obj{"type": "object", "properties": props, "required": names, "additionalProperties": false,
+		"description": "the model's inputs by name, each in its own shape"})
 }

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"encoding/json"
 	"math"
 	"net/http"
 	"testing"
@@ -182,4 +183,49 @@ func FuzzTensorInstances(f *testing.F) {
 			fuzzInvoke(t, s.h, s.m, "application/json", body)
 		}
 	})
+}
+
+// TestOpenAPIDescribesTensorForms: /openapi.json offers the nested and the by-name forms of an
+// instance, with each dimension's count, beside the flat array.
+func TestOpenAPIDescribesTensorForms(t *testing.T) {
+	m := tensorModel(model.Input{Name: "image", Type: "float32", Shape: []int{2, 3}})
+	w := request(newServer(t, m, server.Options{}), http.MethodGet, "/openapi.json", "", "", "")
+	require.Equal(t, http.StatusOK, w.Code)
+	var doc struct {
+		Paths map[string]map[string]struct {
+			RequestBody struct {
+				Content map[string]struct {
+					Schema struct {
+						Properties struct {
+							Instances struct {
+								Items struct {
+									OneOf []map[string]any `json:"oneOf"`
+								} `json:"items"`
+							} `json:"instances"`
+						} `json:"properties"`
+					} `json:"schema"`
+				} `json:"content"`
+			} `json:"requestBody"`
+		} `json:"paths"`
+	}
+	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &doc))
+	forms := doc.Paths["/invocations"]["post"].RequestBody.Content["application/json"].Schema.Properties.Instances.Items.OneOf
+	require.Len(t, forms, 3, "flat, nested, by input name")
+	assert.EqualValues(t, 6, forms[0]["minItems"], "flat: 2 x 3 values")
+	nested := forms[1]
+	assert.EqualValues(t, 2, nested["minItems"])
+	assert.EqualValues(t, 3, nested["items"].(map[string]any)["minItems"])
+	assert.Contains(t, nested["description"], `input "image", float32 [N, 2, 3]`)
+	assert.Equal(t, []any{"image"}, forms[2]["required"])
+	assert.Equal(t, []string{"number", "null"}, toStrings(nested["items"].(map[string]any)["items"].(map[string]any)["type"]))
+	// The flat form's value schema is not touched by the nested ones.
+	assert.Equal(t, "a feature value; null is a missing value", forms[0]["items"].(map[string]any)["description"])
+}
+
+func toStrings(v any) []string {
+	var out []string
+	for _, x := range v.([]any) {
+		out = append(out, x.(string))
+	}
+	return out
 }
