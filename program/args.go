@@ -67,6 +67,7 @@ func ImageArgs(c stackconfig.Config) components.ModelImageArgs {
 		// A prod repository keeps its images even through `pulumi destroy`.
 		ForceDelete: !c.IsProd(),
 		Tags:        Tags(c),
+		Variant:     c.Model.Variant,
 	}
 	if c.Model.Dir != "" {
 		a.BuildArgs = map[string]string{ModelDirBuildArg: c.Model.Dir}

@@ -55,6 +55,16 @@ func TestImageArgsFollowEnvironmentAndPlatform(t *testing.T) {
 	}
 }
 
+// TestModelVariantReachesModelImage: model.variant chooses the image variant where ModelImage
+// cannot look at the model (model.dataUrl), and its allowed values are ModelImage's own.
+func TestModelVariantReachesModelImage(t *testing.T) {
+	c := config(t, stackconfig.EnvDev, map[string]string{
+		stackconfig.KeyModel: `{"name":"churn","dataUrl":"s3://models/churn/model.tar.gz","variant":"onnx"}`})
+	assert.Equal(t, components.VariantONNX, ImageArgs(c).Variant)
+	assert.Empty(t, ImageArgs(config(t, stackconfig.EnvDev, nil)).Variant, "unset: ModelImage sniffs model.dir")
+	assert.Equal(t, []string{components.VariantStatic, components.VariantONNX}, stackconfig.ImageVariants)
+}
+
 func TestEndpointArgsRealtimeAndServerless(t *testing.T) {
 	dev := EndpointArgs(config(t, stackconfig.EnvDev, nil))
 	require.NotNil(t, dev.Serverless)

@@ -50,6 +50,10 @@ type Model struct {
 	Dir string `json:"dir,omitempty"`
 	// DataURL (optional) is an s3://bucket/key.tar.gz that SageMaker extracts into /opt/ml/model.
 	DataURL string `json:"dataUrl,omitempty"`
+	// Variant (optional) is the inference image variant, "static" (the pure-Go server: XGBoost,
+	// LightGBM) or "onnx" (ONNX Runtime); default: ModelImage picks it from dir's content. With
+	// dataUrl there is no local directory to look at, so an ONNX model needs variant: onnx.
+	Variant string `json:"variant,omitempty"`
 	// Environment holds extra container environment variables.
 	Environment map[string]string `json:"environment,omitempty"`
 	// Description is free text shown in outputs.

@@ -78,6 +78,9 @@ func (k *checker) top(c Config) {
 	}
 }
 
+// ImageVariants are the values of model.variant: the inference image's build variants.
+var ImageVariants = []string{"static", "onnx"}
+
 func (k *checker) model(m Model) {
 	const p = KeyModel + "."
 	if len(m.Name) > maxModelNameLen || !reModelName.MatchString(m.Name) {
@@ -89,6 +92,10 @@ func (k *checker) model(m Model) {
 	if m.DataURL != "" && m.Dir != "" {
 		// SageMaker extracts ModelDataUrl into /opt/ml/model, where the baked directory lives.
 		k.add(p+"dir", m.Dir, "empty when model.dataUrl is set: both would provide /opt/ml/model")
+	}
+	if m.Variant != "" {
+		// The same names as components.VariantStatic and VariantONNX (program's tests check it).
+		k.oneOf(p+"variant", m.Variant, ImageVariants...)
 	}
 	for _, name := range sortedKeys(m.Environment) {
 		if !reEnvVar.MatchString(name) {

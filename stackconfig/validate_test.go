@@ -70,6 +70,8 @@ func TestValidateRules(t *testing.T) {
 		{"model name ending in hyphen", EnvDev, func(c *Config) { c.Model.Name = "churn-" }, "inferstack:model.name", `"churn-"`, "hyphen"},
 		{"data url not s3", EnvDev, func(c *Config) { c.Model.DataURL = "https://x/model.tar.gz" }, "inferstack:model.dataUrl", `"https://x/model.tar.gz"`, "s3://"},
 		{"data url not a tarball", EnvDev, func(c *Config) { c.Model.DataURL = "s3://bucket/model.zip" }, "inferstack:model.dataUrl", `"s3://bucket/model.zip"`, ".tar.gz"},
+		{"unknown image variant", EnvDev, func(c *Config) { c.Model.Variant = "gpu" }, "inferstack:model.variant", `"gpu"`, "static, onnx"},
+		{"image variant in capitals", EnvDev, func(c *Config) { c.Model.Variant = "ONNX" }, "inferstack:model.variant", `"ONNX"`, "static, onnx"},
 		{"dir and data url", EnvDev, func(c *Config) { c.Model.Dir = "models/churn"; c.Model.DataURL = "s3://bucket/m.tar.gz" }, "inferstack:model.dir", `"models/churn"`, "/opt/ml/model"},
 		{"bad env var name", EnvDev, func(c *Config) { c.Model.Environment = map[string]string{"1BAD": "x"} }, "inferstack:model.environment.1BAD", `"1BAD"`, "environment variable name"},
 		{"empty dockerfile", EnvDev, func(c *Config) { c.Image.Dockerfile = "" }, "inferstack:image.dockerfile", `""`, "Dockerfile"},

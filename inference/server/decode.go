@@ -402,6 +402,9 @@ type featureIndex struct {
 	cols  map[string]int
 	names []string
 	cats  []map[string]float64 // per column, category name -> code; nil when none
+	// tensors (tensor.go) splits a row among the model's inputs when they are not one
+	// [N, features] matrix; nil otherwise.
+	tensors *tensorLayout
 }
 
 func newFeatureIndex(names []string, categories [][]string) *featureIndex {
@@ -590,6 +593,9 @@ func (d *jsonDecoder) arrayRow(row int) error {
 	s.pos++ // '['
 	start := len(d.x)
 	c, ok := s.peek()
+	if ok && c == '[' && d.features.tensorLayout() != nil {
+		return d.nestedRow(row)
+	}
 	if ok && c == ']' {
 		s.pos++
 	} else {
@@ -619,6 +625,9 @@ func (d *jsonDecoder) arrayRow(row int) error {
 
 func (d *jsonDecoder) objectRow(row int) error {
 	s := d.s
+	if d.features.tensorLayout() != nil {
+		return d.namedInputsRow(row)
+	}
 	if d.features == nil || len(d.features.names) == 0 {
 		return badRequest(CodeUnknownFeature,
 			"row %d (instances[%d]): this model's feature names are unknown, so an instance must be an array of %d values",

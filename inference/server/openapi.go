@@ -35,6 +35,7 @@ func openAPIDocument(info model.Info, maxBody, maxResponse int64) ([]byte, error
 			"description": "feature values by name; an absent feature is a missing value, but a row needs at least one",
 		})
 	}
+	rowSchemas = append(rowSchemas, tensorRowSchemas(info.Inputs, value)...) // tensor.go
 	jsonRequest := obj{
 		"type": "object", "required": []string{"instances"}, "additionalProperties": false,
 		"properties": obj{"instances": obj{"type": "array", "minItems": 1, "items": obj{"oneOf": rowSchemas}}},

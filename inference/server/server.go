@@ -114,7 +114,7 @@ func NewServer(log *slog.Logger, m model.Model, opts Options) (*Server, error) {
 		info:     info,
 		opts:     opts,
 		enc:      newPredictionEncoder(info),
-		features: newFeatureIndex(info.Features, info.Categories),
+		features: newFeatureIndex(info.Features, info.Categories).withInputs(info.Inputs),
 		metrics:  newMetrics(info, opts.ModelLoadTime),
 		mux:      http.NewServeMux(),
 		now:      time.Now,
