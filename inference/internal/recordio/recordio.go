@@ -49,7 +49,8 @@ func (e *FormatError) Error() string {
 // header claiming 512 MB costs memory only as the body delivers it.
 const growStep = 64 << 10
 
-// Reader reads records from a RecordIO stream. It holds one record's payload at a time.
+// Reader reads records from a RecordIO stream. It holds one record's payload at a time. The
+// zero Reader is ready for Reset.
 type Reader struct {
 	r      io.Reader
 	buf    []byte
@@ -66,6 +67,9 @@ func (rd *Reader) Reset(r io.Reader) {
 	rd.r, rd.off, rd.record = r, 0, 0
 	rd.buf = rd.buf[:0]
 }
+
+// Cap is the memory the Reader's buffer holds.
+func (rd *Reader) Cap() int { return cap(rd.buf) }
 
 // Record is the number of records Next has returned so far.
 func (rd *Reader) Record() int { return rd.record }
