@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/inferstack/inferstack/inference/internal/recordio"
@@ -38,7 +39,7 @@ func decodeRecordIO(d *decoders, body io.Reader, nf, maxRows int, x []float64) (
 		d.seen = make([]bool, nf)
 	}
 	seen := d.seen[:nf]
-	rows := 0
+	rows, ok := 0, false
 	for {
 		payload, err := d.rio.Next()
 		if err == io.EOF {
@@ -55,6 +56,14 @@ func decodeRecordIO(d *decoders, body io.Reader, nf, maxRows int, x []float64) (
 			return x, 0, errTooManyRows
 		}
 		rec := rows + 1
+		start := len(x)
+		if !d.noFastPath {
+			if x, ok = d.fastRecord(payload, x, nf, seen); ok {
+				rows++
+				continue
+			}
+			x = x[:start]
+		}
 		if err := proto.Unmarshal(payload, &d.record); err != nil {
 			return x, 0, badRequest(CodeMalformedBody, "record %d: the payload is not a SageMaker Record protobuf (aialgs.data.Record): %v", rec, err)
 		}
@@ -62,7 +71,6 @@ func decodeRecordIO(d *decoders, body io.Reader, nf, maxRows int, x []float64) (
 		if !ok {
 			return x, 0, badRequest(CodeMalformedBody, "record %d has no feature named \"values\" (it has %s); the SageMaker SDK's RecordSerializer writes each row there", rec, featureKeys(d.record.GetFeatures()))
 		}
-		start := len(x)
 		switch t := v.GetValue().(type) {
 		case *recordpb.Value_Float32Tensor:
 			x, err = appendTensor(x, t.Float32Tensor.GetValues(), t.Float32Tensor.GetKeys(), t.Float32Tensor.GetShape(), nf, seen)
@@ -156,4 +164,96 @@ func featureKeys(m map[string]*recordpb.Value) string {
 		keys = append(keys[:10], "…")
 	}
 	return strings.Join(keys, ", ")
+}
+
+// Field numbers of the Record schema, from the generated descriptors rather than written out.
+var (
+	recordFields   = (&recordpb.Record{}).ProtoReflect().Descriptor().Fields()
+	featuresField  = recordFields.ByName("features")
+	entryKeyNum    = featuresField.MapKey().Number()
+	entryValueNum  = featuresField.MapValue().Number()
+	valueFields    = (&recordpb.Value{}).ProtoReflect().Descriptor().Fields()
+	float32Num     = valueFields.ByName("float32_tensor").Number()
+	float64Num     = valueFields.ByName("float64_tensor").Number()
+	int32Num       = valueFields.ByName("int32_tensor").Number()
+	mergeUnmarshal = proto.UnmarshalOptions{Merge: true}
+)
+
+// fastRecord reads the one shape that the SageMaker SDK writes, a Record whose only field is a
+// single features entry "values" holding a float32, float64 or int32 tensor, without most of
+// the allocations of proto.Unmarshal into a Record (9 per record: the map, its entry, key and
+// Value are made anew each time): it finds the tensor's bytes and unmarshals them, with
+// google.golang.org/protobuf, into a tensor reused from record to record, which leaves one
+// allocation per record (the packed values' slice, which protobuf-go allocates on every decode). Anything else (labels, other features, other
+// fields, a wire error) reports false, and the record is read again by proto.Unmarshal into a
+// Record, which gives the answer and the error; FuzzRecordIOFastPath checks that the two agree.
+func (d *decoders) fastRecord(payload []byte, x []float64, nf int, seen []bool) ([]float64, bool) {
+	entry, ok := onlyBytesField(payload, featuresField.Number())
+	if !ok {
+		return x, false
+	}
+	num, typ, n := protowire.ConsumeTag(entry)
+	if n < 0 || num != entryKeyNum || typ != protowire.BytesType {
+		return x, false
+	}
+	key, m := protowire.ConsumeBytes(entry[n:])
+	if m < 0 || string(key) != "values" {
+		return x, false
+	}
+	value, ok := onlyBytesField(entry[n+m:], entryValueNum)
+	if !ok {
+		return x, false
+	}
+	num, typ, n = protowire.ConsumeTag(value)
+	if n < 0 || typ != protowire.BytesType {
+		return x, false
+	}
+	tensor, m := protowire.ConsumeBytes(value[n:])
+	if m < 0 || n+m != len(value) {
+		return x, false
+	}
+	var err error
+	switch num {
+	case float32Num:
+		t := &d.f32
+		t.Values, t.Keys, t.Shape = t.Values[:0], t.Keys[:0], t.Shape[:0]
+		t.ProtoReflect().SetUnknown(nil)
+		if mergeUnmarshal.Unmarshal(tensor, t) != nil {
+			return x, false
+		}
+		x, err = appendTensor(x, t.Values, t.Keys, t.Shape, nf, seen)
+	case float64Num:
+		t := &d.f64
+		t.Values, t.Keys, t.Shape = t.Values[:0], t.Keys[:0], t.Shape[:0]
+		t.ProtoReflect().SetUnknown(nil)
+		if mergeUnmarshal.Unmarshal(tensor, t) != nil {
+			return x, false
+		}
+		x, err = appendTensor(x, t.Values, t.Keys, t.Shape, nf, seen)
+	case int32Num:
+		t := &d.i32
+		t.Values, t.Keys, t.Shape = t.Values[:0], t.Keys[:0], t.Shape[:0]
+		t.ProtoReflect().SetUnknown(nil)
+		if mergeUnmarshal.Unmarshal(tensor, t) != nil {
+			return x, false
+		}
+		x, err = appendTensor(x, t.Values, t.Keys, t.Shape, nf, seen)
+	default:
+		return x, false
+	}
+	return x, err == nil
+}
+
+// onlyBytesField returns the contents of b's one field if that is a length-delimited field
+// number num and nothing follows it.
+func onlyBytesField(b []byte, num protowire.Number) ([]byte, bool) {
+	got, typ, n := protowire.ConsumeTag(b)
+	if n < 0 || got != num || typ != protowire.BytesType {
+		return nil, false
+	}
+	v, m := protowire.ConsumeBytes(b[n:])
+	if m < 0 || n+m != len(b) {
+		return nil, false
+	}
+	return v, true
 }

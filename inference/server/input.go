@@ -98,7 +98,12 @@ func (in inputFormat) bound(n, nf, maxRows int64) (rows, values int64) {
 type decoders struct {
 	rio    recordio.Reader
 	record recordpb.Record
+	f32    recordpb.Float32Tensor // reused by decodeRecordIO's fast path
+	f64    recordpb.Float64Tensor
+	i32    recordpb.Int32Tensor
 	seen   []bool
+
+	noFastPath bool // for tests: read every record with proto.Unmarshal
 }
 
 // decodeBody decodes the body in st.scan in format in, appending to st.x.
@@ -133,7 +138,8 @@ func (d *decoders) bytes() int {
 	if d == nil {
 		return 0
 	}
-	return d.rio.Cap() + cap(d.seen)
+	return d.rio.Cap() + cap(d.seen) + 4*cap(d.f32.Values) + 8*cap(d.f64.Values) + 4*cap(d.i32.Values) +
+		8*(cap(d.f32.Keys)+cap(d.f64.Keys)+cap(d.i32.Keys))
 }
 
 // dropLarge lets go of buffers a large request grew, as requestState.dropLarge does.
@@ -149,4 +155,7 @@ func (d *decoders) dropLarge() {
 		d.seen = nil
 	}
 	d.record.Reset()
+	if d.bytes() > maxPooledBytes {
+		d.f32, d.f64, d.i32 = recordpb.Float32Tensor{}, recordpb.Float64Tensor{}, recordpb.Int32Tensor{}
+	}
 }
