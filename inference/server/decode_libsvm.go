@@ -70,7 +70,8 @@ func decodeLibSVM(s *scanner, nf, maxRows int, x []float64, seen []bool) ([]floa
 		}
 		clear(seen)
 		if bytes.IndexByte(tok, ':') < 0 { // the label
-			if _, err := parseNumber(tok); err != nil {
+			if len(tok) == 1 && tok[0] >= '0' && tok[0] <= '9' { // the usual placeholder, 0 or 1
+			} else if _, err := parseNumber(tok); err != nil {
 				return x, 0, seen, badRequest(CodeMalformedBody,
 					"line %d: the label %s is not a number; a libsvm line is \"label index:value ...\" (the label is ignored at inference, 0 will do)",
 					line, quoteToken(tok))
@@ -99,7 +100,7 @@ func decodeLibSVM(s *scanner, nf, maxRows int, x []float64, seen []bool) ([]floa
 			seen[col] = true
 			f := tok[i+1:]
 			v := math.NaN()
-			if !(len(f) == 3 && bytes.EqualFold(f, []byte("nan"))) {
+			if !(len(f) == 3 && f[0]|0x20 == 'n' && bytes.EqualFold(f, []byte("nan"))) {
 				if v, err = parseNumber(f); err != nil {
 					return x, 0, seen, numberError(fmt.Sprintf("line %d, index %d", line, col), f, err, "leave the index out (or write nan) for a missing value")
 				}

@@ -92,6 +92,10 @@ func decodeRecordIO(d *decoders, body io.Reader, nf, maxRows int, x []float64) (
 		}
 		rows++
 	}
+	// Unknown fields merged into the reused tensors are dropped once per body, not per record.
+	d.f32.ProtoReflect().SetUnknown(nil)
+	d.f64.ProtoReflect().SetUnknown(nil)
+	d.i32.ProtoReflect().SetUnknown(nil)
 	if rows == 0 {
 		return x, 0, badRequest(CodeEmptyInput, "the application/x-recordio-protobuf body has no records; send one Record per row")
 	}
@@ -217,7 +221,6 @@ func (d *decoders) fastRecord(payload []byte, x []float64, nf int, seen []bool) 
 	case float32Num:
 		t := &d.f32
 		t.Values, t.Keys, t.Shape = t.Values[:0], t.Keys[:0], t.Shape[:0]
-		t.ProtoReflect().SetUnknown(nil)
 		if mergeUnmarshal.Unmarshal(tensor, t) != nil {
 			return x, false
 		}
@@ -225,7 +228,6 @@ func (d *decoders) fastRecord(payload []byte, x []float64, nf int, seen []bool) 
 	case float64Num:
 		t := &d.f64
 		t.Values, t.Keys, t.Shape = t.Values[:0], t.Keys[:0], t.Shape[:0]
-		t.ProtoReflect().SetUnknown(nil)
 		if mergeUnmarshal.Unmarshal(tensor, t) != nil {
 			return x, false
 		}
@@ -233,7 +235,6 @@ func (d *decoders) fastRecord(payload []byte, x []float64, nf int, seen []bool) 
 	case int32Num:
 		t := &d.i32
 		t.Values, t.Keys, t.Shape = t.Values[:0], t.Keys[:0], t.Shape[:0]
-		t.ProtoReflect().SetUnknown(nil)
 		if mergeUnmarshal.Unmarshal(tensor, t) != nil {
 			return x, false
 		}

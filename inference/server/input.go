@@ -1,6 +1,7 @@
 package server
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -158,4 +159,23 @@ func (d *decoders) dropLarge() {
 	if d.bytes() > maxPooledBytes {
 		d.f32, d.f64, d.i32 = recordpb.Float32Tensor{}, recordpb.Float64Tensor{}, recordpb.Int32Tensor{}
 	}
+}
+
+// builtinInputContent is the OpenAPI description of the request bodies SageMaker's built-in
+// algorithm containers take, beside JSON and CSV.
+func builtinInputContent(content obj, nf int) obj {
+	libsvm := obj{"schema": obj{"type": "string", "description": fmt.Sprintf(
+		"one row per line: \"label index:value ...\"; the label is ignored, an index is the column counted from 0 (0 to %d) as SageMaker's XGBoost reads it, an absent index is a missing value", nf-1)}}
+	content["text/libsvm"] = libsvm
+	content["text/x-libsvm"] = libsvm
+	content["application/x-recordio-protobuf"] = obj{"schema": obj{"type": "string", "format": "binary", "description": fmt.Sprintf(
+		"MXNet RecordIO records, each a SageMaker aialgs.data.Record protobuf whose features[\"values\"] is one row: a dense float32, float64 or int32 tensor of %d values, or a sparse one (keys are columns from 0; an absent key is a missing value), as the SageMaker Python SDK's RecordSerializer writes it; labels are ignored", nf)}}
+	content["application/jsonlines"] = obj{"schema": obj{"type": "string", "description": fmt.Sprintf(
+		"one row per line: a JSON array of %d values, {\"features\": [...]}, or an object of feature values by name; null is a missing value", nf)}}
+	if csv, ok := content["text/csv"].(obj); ok {
+		if schema, ok := csv["schema"].(obj); ok {
+			schema["description"] = fmt.Sprint(schema["description"], "; a label_size parameter (SageMaker's) must be 1 and drops no column")
+		}
+	}
+	return content
 }

@@ -377,3 +377,30 @@ func TestNewFormatsKeepTheBodyLimit(t *testing.T) {
 		})
 	}
 }
+
+// TestOpenAPIListsEveryInputFormat: the document names each Content-Type the server reads, and
+// the server reads each one it names.
+func TestOpenAPIListsEveryInputFormat(t *testing.T) {
+	s := newServer(t, sumModel(3), server.Options{})
+	w := request(s, http.MethodGet, "/openapi.json", "", "", "")
+	require.Equal(t, http.StatusOK, w.Code)
+	var doc struct {
+		Paths map[string]map[string]struct {
+			RequestBody struct {
+				Content map[string]any `json:"content"`
+			} `json:"requestBody"`
+		} `json:"paths"`
+	}
+	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &doc))
+	content := doc.Paths["/invocations"]["post"].RequestBody.Content
+	var listed []string
+	for ct := range content {
+		listed = append(listed, ct)
+	}
+	assert.ElementsMatch(t, []string{"application/json", "text/csv", "text/libsvm", "text/x-libsvm", recordIOType, "application/jsonlines"}, listed)
+	bodies := map[string]string{"application/json": `{"instances":[[1,2,3]]}`, "text/csv": "1,2,3", "text/libsvm": "0 0:1", "text/x-libsvm": "0 0:1",
+		recordIOType: recordBody(t, f32([]float32{1, 2, 3}, nil, nil)), "application/jsonlines": "[1,2,3]"}
+	for _, ct := range listed {
+		assert.Equal(t, http.StatusOK, request(s, http.MethodPost, "/invocations", ct, "", bodies[ct]).Code, ct)
+	}
+}
