@@ -56,6 +56,7 @@ type requestState struct {
 	out  []float64   // model outputs
 	seen []bool
 	resp []byte
+	dec  *decoders // libsvm, recordio and JSON lines state; made on the first such body
 }
 
 // Pooled buffers larger than these are dropped rather than kept, so that one large batch does
@@ -73,7 +74,7 @@ func (s *Server) putState(st *requestState) {
 
 // bytes is the memory the state's buffers hold.
 func (st *requestState) bytes() int {
-	return 8*cap(st.x) + 8*cap(st.out) + cap(st.resp) + cap(st.seen) + cap(st.scan.buf) + cap(st.scan.tok)
+	return 8*cap(st.x) + 8*cap(st.out) + cap(st.resp) + cap(st.seen) + cap(st.scan.buf) + cap(st.scan.tok) + st.dec.bytes()
 }
 
 // dropLarge lets go of the buffers a large batch grew, and of the body reader.
@@ -97,6 +98,7 @@ func (st *requestState) dropLarge() {
 		st.scan.tok = nil
 	}
 	st.scan.r = nil
+	st.dec.dropLarge()
 	if st.gz != nil {
 		st.gz.src = nil
 	}
@@ -130,7 +132,7 @@ func (s *Server) handleInvocations() http.Handler {
 			writeError(s.log, w, r, &http.MaxBytesError{Limit: s.opts.MaxBodyBytes})
 			return
 		}
-		reserved, err := s.gate.acquire(r.Context(), s.reservation(r.ContentLength, outFormat, gzipped))
+		reserved, err := s.gate.acquire(r.Context(), s.reservation(r.ContentLength, in, outFormat, gzipped))
 		if err != nil {
 			return // the client went away while the request waited for memory
 		}
@@ -153,13 +155,7 @@ func (s *Server) handleInvocations() http.Handler {
 			body = st.gz
 		}
 		st.scan.reset(body)
-		nf, maxRows := s.info.NumFeatures, s.limits.rows[outFormat]
-		var rows int
-		if in == formatCSV {
-			st.x, rows, err = decodeCSV(&st.scan, nf, maxRows, st.x[:0])
-		} else {
-			st.x, rows, st.seen, err = decodeJSON(&st.scan, nf, maxRows, s.features, st.x[:0], st.seen)
-		}
+		rows, err := s.decodeBody(in, st, s.limits.rows[outFormat])
 		if err != nil {
 			if errors.Is(err, errTooManyRows) {
 				err = s.tooManyRows(outFormat)

@@ -129,11 +129,11 @@ func openAPIDocument(info model.Info, maxBody, maxResponse int64) ([]byte, error
 				"requestBody": obj{
 					"required":    true,
 					"description": fmt.Sprintf("at most %d bytes", maxBody),
-					"content": obj{
+					"content": builtinInputContent(obj{
 						"application/json": obj{"schema": jsonRequest},
 						"text/csv": obj{"schema": obj{"type": "string",
 							"description": fmt.Sprintf("no header; one row of %d comma-separated values per line; an empty field is a missing value", nf)}},
-					},
+					}, nf),
 				},
 				"responses": obj{
 					"200": obj{"description": "one prediction per row, in order", "content": obj{
@@ -145,7 +145,7 @@ func openAPIDocument(info model.Info, maxBody, maxResponse int64) ([]byte, error
 					"406": errorResponse("Accept allows neither application/json nor text/csv"),
 					"408": errorResponse("the body stopped arriving and the server's read timeout passed"),
 					"413": errorResponse(fmt.Sprintf("body (or decompressed body) larger than %d bytes, or more rows than fit in the %d-byte response limit (too_many_rows, which says how many fit)", maxBody, maxResponse)),
-					"415": errorResponse("Content-Type is neither application/json nor text/csv, or Content-Encoding is neither gzip nor identity"),
+					"415": errorResponse("Content-Type is not one listed in requestBody (or text/csv with a label_size other than 1), or Content-Encoding is neither gzip nor identity"),
 					"431": errorResponse("the request header is too large"),
 					"500": errorResponse("internal error; details are in the server log"),
 					"501": errorResponse("a Transfer-Encoding the server does not implement"),
