@@ -60,6 +60,11 @@ type Info struct {
 	Categories  [][]string
 	Classes     []string // class names from the manifest; nil when unknown (labels are then indices)
 	Description string   // free text from the manifest
+	// Builtin says the model is SageMaker's built-in XGBoost algorithm artifact (xgboost-model or
+	// k-fold xgboost-model-0 .. -k), so the server answers as that container does.
+	Builtin bool
+	// Ensemble is how many k-fold models Predict combines; 0 or 1 for a single model.
+	Ensemble int
 }
 
 // Model predicts. Implementations are safe for concurrent use.
