@@ -12,8 +12,8 @@ import (
 
 // BuiltinModelName is the file SageMaker's built-in XGBoost algorithm saves its model as; a
 // k-fold cross-validation job saves one per fold as BuiltinModelName-0 .. -k
-// (aws/sagemaker-xgboost-container@cb8df91:src/sagemaker_xgboost_container/algorithm_mode/train.py,
-// MODEL_NAME "xgboost-model" and the "-{fold}" suffix of the k-fold branch).
+// with Booster.save_model, so in the legacy binary format under XGBoost 1.x and UBJSON from 2.x
+// (aws/sagemaker-xgboost-container@cb8df91:src/sagemaker_xgboost_container/algorithm_mode/train.py:479-486).
 const BuiltinModelName = "xgboost-model"
 
 // LoadOptions tunes Load for a built-in algorithm artifact.
