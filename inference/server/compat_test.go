@@ -237,3 +237,40 @@ func TestCustomAttributes(t *testing.T) {
 	msg := requireError(t, w, http.StatusBadRequest, server.CodeBadRequest)
 	assert.Contains(t, msg, `"predicted_lable"`)
 }
+
+func TestOpenAPIAndDocsNameTheMode(t *testing.T) {
+	m := echoModel("binary:logistic", model.Binary, 2, 1)
+	for _, tc := range []struct {
+		compat *server.Compat
+		mode   string
+		types  []string
+	}{
+		{nil, "inferstack", []string{"application/json", "text/csv"}},
+		{&server.Compat{}, "sagemaker-xgboost", server.CompatAccepts},
+	} {
+		s := newServer(t, m, server.Options{Compat: tc.compat})
+		w := request(s, http.MethodGet, "/openapi.json", "", "", "")
+		require.Equal(t, http.StatusOK, w.Code)
+		var doc struct {
+			Mode  string `json:"x-mode"`
+			Paths map[string]map[string]struct {
+				RequestBody struct{ Content map[string]any } `json:"requestBody"`
+				Responses   map[string]struct{ Content map[string]any }
+			}
+		}
+		require.NoError(t, json.Unmarshal(w.Body.Bytes(), &doc))
+		assert.Equal(t, tc.mode, doc.Mode)
+		inv := doc.Paths["/invocations"]["post"]
+		for _, ct := range tc.types {
+			assert.Contains(t, inv.Responses["200"].Content, ct, "mode %s", tc.mode)
+		}
+		assert.Len(t, inv.Responses["200"].Content, len(tc.types))
+		for _, ct := range []string{"application/json", "text/csv", "text/libsvm", "text/x-libsvm", "application/x-recordio-protobuf", "application/jsonlines"} {
+			assert.Contains(t, inv.RequestBody.Content, ct)
+		}
+		assert.Contains(t, doc.Paths, "/execution-parameters")
+		w = request(s, http.MethodGet, "/docs", "", "", "")
+		assert.Contains(t, w.Body.String(), "<code>"+tc.mode+"</code>")
+		assert.Contains(t, w.Body.String(), "/execution-parameters")
+	}
+}

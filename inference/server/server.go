@@ -139,10 +139,10 @@ func NewServer(log *slog.Logger, m model.Model, opts Options) (*Server, error) {
 	s.gate = newMemoryGate(opts.MemoryBudget, s.metrics.reserved.Set)
 	s.trim.gate = s.gate
 	s.metrics.budget.Set(float64(opts.MemoryBudget))
-	if s.openAPI, err = openAPIDocument(info, opts.MaxBodyBytes, opts.MaxResponseBytes); err != nil {
+	if s.openAPI, err = openAPIDocument(info, s.opts.MaxBodyBytes, s.opts.MaxResponseBytes, s.opts.Compat); err != nil {
 		return nil, err
 	}
-	if s.docs, err = docsHTML(info, opts.MaxBodyBytes, s.limits, s.openAPI); err != nil {
+	if s.docs, err = docsHTML(info, s.opts.MaxBodyBytes, s.limits, s.openAPI, s.opts.Compat); err != nil {
 		return nil, err
 	}
 	s.registerRoutes()
