@@ -97,6 +97,9 @@ func (sm *sageMakerConfig) compatFor(info model.Info) *server.Compat {
 		return nil
 	case sm.compatEnv == compatSageMakerXGBoost || info.Builtin:
 		c := sm.compat
+		if c.DefaultAccept == "" {
+			c.DefaultAccept = "text/csv" // serve.py:174
+		}
 		return &c
 	}
 	return nil

@@ -274,3 +274,35 @@ func TestOpenAPIAndDocsNameTheMode(t *testing.T) {
 		assert.Contains(t, w.Body.String(), "/execution-parameters")
 	}
 }
+
+// TestBatchTransformOneLinePerRecord: with SplitType=Line, AssembleWith=Line and
+// JoinSource=Input, SageMaker joins the n-th answer line to the n-th input line, so every mode
+// answers exactly one line per input line, in order.
+func TestBatchTransformOneLinePerRecord(t *testing.T) {
+	const n = 1000
+	var csvIn, jsonlIn, want strings.Builder
+	for i := range n {
+		csvIn.WriteString(strconv.Itoa(i) + ",0.5\n")
+		jsonlIn.WriteString("[" + strconv.Itoa(i) + ",0.5]\n")
+		want.WriteString(strconv.FormatFloat(float64(i)+0.5, 'g', -1, 64) + "\n")
+	}
+	own := newServer(t, sumModel(2), server.Options{})
+	batch := newServer(t, sumModel(2), server.Options{Compat: &server.Compat{Batch: true}})
+	for _, tc := range []struct {
+		name        string
+		h           http.Handler
+		contentType string
+		accept      string
+		body        string
+	}{
+		{"own mode, CSV", own, "text/csv", "text/csv", csvIn.String()},
+		{"own mode, JSON lines", own, "application/jsonlines", "text/csv", jsonlIn.String()},
+		{"SAGEMAKER_BATCH, CSV, Accept JSON", batch, "text/csv", "application/json", csvIn.String()},
+		{"SAGEMAKER_BATCH, JSON lines, Accept JSON lines", batch, "application/jsonlines", "application/jsonlines", jsonlIn.String()},
+	} {
+		w := request(tc.h, http.MethodPost, "/invocations", tc.contentType, tc.accept, tc.body)
+		require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+		// Every sum here has a fraction, so Go's shortest form and Python's str() agree.
+		assert.Equal(t, want.String(), w.Body.String(), tc.name)
+	}
+}
