@@ -2,14 +2,17 @@ package server
 
 import (
 	"bytes"
+	"log/slog"
 	"math"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/inferstack/inferstack/inference/internal/recordio"
 	"github.com/inferstack/inferstack/inference/internal/recordio/recordpb"
+	"github.com/inferstack/inferstack/inference/model"
 )
 
 func decodeBoth(t *testing.T, body []byte, nf int) {
@@ -76,4 +79,36 @@ func TestRecordIOFastPathAllocatesOncePerRecord(t *testing.T) {
 		require.NoError(t, err)
 	})
 	require.LessOrEqual(t, allocs, 1010.0, "allocations per 1000-record body")
+}
+
+type wideModel struct{ nf int }
+
+func (m wideModel) Info() model.Info {
+	return model.Info{Format: "fake", Source: "test", Objective: "reg:squarederror", NumFeatures: m.nf, Task: model.Regression, OutputWidth: 1}
+}
+
+func (m wideModel) Predict(x, out []float64) error { clear(out); return nil }
+
+// TestReservationCoversSparseBodies: a libsvm line or a sparse record that names no value still
+// stands for a whole row, so the memory reserved before the body is read must count rows, not
+// body bytes, as it does for JSON and CSV, where each value takes a byte at least.
+func TestReservationCoversSparseBodies(t *testing.T) {
+	const nf = 1000
+	s, err := NewServer(slog.New(slog.DiscardHandler), wideModel{nf}, Options{})
+	require.NoError(t, err)
+	var rio []byte
+	for range 100 {
+		rio = recordio.AppendRecord(rio, seedRecord(&recordpb.Value{Value: &recordpb.Value_Float32Tensor{
+			Float32Tensor: &recordpb.Float32Tensor{Shape: []uint64{nf}}}}, false))
+	}
+	for in, body := range map[inputFormat][]byte{inputLibSVM: bytes.Repeat([]byte("0\n"), 500), inputRecordIO: rio} {
+		st := new(requestState)
+		st.scan.reset(bytes.NewReader(body))
+		rows, err := s.decodeBody(in, st, s.limits.rows[formatCSV])
+		require.NoError(t, err, in.String())
+		require.Equal(t, rows*nf, len(st.x))
+		decoded := int64(8 * len(st.x))
+		require.Greater(t, decoded, 16*int64(len(body)), "%s: more than the bound that counts body bytes", in)
+		assert.LessOrEqual(t, decoded, s.reservation(int64(len(body)), in, formatCSV, false), in.String())
+	}
 }

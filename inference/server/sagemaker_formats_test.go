@@ -109,7 +109,7 @@ func TestRecordIOBodiesFromTheSageMakerSDK(t *testing.T) {
 }
 
 // recordBody frames records built here, for the malformed cases the SDK does not write.
-func recordBody(t *testing.T, recs ...*recordpb.Record) string {
+func recordBody(t testing.TB, recs ...*recordpb.Record) string {
 	t.Helper()
 	var out []byte
 	for _, r := range recs {

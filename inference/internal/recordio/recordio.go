@@ -14,7 +14,6 @@ package recordio
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
 )
@@ -45,60 +44,88 @@ func (e *FormatError) Error() string {
 	return fmt.Sprintf("recordio record %d (at byte %d): %s", e.Record, e.Offset, e.Msg)
 }
 
-// growStep bounds how much the Reader allocates ahead of the bytes that really arrived, so a
-// header claiming 512 MB costs memory only as the body delivers it.
-const growStep = 64 << 10
+// growStep is how much the Reader reads ahead, and the most it allocates beyond the bytes that
+// really arrived, so that a header claiming 512 MB costs memory only as the body delivers it.
+const growStep = 16 << 10
 
-// Reader reads records from a RecordIO stream. It holds one record's payload at a time. The
-// zero Reader is ready for Reset.
+// Reader reads records from a RecordIO stream. It reads ahead into its own buffer, so that a
+// body of small records costs one Read per 16 KiB rather than two per record, and holds one
+// record's payload at a time. The zero Reader is ready for Reset.
 type Reader struct {
 	r      io.Reader
-	buf    []byte
-	hdr    [8]byte
-	off    int64 // stream offset of the next header
-	record int   // records returned so far
+	err    error  // sticky: the first error r returned (io.EOF at the end)
+	buf    []byte // buf[pos:end] is read and not yet consumed
+	pos    int
+	end    int
+	joined []byte // a split record, put back together
+	off    int64  // stream offset of buf[pos]
+	record int    // records returned so far
 }
 
 // NewReader returns a Reader of r.
 func NewReader(r io.Reader) *Reader { return &Reader{r: r} }
 
-// Reset makes the Reader read r from its start, keeping its buffer.
+// Reset makes the Reader read r from its start, keeping its buffers.
 func (rd *Reader) Reset(r io.Reader) {
-	rd.r, rd.off, rd.record = r, 0, 0
-	rd.buf = rd.buf[:0]
+	rd.r, rd.err, rd.pos, rd.end, rd.off, rd.record = r, nil, 0, 0, 0, 0
 }
 
-// Cap is the memory the Reader's buffer holds.
-func (rd *Reader) Cap() int { return cap(rd.buf) }
+// Cap is the memory the Reader's buffers hold.
+func (rd *Reader) Cap() int { return cap(rd.buf) + cap(rd.joined) }
 
 // Record is the number of records Next has returned so far.
 func (rd *Reader) Record() int { return rd.record }
+
+// fill reads until n bytes are buffered, or the stream ends; it reports whether they are.
+func (rd *Reader) fill(n int) bool {
+	for rd.end-rd.pos < n {
+		if rd.err != nil {
+			return false
+		}
+		if rd.end == len(rd.buf) {
+			if rd.pos > 0 { // move the unread bytes to the front
+				rd.end = copy(rd.buf, rd.buf[rd.pos:rd.end])
+				rd.pos = 0
+			}
+			if rd.end == len(rd.buf) { // grow by what is buffered (doubling), at most to n
+				grow := min(max(len(rd.buf), growStep), n-rd.end)
+				rd.buf = append(rd.buf[:rd.end], make([]byte, max(grow, growStep))...)
+			}
+		}
+		m, err := rd.r.Read(rd.buf[rd.end:])
+		rd.end += m
+		if err != nil {
+			rd.err = err
+		}
+	}
+	return true
+}
 
 // Next returns the next record's payload, valid until the next call to Next or Reset. At the
 // end of a well-formed stream it returns io.EOF. A stream that ends inside a record, a wrong
 // magic or a bad continuation flag is a *FormatError; an error of the underlying reader (a
 // body over its size limit, say) is returned as it is.
 func (rd *Reader) Next() ([]byte, error) {
-	rd.buf = rd.buf[:0]
 	start := rd.off
 	fail := func(format string, args ...any) error {
 		return &FormatError{Record: rd.record + 1, Offset: start, Msg: fmt.Sprintf(format, args...)}
 	}
+	rd.joined = rd.joined[:0]
 	for part := 0; ; part++ {
-		n, err := io.ReadFull(rd.r, rd.hdr[:])
-		rd.off += int64(n)
-		switch {
-		case err == io.EOF && part == 0:
-			return nil, io.EOF
-		case err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF):
-			return nil, fail("the body ends inside a record header (%d of 8 bytes)", n)
-		case err != nil:
-			return nil, err
+		if !rd.fill(8) {
+			if rd.err != io.EOF {
+				return nil, rd.err
+			}
+			if part == 0 && rd.end == rd.pos {
+				return nil, io.EOF
+			}
+			return nil, fail("the body ends inside a record header (%d of 8 bytes)", rd.end-rd.pos)
 		}
-		if m := binary.LittleEndian.Uint32(rd.hdr[:4]); m != Magic {
+		hdr := rd.buf[rd.pos : rd.pos+8]
+		if m := binary.LittleEndian.Uint32(hdr[:4]); m != Magic {
 			return nil, fail("the header starts with 0x%08x, not the RecordIO magic 0xced7230a", m)
 		}
-		word := binary.LittleEndian.Uint32(rd.hdr[4:])
+		word := binary.LittleEndian.Uint32(hdr[4:])
 		flag, length := word>>29, int(word&MaxLength)
 		switch {
 		case flag > flagLast:
@@ -108,40 +135,28 @@ func (rd *Reader) Next() ([]byte, error) {
 		case part > 0 && (flag == flagWhole || flag == flagFirst):
 			return nil, fail("continuation flag %d (a new record) inside a split record", flag)
 		}
-		if err := rd.readPayload(length, fail); err != nil {
-			return nil, err
+		padded := (length + 3) &^ 3
+		if !rd.fill(8 + padded) {
+			if rd.err != io.EOF {
+				return nil, rd.err
+			}
+			return nil, fail("the body ends %d bytes into a %d-byte payload (padded to %d)", rd.end-rd.pos-8, length, padded)
 		}
-		if flag == flagWhole || flag == flagLast {
+		payload := rd.buf[rd.pos+8 : rd.pos+8+length]
+		rd.pos += 8 + padded
+		rd.off += int64(8 + padded)
+		if part == 0 && flag == flagWhole {
 			rd.record++
-			return rd.buf, nil
+			return payload, nil
+		}
+		rd.joined = append(rd.joined, payload...)
+		if flag == flagLast {
+			rd.record++
+			return rd.joined, nil
 		}
 		// The writer dropped the magic where it split the payload.
-		rd.buf = binary.LittleEndian.AppendUint32(rd.buf, Magic)
+		rd.joined = binary.LittleEndian.AppendUint32(rd.joined, Magic)
 	}
-}
-
-// readPayload appends length bytes to buf and skips the padding after them.
-func (rd *Reader) readPayload(length int, fail func(string, ...any) error) error {
-	padded := (length + 3) &^ 3
-	for want := padded; want > 0; {
-		have := len(rd.buf)
-		chunk := min(want, max(growStep, cap(rd.buf)-have))
-		if cap(rd.buf)-have < chunk {
-			rd.buf = append(rd.buf[:cap(rd.buf)], make([]byte, chunk-(cap(rd.buf)-have))...)
-		}
-		n, err := io.ReadFull(rd.r, rd.buf[have:have+chunk])
-		rd.buf = rd.buf[:have+n]
-		rd.off += int64(n)
-		want -= n
-		switch {
-		case err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF):
-			return fail("the body ends %d bytes into a %d-byte payload (padded to %d)", padded-want, length, padded)
-		case err != nil:
-			return err
-		}
-	}
-	rd.buf = rd.buf[:len(rd.buf)-(padded-length)]
-	return nil
 }
 
 // AppendRecord appends payload to dst as one unsplit RecordIO record, as the SageMaker SDK
