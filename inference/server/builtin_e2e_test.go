@@ -76,6 +76,55 @@ func csvBody(rows [][]*float64) string {
 	return b.String()
 }
 
+func libsvmBody(t *testing.T, rows [][]*float64) string {
+	t.Helper()
+	var b strings.Builder
+	zero := false
+	for _, r := range rows {
+		b.WriteString("0")
+		for i, v := range r {
+			if v != nil {
+				zero = zero || i == 0
+				b.WriteString(" " + strconv.Itoa(i) + ":" + strconv.FormatFloat(*v, 'g', -1, 64))
+			}
+		}
+		b.WriteByte('\n')
+	}
+	require.True(t, zero, "some row must name column 0")
+	return b.String()
+}
+
+// recordIOBody writes each row as the SDK's RecordSerializer does for a float64 numpy array:
+// a dense float64 tensor under features["values"], NaN for a missing value.
+func recordIOBody(t *testing.T, rows [][]*float64) string {
+	t.Helper()
+	var b []byte
+	for _, r := range rows {
+		vals := make([]float64, len(r))
+		for i, v := range r {
+			vals[i] = math.NaN()
+			if v != nil {
+				vals[i] = *v
+			}
+		}
+		payload, err := proto.Marshal(&recordpb.Record{Features: map[string]*recordpb.Value{
+			"values": {Value: &recordpb.Value_Float64Tensor{Float64Tensor: &recordpb.Float64Tensor{Values: vals}}}}})
+		require.NoError(t, err)
+		b = recordio.AppendRecord(b, payload)
+	}
+	return string(b)
+}
+
+func jsonLinesBody(rows [][]*float64) string {
+	var b strings.Builder
+	for _, r := range rows {
+		line, _ := json.Marshal(r) // nil is null, a missing value
+		b.Write(line)
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
 func post(t *testing.T, url, contentType, accept, body string) (*http.Response, string) {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, url+"/invocations", strings.NewReader(body))
@@ -125,6 +174,18 @@ func TestBuiltinArtifactServesAsTheBuiltinContainer(t *testing.T) {
 				require.Equal(t, http.StatusOK, resp.StatusCode, got)
 				assert.Equal(t, wantType, resp.Header.Get("Content-Type"), "Accept %q", accept)
 				assertBody(t, tc.Objective, want, got, "Accept %q", accept)
+			}
+
+			// The same rows in the built-in container's other request types answer the same. The
+			// libsvm body names column 0 somewhere, so the container's 1-based shift
+			// (serve_utils.py:111-113) does not apply and both read indices from 0.
+			for _, in := range []struct{ contentType, body string }{
+				{"text/libsvm", libsvmBody(t, tc.Rows)}, {"text/x-libsvm", libsvmBody(t, tc.Rows)},
+				{"application/jsonlines", jsonLinesBody(tc.Rows)}, {"application/x-recordio-protobuf", recordIOBody(t, tc.Rows)}, {"text/csv; label_size=1", body},
+			} {
+				resp, got := post(t, ts.URL, in.contentType, "", in.body)
+				require.Equal(t, http.StatusOK, resp.StatusCode, got)
+				assertBody(t, tc.Objective, tc.Bodies["text/csv"], got, "Content-Type %s", in.contentType)
 			}
 
 			// recordio-protobuf: one Record per row, the score under label "score".
