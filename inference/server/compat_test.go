@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -305,4 +306,31 @@ func TestBatchTransformOneLinePerRecord(t *testing.T) {
 		// Every sum here has a fraction, so Go's shortest form and Python's str() agree.
 		assert.Equal(t, want.String(), w.Body.String(), tc.name)
 	}
+}
+
+func TestInferenceIDIsLogged(t *testing.T) {
+	var logs strings.Builder
+	s, err := server.NewServer(slog.New(slog.NewJSONHandler(&logs, nil)), sumModel(2), server.Options{})
+	require.NoError(t, err)
+	for _, body := range []string{"1,2\n", "1,2,3\n"} {
+		r := httptest.NewRequest(http.MethodPost, "/invocations", strings.NewReader(body))
+		r.Header.Set("Content-Type", "text/csv")
+		r.Header.Set("X-Amzn-SageMaker-Inference-Id", "id-"+strconv.Itoa(len(body)))
+		s.ServeHTTP(httptest.NewRecorder(), r)
+	}
+	var lines []map[string]any
+	for _, l := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+		var m map[string]any
+		require.NoError(t, json.Unmarshal([]byte(l), &m))
+		if m["msg"] == "invocation" {
+			lines = append(lines, m)
+		}
+	}
+	require.Len(t, lines, 2, logs.String())
+	assert.Equal(t, "id-4", lines[0]["inference_id"])
+	assert.EqualValues(t, 200, lines[0]["status"])
+	assert.EqualValues(t, 1, lines[0]["rows"])
+	assert.Equal(t, "id-6", lines[1]["inference_id"])
+	assert.EqualValues(t, 400, lines[1]["status"])
+	assert.Equal(t, server.CodeWrongFeatures, lines[1]["code"])
 }

@@ -210,7 +210,7 @@ func (s *Server) handleInvocations() http.Handler {
 		}
 		if id := r.Header.Get(inferenceIDHeader); id != "" {
 			s.log.LogAttrs(r.Context(), slog.LevelInfo, "invocation", slog.String("inference_id", clip(id)),
-				slog.String("content_type", in.String()), slog.Int("rows", rows))
+				slog.Int("status", http.StatusOK), slog.String("content_type", in.String()), slog.Int("rows", rows))
 		}
 		if compat != nil {
 			st.resp = s.compat.encode(st.resp[:0], compat, compatOut, st.out, rows)
