@@ -463,13 +463,27 @@ func appendPyFloat(b []byte, v float64, json bool) []byte {
 		return append(b, "-inf"...)
 	}
 	var tmp [32]byte
-	e := strconv.AppendFloat(tmp[:0], v, 'e', -1, 64) // -d.ddde±XX
-	mant, exps, _ := strings.Cut(string(e), "e")
-	exp, _ := strconv.Atoi(exps)
-	neg := strings.HasPrefix(mant, "-")
-	digits := strings.Replace(strings.TrimPrefix(mant, "-"), ".", "", 1)
-	if neg {
+	e := strconv.AppendFloat(tmp[:0], v, 'e', -1, 64) // -d.ddde±XX, without allocating
+	if e[0] == '-' {
 		b = append(b, '-')
+		e = e[1:]
+	}
+	ei := 0
+	for e[ei] != 'e' {
+		ei++
+	}
+	exp := 0
+	for _, c := range e[ei+2:] {
+		exp = exp*10 + int(c-'0')
+	}
+	if e[ei+1] == '-' {
+		exp = -exp
+	}
+	// The significant digits, without the point: e[0] and e[2:ei].
+	var dbuf [20]byte
+	digits := append(dbuf[:0], e[0])
+	if ei > 1 {
+		digits = append(digits, e[2:ei]...)
 	}
 	if exp < -4 || exp >= 16 {
 		b = append(b, digits[0])
@@ -491,12 +505,16 @@ func appendPyFloat(b []byte, v float64, json bool) []byte {
 	}
 	if exp < 0 {
 		b = append(b, "0."...)
-		b = append(b, strings.Repeat("0", -exp-1)...)
+		for range -exp - 1 {
+			b = append(b, '0')
+		}
 		return append(b, digits...)
 	}
 	if len(digits) <= exp+1 {
 		b = append(b, digits...)
-		b = append(b, strings.Repeat("0", exp+1-len(digits))...)
+		for range exp + 1 - len(digits) {
+			b = append(b, '0')
+		}
 		return append(b, ".0"...)
 	}
 	b = append(b, digits[:exp+1]...)

@@ -2,6 +2,8 @@ package server
 
 import (
 	"math"
+	"math/rand/v2"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -35,5 +37,30 @@ func TestAppendPyFloatIsPythonRepr(t *testing.T) {
 	for _, tc := range tests {
 		assert.Equal(t, tc.repr, string(appendPyFloat(nil, tc.v, false)), "repr(%v)", tc.v)
 		assert.Equal(t, tc.json, string(appendPyFloat(nil, tc.v, true)), "json.dumps(%v)", tc.v)
+	}
+}
+
+// TestAppendPyFloatRoundTrips: whatever the form, Python (and Go) read back the same float64.
+func TestAppendPyFloatRoundTrips(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 100000 {
+		v := math.Float64frombits(r.Uint64())
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			continue
+		}
+		s := string(appendPyFloat(nil, v, true))
+		got, err := strconv.ParseFloat(s, 64)
+		if !assert.NoError(t, err, s) || !assert.Equal(t, v, got, s) {
+			return
+		}
+		f32 := float64(float32(v))
+		if math.IsInf(f32, 0) {
+			continue
+		}
+		s = string(appendPyFloat(nil, f32, false))
+		got, _ = strconv.ParseFloat(s, 64)
+		if !assert.Equal(t, f32, got, s) {
+			return
+		}
 	}
 }
