@@ -237,6 +237,18 @@ func TestCustomAttributes(t *testing.T) {
 	w = compatRequest(c, "", "inferstack-output=predicted_lable", "0.6\n")
 	msg := requireError(t, w, http.StatusBadRequest, server.CodeBadRequest)
 	assert.Contains(t, msg, `"predicted_lable"`)
+
+	rank := newServer(t, echoModel("rank:pairwise", model.Regression, 0, 1), server.Options{Compat: &server.Compat{}})
+	w = compatRequest(rank, "", "inferstack-output=predicted_score", "0.6\n")
+	msg = requireError(t, w, http.StatusBadRequest, server.CodeBadRequest)
+	assert.Contains(t, msg, `"rank:pairwise"`)
+
+	// ref serve.py:209-211: an empty body is 204 before its Content-Type is looked at.
+	r := httptest.NewRequest(http.MethodPost, "/invocations", strings.NewReader(""))
+	r.Header.Set("Content-Type", "image/png")
+	rec := httptest.NewRecorder()
+	c.ServeHTTP(rec, r)
+	assert.Equal(t, http.StatusNoContent, rec.Code)
 }
 
 func TestOpenAPIAndDocsNameTheMode(t *testing.T) {

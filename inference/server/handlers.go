@@ -110,6 +110,11 @@ const predictChunkRows = 256
 
 func (s *Server) handleInvocations() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.opts.Compat != nil && r.ContentLength == 0 {
+			// serve.py:209-211: an empty body is answered 204 before anything else is looked at.
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
 		in, err := requestFormat(r)
 		if err != nil {
 			writeError(s.log, w, r, err)
@@ -124,13 +129,8 @@ func (s *Server) handleInvocations() http.Handler {
 		var compatOut compatFormat
 		compat := s.opts.Compat
 		if compat != nil {
-			if compat, err = compat.forRequest(attrs); err == nil {
+			if compat, err = compat.forRequest(attrs, s.info.Objective); err == nil {
 				compatOut, err = compat.accept(r)
-			}
-			if err == nil && r.ContentLength == 0 {
-				// serve.py:209-211: an empty body is answered 204 with no content.
-				w.WriteHeader(http.StatusNoContent)
-				return
 			}
 		} else {
 			outFormat, err = responseFormat(r)

@@ -51,10 +51,14 @@ func outputAttribute(attrs string) (string, bool) {
 }
 
 // forRequest returns c with the outputs a request's custom attributes select, or c itself.
-func (c *Compat) forRequest(attrs string) (*Compat, error) {
+func (c *Compat) forRequest(attrs, objective string) (*Compat, error) {
 	v, ok := outputAttribute(attrs)
 	if !ok {
 		return c, nil
+	}
+	if _, ok := validKeys[objective]; !ok {
+		return nil, errorf(http.StatusBadRequest, CodeBadRequest, "%s %s: objective %q has no selectable outputs",
+			customAttributesHeader, OutputAttribute, objective)
 	}
 	keys, err := ParseOutputKeys(v)
 	if err != nil {
