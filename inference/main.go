@@ -52,6 +52,7 @@ type config struct {
 	predictTimeout time.Duration
 	drainDelay     time.Duration
 	logLevel       slog.Level
+	sagemaker      sageMakerConfig
 }
 
 // maxStopTime is how long after SIGTERM the process may take to exit: SageMaker sends SIGKILL
@@ -113,6 +114,9 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 
 	c := config{port: *port, maxBodyBytes: *maxBody, maxRows: *maxRows, maxRespBytes: *maxResp, memoryBudget: *memoryBudget,
 		predictTimeout: *predictTimeout, drainDelay: *drainDelay}
+	explicit := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { explicit[f.Name] = true })
+	problems = append(problems, applySageMakerEnv(&c, getenv, explicit)...)
 	if p := getenv("SAGEMAKER_BIND_TO_PORT"); p != "" {
 		n, err := strconv.Atoi(p)
 		if err != nil || n < 0 || n > 65535 {
@@ -218,13 +222,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	log.Info("model loaded",
 		slog.String("format", info.Format), slog.String("source", info.Source), slog.String("objective", info.Objective),
 		slog.String("task", info.Task.String()), slog.Int("features", info.NumFeatures), slog.Int("classes", info.NumClasses),
-		slog.Bool("feature_names", len(info.Features) > 0), slog.Float64("load_ms", float64(loadTime.Microseconds())/1000))
+		slog.Bool("feature_names", len(info.Features) > 0), slog.Float64("load_ms", float64(loadTime.Microseconds())/1000),
+		slog.Bool("builtin_artifact", info.Builtin), slog.Int("ensemble", info.Ensemble))
 
+	if c := cfg.sagemaker.compatFor(info); c != nil {
+		log.Info("answering as SageMaker's built-in XGBoost container", slog.Bool("builtin_artifact", info.Builtin),
+			slog.String("compat", cfg.sagemaker.compatEnv), slog.String("default_accept", c.DefaultAccept),
+			slog.Any("output_keys", c.OutputKeys), slog.Bool("batch", c.Batch))
+	}
 	budget := setMemoryLimits(log, getenv, cfg.memoryBudget)
 	health := &server.Health{}
 	srv, err := server.NewServer(log, m, server.Options{
 		MaxBodyBytes: cfg.maxBodyBytes, MaxRows: int(cfg.maxRows), MaxResponseBytes: cfg.maxRespBytes, MemoryBudget: budget,
-		PredictTimeout: cfg.predictTimeout, ModelLoadTime: loadTime, Health: health,
+		PredictTimeout: cfg.predictTimeout, ModelLoadTime: loadTime, Health: health, Compat: cfg.sagemaker.compatFor(info),
 	})
 	if err != nil {
 		return fmt.Errorf("starting the server for this model: %w", err)
@@ -275,7 +285,7 @@ func loadModel(log *slog.Logger, cfg config) (model.Model, error) {
 		return m, nil
 	}
 	log.Info("loading model", slog.String("dir", cfg.modelDir), slog.String("from", cfg.modelDirFrom))
-	m, err := model.Load(cfg.modelDir)
+	m, err := model.LoadWith(cfg.modelDir, model.LoadOptions{NoEnsemble: cfg.sagemaker.noEnsemble})
 	if err != nil {
 		return nil, fmt.Errorf("loading the model (directory from %s): %w", cfg.modelDirFrom, err)
 	}

@@ -65,6 +65,11 @@ type Info struct {
 	// (XGBoost, LightGBM). With several inputs, or one of more than two dimensions, a JSON
 	// instance may also be written as nested arrays or as an object keyed by input name.
 	Inputs []Input
+	// Builtin says the model is SageMaker's built-in XGBoost algorithm artifact (xgboost-model or
+	// k-fold xgboost-model-0 .. -k), so the server answers as that container does.
+	Builtin bool
+	// Ensemble is how many k-fold models Predict combines; 0 or 1 for a single model.
+	Ensemble int
 }
 
 // Input is one input tensor of a model: its values for a row are Shape's product of numbers.
