@@ -768,6 +768,14 @@ func decodeCSV(s *scanner, nf, maxRows int, x []float64) ([]float64, int, error)
 		}
 		start := len(x)
 		for col := 1; ; col++ {
+			if v, n, ok := csvPlain(b); ok {
+				x = append(x, v)
+				if n == len(b) {
+					break
+				}
+				b = b[n+1:]
+				continue
+			}
 			i := bytes.IndexByte(b, ',')
 			f := b
 			if i >= 0 {
@@ -795,6 +803,94 @@ func decodeCSV(s *scanner, nf, maxRows int, x []float64) ([]float64, int, error)
 		return x, 0, badRequest(CodeEmptyInput, "the CSV body has no rows; send one row of %d values per line", nf)
 	}
 	return x, rows, nil
+}
+
+// csvPlain reads the field at the start of b in one pass when it is what nearly every CSV
+// writer produces: empty (missing), or a JSON-grammar number (isJSONNumber) of at most 15
+// significant digits whose power of ten fastFloat takes, ended by ',' or the end of b. It
+// returns the value, where the field ends, and false for anything else (spaces, quotes, NaN,
+// longer numbers, a mistake), which csvField then reads, so it changes no result or error.
+func csvPlain(b []byte) (v float64, end int, ok bool) {
+	i := 0
+	if i < len(b) && b[i] == ',' || i == len(b) {
+		return math.NaN(), 0, true
+	}
+	neg := b[0] == '-'
+	if neg {
+		i++
+	}
+	var mant uint64
+	digits, exp := 0, 0
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case i < len(b) && b[i] >= '1' && b[i] <= '9':
+		for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
+			if digits == 15 {
+				return 0, 0, false
+			}
+			mant = mant*10 + uint64(b[i]-'0')
+			digits++
+		}
+	default:
+		return 0, 0, false
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		first := i
+		for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
+			exp--
+			if mant == 0 && b[i] == '0' {
+				continue // a leading zero of the fraction
+			}
+			if digits == 15 {
+				return 0, 0, false
+			}
+			mant = mant*10 + uint64(b[i]-'0')
+			digits++
+		}
+		if i == first {
+			return 0, 0, false
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		eneg := false
+		if i < len(b) && (b[i] == '-' || b[i] == '+') {
+			eneg = b[i] == '-'
+			i++
+		}
+		e, first := 0, i
+		for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
+			if i-first == 4 {
+				return 0, 0, false
+			}
+			e = e*10 + int(b[i]-'0')
+		}
+		if i == first {
+			return 0, 0, false
+		}
+		if eneg {
+			e = -e
+		}
+		exp += e
+	}
+	if i < len(b) && b[i] != ',' {
+		return 0, 0, false
+	}
+	switch {
+	case mant == 0:
+	case exp >= 0 && exp < len(pow10):
+		v = float64(mant) * pow10[exp]
+	case exp < 0 && -exp < len(pow10):
+		v = float64(mant) / pow10[-exp]
+	default:
+		return 0, 0, false
+	}
+	if neg {
+		v = -v
+	}
+	return v, i, true
 }
 
 func csvField(f []byte) (float64, error) {

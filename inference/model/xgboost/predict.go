@@ -65,10 +65,14 @@ func (m *Model) Predict(x []float64, out []float64) error {
 		m.predictGeneral(x, out, rows)
 		return nil
 	}
+	r := 0
+	if m.linear == nil && rows >= blockRows {
+		r = m.predictBlocks(x, out, rows)
+	}
 	var marginBuf [maxStackGroups]float32
 	var rowBuf [2 * maxStackFeatures]float32
 	margins, row := m.buffers(marginBuf[:], rowBuf[:])
-	for r := 0; r < rows; r++ {
+	for ; r < rows; r++ {
 		doubleRow(row, x[r*nf:(r+1)*nf])
 		if m.linear != nil {
 			m.marginLinear(row, margins)
@@ -301,4 +305,73 @@ func step(nodes []node, row []float32, i uint32) uint32 {
 		right = 1
 	}
 	return n.left + right
+}
+
+// blockRows is how many rows walk each tree together on the batch path. One tree's nodes then
+// serve eight rows while they are in the L1 cache, instead of every row streaming the whole
+// ensemble (200 kB for 100 trees of depth 6) through it; the eight walks are independent, so
+// the CPU overlaps their loads as it does the eight trees of marginRow.
+const blockRows = 8
+
+// predictBlocks predicts the rows of x in whole blocks of blockRows and returns how many rows
+// it did. Each row's margins are still summed in tree order from base_score, as marginRow sums
+// them, so the results are the same bits.
+func (m *Model) predictBlocks(x []float64, out []float64, rows int) int {
+	nf, ng, width := m.numFeatures, m.numGroups, m.OutputWidth()
+	stride := 2 * nf
+	var marginBuf [blockRows * maxStackGroups]float32
+	var rowBuf [blockRows * 2 * maxStackFeatures]float32
+	margins, block := marginBuf[:], rowBuf[:]
+	if ng > maxStackGroups {
+		margins = make([]float32, blockRows*ng)
+	}
+	if nf > maxStackFeatures {
+		block = make([]float32, blockRows*stride)
+	}
+	margins, block = margins[:blockRows*ng], block[:blockRows*stride]
+	done := rows - rows%blockRows
+	for r := 0; r < done; r += blockRows {
+		for k := range blockRows {
+			doubleRow(block[k*stride:(k+1)*stride], x[(r+k)*nf:(r+k+1)*nf])
+			copy(margins[k*ng:(k+1)*ng], m.baseMargin)
+		}
+		m.marginBlock(block, stride, margins)
+		for k := range blockRows {
+			m.finish(margins[k*ng:(k+1)*ng], out[(r+k)*width:(r+k+1)*width])
+		}
+	}
+	return done
+}
+
+// marginBlock adds every tree's leaf for each of blockRows doubled rows (stride values apart in
+// block) to that row's margins (numGroups apart), tree by tree.
+func (m *Model) marginBlock(block []float32, stride int, margins []float32) {
+	nodes, ng := m.nodes, m.numGroups
+	r0, r1, r2, r3 := block[0*stride:1*stride], block[1*stride:2*stride], block[2*stride:3*stride], block[3*stride:4*stride]
+	r4, r5, r6, r7 := block[4*stride:5*stride], block[5*stride:6*stride], block[6*stride:7*stride], block[7*stride:8*stride]
+	m0, m1, m2, m3 := margins[0*ng:1*ng], margins[1*ng:2*ng], margins[2*ng:3*ng], margins[3*ng:4*ng]
+	m4, m5, m6, m7 := margins[4*ng:5*ng], margins[5*ng:6*ng], margins[6*ng:7*ng], margins[7*ng:8*ng]
+	for t, root := range m.roots {
+		i0, i1, i2, i3 := uint32(root), uint32(root), uint32(root), uint32(root)
+		i4, i5, i6, i7 := i0, i0, i0, i0
+		for range m.depths[t] {
+			i0 = step(nodes, r0, i0)
+			i1 = step(nodes, r1, i1)
+			i2 = step(nodes, r2, i2)
+			i3 = step(nodes, r3, i3)
+			i4 = step(nodes, r4, i4)
+			i5 = step(nodes, r5, i5)
+			i6 = step(nodes, r6, i6)
+			i7 = step(nodes, r7, i7)
+		}
+		g := m.groups[t]
+		m0[g] += math.Float32frombits(nodes[i0].val)
+		m1[g] += math.Float32frombits(nodes[i1].val)
+		m2[g] += math.Float32frombits(nodes[i2].val)
+		m3[g] += math.Float32frombits(nodes[i3].val)
+		m4[g] += math.Float32frombits(nodes[i4].val)
+		m5[g] += math.Float32frombits(nodes[i5].val)
+		m6[g] += math.Float32frombits(nodes[i6].val)
+		m7[g] += math.Float32frombits(nodes[i7].val)
+	}
 }
