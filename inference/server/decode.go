@@ -806,54 +806,56 @@ func decodeCSV(s *scanner, nf, maxRows int, x []float64) ([]float64, int, error)
 }
 
 // csvPlain reads the field at the start of b in one pass when it is what nearly every CSV
-// writer produces: empty (missing), or a JSON-grammar number (isJSONNumber) of at most 15
-// significant digits whose power of ten fastFloat takes, ended by ',' or the end of b. It
-// returns the value, where the field ends, and false for anything else (spaces, quotes, NaN,
-// longer numbers, a mistake), which csvField then reads, so it changes no result or error.
+// writer produces: empty (missing), or a JSON-grammar number (isJSONNumber) whose digits make
+// an integer below 2^53 and whose power of ten is at most 22, ended by ',' or the end of b.
+// Those are Clinger's fast path (see fastFloat): two exact float64s and one correctly rounded
+// operation, so the value is ParseFloat's. It returns the value, where the field ends, and
+// false for anything else (spaces, quotes, NaN, long numbers, a mistake), which csvField then
+// reads, so it changes no result or error.
 func csvPlain(b []byte) (v float64, end int, ok bool) {
-	i := 0
-	if i < len(b) && b[i] == ',' || i == len(b) {
+	if len(b) == 0 || b[0] == ',' {
 		return math.NaN(), 0, true
 	}
+	i := 0
 	neg := b[0] == '-'
 	if neg {
 		i++
 	}
 	var mant uint64
-	digits, exp := 0, 0
-	switch {
-	case i < len(b) && b[i] == '0':
-		i++
-	case i < len(b) && b[i] >= '1' && b[i] <= '9':
-		for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
-			if digits == 15 {
-				return 0, 0, false
-			}
-			mant = mant*10 + uint64(b[i]-'0')
-			digits++
+	start := i
+	for ; i < len(b); i++ {
+		c := b[i] - '0'
+		if c > 9 {
+			break
 		}
-	default:
-		return 0, 0, false
+		mant = mant*10 + uint64(c)
 	}
+	digits := i - start
+	if digits == 0 || digits > 1 && b[start] == '0' {
+		return 0, 0, false // no digit, or a leading zero: csvField names the mistake
+	}
+	exp := 0
 	if i < len(b) && b[i] == '.' {
 		i++
-		first := i
-		for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
-			exp--
-			if mant == 0 && b[i] == '0' {
-				continue // a leading zero of the fraction
+		frac := i
+		for ; i < len(b); i++ {
+			c := b[i] - '0'
+			if c > 9 {
+				break
 			}
-			if digits == 15 {
-				return 0, 0, false
-			}
-			mant = mant*10 + uint64(b[i]-'0')
-			digits++
+			mant = mant*10 + uint64(c)
 		}
-		if i == first {
+		if i == frac {
 			return 0, 0, false
 		}
+		exp = frac - i
+		digits += i - frac
 	}
-	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+	// Nineteen digits cannot overflow mant; beyond 2^53 it is not exact in a float64.
+	if digits > 19 || mant > 1<<53 {
+		return 0, 0, false
+	}
+	if i < len(b) && b[i]|0x20 == 'e' {
 		i++
 		eneg := false
 		if i < len(b) && (b[i] == '-' || b[i] == '+') {
@@ -861,11 +863,15 @@ func csvPlain(b []byte) (v float64, end int, ok bool) {
 			i++
 		}
 		e, first := 0, i
-		for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
+		for ; i < len(b); i++ {
+			c := b[i] - '0'
+			if c > 9 {
+				break
+			}
 			if i-first == 4 {
 				return 0, 0, false
 			}
-			e = e*10 + int(b[i]-'0')
+			e = e*10 + int(c)
 		}
 		if i == first {
 			return 0, 0, false

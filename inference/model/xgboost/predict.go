@@ -2,6 +2,7 @@ package xgboost
 
 import (
 	"math"
+	"unsafe"
 
 	"github.com/inferstack/inferstack/inference/model/internal/output"
 )
@@ -318,24 +319,23 @@ const blockRows = 8
 // them, so the results are the same bits.
 func (m *Model) predictBlocks(x []float64, out []float64, rows int) int {
 	nf, ng, width := m.numFeatures, m.numGroups, m.OutputWidth()
-	stride := 2 * nf
 	var marginBuf [blockRows * maxStackGroups]float32
-	var rowBuf [blockRows * 2 * maxStackFeatures]float32
-	margins, block := marginBuf[:], rowBuf[:]
+	var blockBuf [blockRows * 2 * maxStackFeatures]float32
+	margins, block := marginBuf[:], blockBuf[:]
 	if ng > maxStackGroups {
 		margins = make([]float32, blockRows*ng)
 	}
 	if nf > maxStackFeatures {
-		block = make([]float32, blockRows*stride)
+		block = make([]float32, blockRows*2*nf)
 	}
-	margins, block = margins[:blockRows*ng], block[:blockRows*stride]
+	margins, block = margins[:blockRows*ng], block[:blockRows*2*nf]
 	done := rows - rows%blockRows
 	for r := 0; r < done; r += blockRows {
 		for k := range blockRows {
-			doubleRow(block[k*stride:(k+1)*stride], x[(r+k)*nf:(r+k+1)*nf])
+			doubleRowInto(block, k, x[(r+k)*nf:(r+k+1)*nf])
 			copy(margins[k*ng:(k+1)*ng], m.baseMargin)
 		}
-		m.marginBlock(block, stride, margins)
+		m.marginBlock(block, margins)
 		for k := range blockRows {
 			m.finish(margins[k*ng:(k+1)*ng], out[(r+k)*width:(r+k+1)*width])
 		}
@@ -343,35 +343,70 @@ func (m *Model) predictBlocks(x []float64, out []float64, rows int) int {
 	return done
 }
 
-// marginBlock adds every tree's leaf for each of blockRows doubled rows (stride values apart in
-// block) to that row's margins (numGroups apart), tree by tree.
-func (m *Model) marginBlock(block []float32, stride int, margins []float32) {
-	nodes, ng := m.nodes, m.numGroups
-	r0, r1, r2, r3 := block[0*stride:1*stride], block[1*stride:2*stride], block[2*stride:3*stride], block[3*stride:4*stride]
-	r4, r5, r6, r7 := block[4*stride:5*stride], block[5*stride:6*stride], block[6*stride:7*stride], block[7*stride:8*stride]
+// doubleRowInto is doubleRow for row k of a block: value j of the doubled row goes to
+// block[j*blockRows+k], so that the rows' copies of one feature share a cache line and one
+// base address serves all eight walks.
+func doubleRowInto(block []float32, k int, x []float64) {
+	nf := len(x)
+	lo, hi := block[k:], block[nf*blockRows+k:]
+	for j, v := range x {
+		a, b := float32(v), float32(v)
+		if v != v {
+			a, b = float32(math.Inf(-1)), float32(math.Inf(1))
+		}
+		lo[j*blockRows], hi[j*blockRows] = a, b
+	}
+}
+
+// marginBlock adds every tree's leaf for each of the blockRows rows of block (doubleRowInto's
+// layout) to that row's margins (numGroups apart), tree by tree.
+func (m *Model) marginBlock(block []float32, margins []float32) {
+	ng := m.numGroups
 	m0, m1, m2, m3 := margins[0*ng:1*ng], margins[1*ng:2*ng], margins[2*ng:3*ng], margins[3*ng:4*ng]
 	m4, m5, m6, m7 := margins[4*ng:5*ng], margins[5*ng:6*ng], margins[6*ng:7*ng], margins[7*ng:8*ng]
+	if len(block) < blockRows*2*m.numFeatures {
+		panic("xgboost: block too short") // stepBlock's reads rely on it
+	}
+	nodes, vals := unsafe.Pointer(unsafe.SliceData(m.nodes)), unsafe.Pointer(unsafe.SliceData(block))
 	for t, root := range m.roots {
 		i0, i1, i2, i3 := uint32(root), uint32(root), uint32(root), uint32(root)
 		i4, i5, i6, i7 := i0, i0, i0, i0
 		for range m.depths[t] {
-			i0 = step(nodes, r0, i0)
-			i1 = step(nodes, r1, i1)
-			i2 = step(nodes, r2, i2)
-			i3 = step(nodes, r3, i3)
-			i4 = step(nodes, r4, i4)
-			i5 = step(nodes, r5, i5)
-			i6 = step(nodes, r6, i6)
-			i7 = step(nodes, r7, i7)
+			i0 = stepBlock(nodes, vals, i0, 0)
+			i1 = stepBlock(nodes, vals, i1, 1)
+			i2 = stepBlock(nodes, vals, i2, 2)
+			i3 = stepBlock(nodes, vals, i3, 3)
+			i4 = stepBlock(nodes, vals, i4, 4)
+			i5 = stepBlock(nodes, vals, i5, 5)
+			i6 = stepBlock(nodes, vals, i6, 6)
+			i7 = stepBlock(nodes, vals, i7, 7)
 		}
 		g := m.groups[t]
-		m0[g] += math.Float32frombits(nodes[i0].val)
-		m1[g] += math.Float32frombits(nodes[i1].val)
-		m2[g] += math.Float32frombits(nodes[i2].val)
-		m3[g] += math.Float32frombits(nodes[i3].val)
-		m4[g] += math.Float32frombits(nodes[i4].val)
-		m5[g] += math.Float32frombits(nodes[i5].val)
-		m6[g] += math.Float32frombits(nodes[i6].val)
-		m7[g] += math.Float32frombits(nodes[i7].val)
+		m0[g] += leafValue(nodes, i0)
+		m1[g] += leafValue(nodes, i1)
+		m2[g] += leafValue(nodes, i2)
+		m3[g] += leafValue(nodes, i3)
+		m4[g] += leafValue(nodes, i4)
+		m5[g] += leafValue(nodes, i5)
+		m6[g] += leafValue(nodes, i6)
+		m7[g] += leafValue(nodes, i7)
 	}
+}
+
+// stepBlock is step for walk k of a block, without bounds checks: appendTree makes every
+// child index a node of the array and every feat (leaves: 0) a position below twice the
+// feature count, and marginBlock checks the block holds that many values per row.
+func stepBlock(nodes, vals unsafe.Pointer, i uint32, k uintptr) uint32 {
+	n := (*node)(unsafe.Add(nodes, uintptr(i)*unsafe.Sizeof(node{})))
+	v := *(*float32)(unsafe.Add(vals, (uintptr(n.feat)*blockRows+k)*4))
+	var right uint32
+	if !(v < n.cond) {
+		right = 1
+	}
+	return n.left + right
+}
+
+// leafValue is the value of the scalar leaf at index i (a walk's end in stepBlock).
+func leafValue(nodes unsafe.Pointer, i uint32) float32 {
+	return math.Float32frombits((*node)(unsafe.Add(nodes, uintptr(i)*unsafe.Sizeof(node{}))).val)
 }
