@@ -71,7 +71,7 @@ w("## Batch: 1000-row CSV through our HTTP path vs XGBoost's own predict")
 w("")
 w("Rows/s of 1000-row CSV requests to our server on one core (wrk, 4 connections: parsing, prediction, the CSV answer "
   "and HTTP included) against `Booster.inplace_predict` of XGBoost %s with `nthread=1` on the same rows, already in a "
-  "float32 array, pinned to the same core (best 10-call window: no HTTP, no parsing). *max diff* is the largest "
+  "float32 array, pinned to the same core (no HTTP, no parsing); both are rows over a whole DURATION-second run, and the table keeps each side's best round. *max diff* is the largest "
   "difference between our answers and XGBoost's for those rows." % (kv.get("pylibs", "").split(",")[0].replace("xgboost ", "")))
 w("")
 w("| model | inferstack rows/s | XGBoost inplace_predict rows/s | ratio | max diff |")
