@@ -16,6 +16,7 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"net"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -42,6 +43,7 @@ var sageMakerModelDir = "/opt/ml/model"
 
 // config is the start-up configuration, from flags and the environment.
 type config struct {
+	host           string // "" listens on every interface, as SageMaker needs
 	port           int
 	modelDir       string // "" serves the embedded default model
 	modelDirFrom   string // where modelDir came from, for the log
@@ -78,6 +80,7 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 		fs.PrintDefaults()
 	}
 	port := fs.Int("port", 8080, "port to listen on; SAGEMAKER_BIND_TO_PORT overrides it")
+	host := fs.String("host", "", "interface address to listen on, e.g. 127.0.0.1 (default every interface, as SageMaker needs)")
 	modelDir := fs.String("model-dir", "", "model directory (default $MODEL_DIR, else "+sageMakerModelDir+" if it exists, else the embedded default model)")
 	maxBody := fs.Int64("max-body-bytes", envInt(getenv, "MAX_BODY_BYTES", server.DefaultMaxBodyBytes),
 		"largest request body; larger ones get 413 (env MAX_BODY_BYTES)")
@@ -112,7 +115,7 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 		}
 	}
 
-	c := config{port: *port, maxBodyBytes: *maxBody, maxRows: *maxRows, maxRespBytes: *maxResp, memoryBudget: *memoryBudget,
+	c := config{host: *host, port: *port, maxBodyBytes: *maxBody, maxRows: *maxRows, maxRespBytes: *maxResp, memoryBudget: *memoryBudget,
 		predictTimeout: *predictTimeout, drainDelay: *drainDelay}
 	explicit := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { explicit[f.Name] = true })
@@ -239,7 +242,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return fmt.Errorf("starting the server for this model: %w", err)
 	}
-	ln, err := server.Listen(ctx, ":"+strconv.Itoa(cfg.port))
+	ln, err := server.Listen(ctx, net.JoinHostPort(cfg.host, strconv.Itoa(cfg.port)))
 	if err != nil {
 		return fmt.Errorf("listening: %w", err)
 	}

@@ -358,3 +358,28 @@ func TestRunServesAModelDirectory(t *testing.T) {
 	cancel()
 	require.NoError(t, <-done)
 }
+
+// TestRunListensOnTheGivenHost checks -host: a benchmark or a laptop can keep the server on
+// loopback, while the default (every interface) is what SageMaker's health checks need.
+func TestRunListensOnTheGivenHost(t *testing.T) {
+	noSageMakerDir(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	logs := &lockedBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"server", "-host", "127.0.0.1", "-port", "0", "-drain-delay", "0s"}, env(nil), logs)
+	}()
+	var addr string
+	require.Eventually(t, func() bool {
+		if line := logs.logLine("listening"); line != nil {
+			addr, _ = line["addr"].(string)
+		}
+		return addr != ""
+	}, 30*time.Second, 5*time.Millisecond, "the server never logged that it listens: %s", logs)
+	host, _, err := net.SplitHostPort(addr)
+	require.NoError(t, err)
+	assert.Equal(t, "127.0.0.1", host)
+	cancel()
+	require.NoError(t, <-done)
+}
