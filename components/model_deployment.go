@@ -107,46 +107,9 @@ func NewModelDeployment(ctx *pulumi.Context, name string, args *ModelDeploymentA
 	if args == nil {
 		return nil, fmt.Errorf("model deployment %q: args are required", name)
 	}
-	if args.Endpoint.ImageURI != nil || args.Endpoint.RepositoryARN != nil {
-		return nil, fmt.Errorf("model deployment %q: Endpoint.ImageURI and Endpoint.RepositoryARN come from Image; leave them unset", name)
-	}
-	if m := args.Monitoring; m != nil && (m.EndpointName != nil || m.VariantName != nil || m.Serverless || m.InstanceType != "" || m.AlarmNamePrefix != "") {
-		return nil, fmt.Errorf("model deployment %q: Monitoring.EndpointName, VariantName, Serverless, InstanceType and AlarmNamePrefix come from Endpoint; leave them unset", name)
-	}
-	if api := args.API; api != nil && (args.Proxy == nil || api.ProxyInvokeARN != nil || api.ProxyFunctionARN != nil || api.ProxyFunctionName != nil) {
-		return nil, fmt.Errorf("model deployment %q: API needs Proxy, and its Proxy* fields come from Proxy; leave them unset", name)
-	}
-	if p := args.Proxy; p != nil && (p.EndpointName != nil || p.EndpointARN != nil || p.EndpointConfigName != nil || p.ServerlessEndpoint) {
-		return nil, fmt.Errorf("model deployment %q: Proxy.EndpointName, EndpointARN, EndpointConfigName and ServerlessEndpoint come from Endpoint; leave them unset", name)
-	}
-	a := *args
-	if a.Monitoring != nil {
-		m := *a.Monitoring
-		a.Monitoring = &m
-	}
-	if a.Proxy != nil {
-		p := *a.Proxy
-		a.Proxy = &p
-		if err := fitInvokeTimeout(a.Proxy, a.API); err != nil {
-			return nil, fmt.Errorf("model deployment %q: %w", name, err)
-		}
-	}
-	if a.API != nil {
-		api := *a.API
-		a.API = &api
-	}
-	if a.Tags != nil {
-		a.Image.Tags = a.Tags
-		a.Endpoint.Tags = a.Tags
-		if a.Monitoring != nil {
-			a.Monitoring.Tags = a.Tags
-		}
-		if a.Proxy != nil {
-			a.Proxy.Tags = a.Tags
-		}
-		if a.API != nil {
-			a.API.Tags = a.Tags
-		}
+	a := args.WithDefaults()
+	if err := a.Validate(); err != nil {
+		return nil, fmt.Errorf("model deployment %q: %w", name, err)
 	}
 
 	c := &ModelDeployment{}
@@ -275,32 +238,125 @@ func NewModelDeployment(ctx *pulumi.Context, name string, args *ModelDeploymentA
 	return c, nil
 }
 
-// fitInvokeTimeout keeps the proxy's endpoint call below the API's integration timeout: API
-// Gateway answers a bare 504 at that point, whatever the function is still doing. Without API the
-// proxy's own default (below API Gateway's default 29 s) stands.
-func fitInvokeTimeout(p *LambdaProxyArgs, api *SecuredAPIArgs) error {
-	if api == nil {
-		return nil
+// WithDefaults returns the args with every part's defaults filled (each part's WithDefaults), and
+// Tags, when set, on every part. With API, Proxy.InvokeTimeoutSeconds defaults to the whole
+// seconds below API.IntegrationTimeoutMs. The result shares no pointer with a.
+func (a ModelDeploymentArgs) WithDefaults() ModelDeploymentArgs {
+	if a.Tags != nil {
+		a.Image.Tags = a.Tags
+		a.Endpoint.Tags = a.Tags
 	}
-	integrationMs := api.IntegrationTimeoutMs
-	if integrationMs == 0 {
-		integrationMs = DefaultIntegrationTimeout
-	}
-	limit := (integrationMs - 1) / 1000 // whole seconds strictly below the integration timeout
-	if limit < 1 {
-		return fmt.Errorf("API.IntegrationTimeoutMs %d leaves no whole second for Proxy.InvokeTimeoutSeconds: use at least 1001", integrationMs)
-	}
-	if p.InvokeTimeoutSeconds == 0 {
-		timeout := p.TimeoutSeconds
-		if timeout == 0 {
-			timeout = DefaultProxyTimeoutSeconds
+	a.Image = a.Image.WithDefaults()
+	a.Endpoint = a.Endpoint.WithDefaults()
+	if a.API != nil {
+		api := *a.API
+		if a.Tags != nil {
+			api.Tags = a.Tags
 		}
-		p.InvokeTimeoutSeconds = max(1, min(timeout-1, limit))
-		return nil
+		api = api.WithDefaults()
+		a.API = &api
 	}
-	if p.InvokeTimeoutSeconds > limit {
-		return fmt.Errorf("Proxy.InvokeTimeoutSeconds %d: must be at most %d, below API.IntegrationTimeoutMs %d, or API Gateway answers its own 504 first",
-			p.InvokeTimeoutSeconds, limit, integrationMs)
+	if a.Proxy != nil {
+		p := *a.Proxy
+		if a.Tags != nil {
+			p.Tags = a.Tags
+		}
+		if a.API != nil && p.InvokeTimeoutSeconds == 0 {
+			// API Gateway answers a bare 504 at its integration timeout, whatever the function is
+			// still doing: the proxy's endpoint call must end first.
+			timeout := p.TimeoutSeconds
+			if timeout == 0 {
+				timeout = DefaultProxyTimeoutSeconds
+			}
+			if limit := invokeLimit(a.API.IntegrationTimeoutMs); limit >= 1 {
+				p.InvokeTimeoutSeconds = max(1, min(timeout-1, limit))
+			}
+		}
+		p = p.WithDefaults()
+		a.Proxy = &p
 	}
-	return nil
+	if a.Monitoring != nil {
+		m := *a.Monitoring
+		if a.Tags != nil {
+			m.Tags = a.Tags
+		}
+		m = m.WithDefaults()
+		a.Monitoring = &m
+	}
+	return a
+}
+
+// invokeLimit is the whole seconds strictly below an integration timeout in milliseconds.
+func invokeLimit(integrationMs int) int { return (integrationMs - 1) / 1000 }
+
+// standIn marks a wired field as known while a part's settings are checked: ModelDeployment
+// sets it from another part when it creates them.
+var standIn = pulumi.String("wired")
+
+// Validate reports every problem of defaulted args (WithDefaults) at once: each part's problems
+// under its field ("Proxy.Cache.MaxMB") and those between parts. Fields that ModelDeployment wires
+// from one part into another must be left unset.
+func (a ModelDeploymentArgs) Validate() error {
+	var es FieldErrors
+	wired := func(field string, set bool, from string) {
+		if set {
+			es.add(field, "set", "unset: ModelDeployment wires it from %s", from)
+		}
+	}
+	e := a.Endpoint
+	wired("Endpoint.ImageURI", e.ImageURI != nil, "Image")
+	wired("Endpoint.RepositoryARN", e.RepositoryARN != nil, "Image")
+	e.ImageURI, e.RepositoryARN = standIn, standIn
+	es.nested("Image", a.Image.Validate())
+	es.nested("Endpoint", e.Validate())
+	if p := a.Proxy; p != nil {
+		wired("Proxy.EndpointName", p.EndpointName != nil, "Endpoint")
+		wired("Proxy.EndpointARN", p.EndpointARN != nil, "Endpoint")
+		wired("Proxy.EndpointConfigName", p.EndpointConfigName != nil, "Endpoint")
+		wired("Proxy.ServerlessEndpoint", p.ServerlessEndpoint, "Endpoint")
+		q := *p
+		q.EndpointName, q.EndpointARN = standIn, standIn
+		es.nested("Proxy", q.Validate())
+	}
+	if api := a.API; api != nil {
+		if a.Proxy == nil {
+			es.add("API", "set", "unset without {Proxy}: the API calls the proxy")
+		}
+		wired("API.ProxyInvokeARN", api.ProxyInvokeARN != nil, "Proxy")
+		wired("API.ProxyFunctionARN", api.ProxyFunctionARN != nil, "Proxy")
+		wired("API.ProxyFunctionName", api.ProxyFunctionName != nil, "Proxy")
+		q := *api
+		q.ProxyInvokeARN, q.ProxyFunctionARN = standIn, standIn
+		es.nested("API", q.Validate())
+		if p := a.Proxy; p != nil {
+			if limit := invokeLimit(api.IntegrationTimeoutMs); limit < 1 {
+				es.add("API.IntegrationTimeoutMs", api.IntegrationTimeoutMs,
+					"at least 1001, leaving a whole second for {Proxy.InvokeTimeoutSeconds}")
+			} else if p.InvokeTimeoutSeconds > limit {
+				es.add("Proxy.InvokeTimeoutSeconds", p.InvokeTimeoutSeconds,
+					"at most %d, below {API.IntegrationTimeoutMs} (%d), or API Gateway answers its own 504 first",
+					limit, api.IntegrationTimeoutMs)
+			}
+		}
+	}
+	if m := a.Monitoring; m != nil {
+		wired("Monitoring.EndpointName", m.EndpointName != nil, "Endpoint")
+		wired("Monitoring.Serverless", m.Serverless, "Endpoint")
+		wired("Monitoring.InstanceType", m.InstanceType != "", "Endpoint")
+		wired("Monitoring.AlarmNamePrefix", m.AlarmNamePrefix != "", "Endpoint")
+		// VariantName is defaulted by WithDefaults; a value other than the default is the user's.
+		if v, ok := m.VariantName.(pulumi.String); !ok || string(v) != DefaultVariantName {
+			wired("Monitoring.VariantName", true, "Endpoint")
+		}
+		q := *m
+		q.EndpointName = standIn
+		es.nested("Monitoring", q.Validate())
+		if p := a.Proxy; p != nil {
+			if limit := float64(p.TimeoutSeconds) * 1000; m.Thresholds.LambdaDurationP99Ms > limit {
+				es.add("Monitoring.Thresholds.LambdaDurationP99Ms", m.Thresholds.LambdaDurationP99Ms,
+					"at most {Proxy.TimeoutSeconds} (%g ms), or the alarm never fires", limit)
+			}
+		}
+	}
+	return es.err()
 }

@@ -62,8 +62,8 @@ func TestModelDeploymentRejectsBadArgs(t *testing.T) {
 		want string
 	}{
 		{"nil args", nil, "args are required"},
-		{"image wired by hand", &ModelDeploymentArgs{Endpoint: *seServerless()}, "come from Image"},
-		{"bad image args", &ModelDeploymentArgs{Endpoint: SageMakerEndpointArgs{Serverless: &ServerlessConfig{}}}, "Context is required"},
+		{"image wired by hand", &ModelDeploymentArgs{Endpoint: *seServerless()}, "ModelDeployment wires it from Image"},
+		{"bad image args", &ModelDeploymentArgs{Endpoint: SageMakerEndpointArgs{Serverless: &ServerlessConfig{}}}, "Context \"\": want the docker build context"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -265,16 +265,16 @@ func TestModelDeploymentRejectsPartsWiredByHand(t *testing.T) {
 		api        *SecuredAPIArgs
 		want       string
 	}{
-		{"monitoring endpoint", &MonitoringArgs{EndpointName: pulumi.String("other")}, nil, nil, "come from Endpoint"},
+		{"monitoring endpoint", &MonitoringArgs{EndpointName: pulumi.String("other")}, nil, nil, "ModelDeployment wires it from Endpoint"},
 		{"proxy endpoint", nil, &LambdaProxyArgs{EndpointARN: pulumi.String("arn:aws:sagemaker:eu-central-1:123456789012:endpoint/other")}, nil,
-			"Proxy.EndpointName, EndpointARN, EndpointConfigName and ServerlessEndpoint come from Endpoint"},
-		{"proxy config name", nil, &LambdaProxyArgs{EndpointConfigName: pulumi.String("other-config")}, nil, "come from Endpoint"},
-		{"proxy serverless", nil, &LambdaProxyArgs{ServerlessEndpoint: true}, nil, "come from Endpoint"},
+			"Proxy.EndpointARN \"set\": want unset: ModelDeployment wires it from Endpoint"},
+		{"proxy config name", nil, &LambdaProxyArgs{EndpointConfigName: pulumi.String("other-config")}, nil, "ModelDeployment wires it from Endpoint"},
+		{"proxy serverless", nil, &LambdaProxyArgs{ServerlessEndpoint: true}, nil, "ModelDeployment wires it from Endpoint"},
 		{"invoke timeout past the API's", nil, &LambdaProxyArgs{InvokeTimeoutSeconds: 10}, &SecuredAPIArgs{IntegrationTimeoutMs: 10000},
-			"Proxy.InvokeTimeoutSeconds 10: must be at most 9, below API.IntegrationTimeoutMs 10000"},
-		{"api without proxy", nil, nil, &SecuredAPIArgs{}, "API needs Proxy"},
-		{"api invoke arn", nil, &LambdaProxyArgs{}, &SecuredAPIArgs{ProxyInvokeARN: pulumi.String("arn")}, "API needs Proxy"},
-		{"api function", nil, &LambdaProxyArgs{}, &SecuredAPIArgs{ProxyFunctionName: pulumi.String("other")}, "API needs Proxy"},
+			"Proxy.InvokeTimeoutSeconds 10: want at most 9, below API.IntegrationTimeoutMs (10000)"},
+		{"api without proxy", nil, nil, &SecuredAPIArgs{}, "API \"set\": want unset without Proxy"},
+		{"api invoke arn", nil, &LambdaProxyArgs{}, &SecuredAPIArgs{ProxyInvokeARN: pulumi.String("arn")}, "API.ProxyInvokeARN \"set\": want unset: ModelDeployment wires it from Proxy"},
+		{"api function", nil, &LambdaProxyArgs{}, &SecuredAPIArgs{ProxyFunctionName: pulumi.String("other")}, "API.ProxyFunctionName \"set\": want unset: ModelDeployment wires it from Proxy"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -467,17 +467,17 @@ func TestMonitoringValidation(t *testing.T) {
 		mutate func(a *MonitoringArgs)
 		want   []string
 	}{
-		{"endpoint required", func(a *MonitoringArgs) { a.EndpointName = nil }, []string{"EndpointName is required"}},
-		{"api without stage", func(a *MonitoringArgs) { a.StageName = nil }, []string{"APIName and StageName"}},
-		{"negative threshold", func(a *MonitoringArgs) { a.Thresholds.LatencyP99Ms = -1 }, []string{"Thresholds.LatencyP99Ms is -1"}},
-		{"error rate over 100", func(a *MonitoringArgs) { a.Thresholds.ErrorRatePercent = 150 }, []string{"Thresholds.ErrorRatePercent is 150"}},
-		{"bad email", func(a *MonitoringArgs) { a.AlarmEmails = []string{"Ops <ops@example.com>"} }, []string{`AlarmEmails has "Ops <ops@example.com>"`}},
+		{"endpoint required", func(a *MonitoringArgs) { a.EndpointName = nil }, []string{"EndpointName unset: want the SageMaker endpoint's name (required)"}},
+		{"api without stage", func(a *MonitoringArgs) { a.StageName = nil }, []string{"StageName unset: want set together with APIName"}},
+		{"negative threshold", func(a *MonitoringArgs) { a.Thresholds.LatencyP99Ms = -1 }, []string{"Thresholds.LatencyP99Ms -1: want a positive"}},
+		{"error rate over 100", func(a *MonitoringArgs) { a.Thresholds.ErrorRatePercent = 150 }, []string{"Thresholds.ErrorRatePercent 150: want a percentage"}},
+		{"bad email", func(a *MonitoringArgs) { a.AlarmEmails = []string{"Ops <ops@example.com>"} }, []string{`AlarmEmails "Ops <ops@example.com>": want bare email`}},
 		{"too many budget emails", func(a *MonitoringArgs) {
 			a.BudgetEmails = strings.Split("a@x.io b@x.io c@x.io d@x.io e@x.io f@x.io g@x.io h@x.io i@x.io j@x.io k@x.io", " ")
-		}, []string{"BudgetEmails has 11 addresses"}},
-		{"budget needs the stack tag", func(a *MonitoringArgs) { delete(a.Tags, TagStack) }, []string{`Tags["stack"] is required`}},
+		}, []string{"want at most 10 addresses"}},
+		{"budget needs the stack tag", func(a *MonitoringArgs) { delete(a.Tags, TagStack) }, []string{`want a "stack" tag with MonthlyBudgetUSD`}},
 		{"all errors at once", func(a *MonitoringArgs) { a.EndpointName = nil; a.MonthlyBudgetUSD = -5 },
-			[]string{"EndpointName is required", "MonthlyBudgetUSD is -5"}},
+			[]string{"EndpointName unset: want the SageMaker endpoint's name (required)", "MonthlyBudgetUSD -5: want a positive amount"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -523,7 +523,7 @@ func TestMonitoringAlarmNamePrefixGivesRollbackNamesBeforeTheEndpointExists(t *t
 		_, err := NewMonitoring(ctx, "churn-monitoring", args)
 		return err
 	}, pulumi.WithMocks("inferstack", "dev", pulumimock.New()))
-	assert.ErrorContains(t, err, "AlarmNamePrefix is 240 characters")
+	assert.ErrorContains(t, err, "AlarmNamePrefix \"")
 }
 
 func TestMonitoringCPUAlarmIsAPercentageOfTheInstance(t *testing.T) {

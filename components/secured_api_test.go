@@ -588,9 +588,9 @@ func TestSecuredAPIRejectsBadArgsAllAtOnce(t *testing.T) {
 		a.CORSOrigins = []string{"*"}
 	})
 	require.Error(t, err)
-	for _, want := range []string{"ProxyInvokeARN", "ProxyFunctionARN or ProxyFunctionName", `StageName "v 1"`,
+	for _, want := range []string{"ProxyInvokeARN", "ProxyFunctionARN unset: want the Lambda proxy's ARN, or ProxyFunctionName", `StageName "v 1"`,
 		`MFA "sometimes"`, `LoggingLevel "DEBUG"`, "LogRetentionDays 42", `Quota.Period "YEAR"`,
-		`must not contain "aws"`, `CORSOrigins "*"`} {
+		`not containing "aws"`, `CORSOrigins "*"`} {
 		assert.Contains(t, err.Error(), want)
 	}
 	_, err = tryRunAPI(func(a *SecuredAPIArgs) {})
@@ -619,7 +619,7 @@ func TestSecuredAPIDefaultDomainPrefix(t *testing.T) {
 	}
 	assert.NotEqual(t, defaultDomainPrefix("inferstack", "dev", "iris"), defaultDomainPrefix("inferstack", "prod", "iris"),
 		"prefixes are global per region, so two stacks must not collide")
-	assert.True(t, slices.IsSorted(logRetentionDays))
+	assert.True(t, slices.IsSorted(LogRetentionDays))
 }
 
 // TestSecuredAPIComponentsDoNotImportWAFv2 keeps the wafv2 SDK (about 100 CPU-seconds and 4 GB to compile)
