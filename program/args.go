@@ -94,7 +94,9 @@ func EndpointArgs(c stackconfig.Config) components.SageMakerEndpointArgs {
 	}
 	if s := e.Serverless; s != nil {
 		a.Serverless = &components.ServerlessConfig{MemorySizeMB: s.MemorySizeMB, MaxConcurrency: s.MaxConcurrency}
-		a.InstanceType, a.InstanceCount, a.VolumeSizeGB, a.KMSKeyARN = "", 0, 0, ""
+		// The presets' real-time sizing does not apply; a KMS key does not either, and the
+		// component says so.
+		a.InstanceType, a.InstanceCount, a.VolumeSizeGB = "", 0, 0
 	}
 	if s := e.Autoscaling; s.Enabled {
 		a.Autoscaling = &components.AutoscalingConfig{MinCapacity: s.MinCapacity, MaxCapacity: s.MaxCapacity,

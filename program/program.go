@@ -71,10 +71,11 @@ func RunWith(ctx *pulumi.Context, export func(name string, value pulumi.Input)) 
 }
 
 func deploy(ctx *pulumi.Context) (pulumi.Map, error) {
+	// Every problem at once, by stack key: the stack's own (stackconfig) and the components'
+	// (each Args' Validate), before anything is registered.
 	cfg, err := stackconfig.Load(ctx)
-	if err != nil {
-		// The Problems error lists every key at once; say which stack file to fix.
-		return nil, fmt.Errorf("Pulumi.%s.yaml: %w", ctx.Stack(), err)
+	if err := CheckConfig(cfg, err); err != nil {
+		return nil, describe(ctx.Stack(), err)
 	}
 	// What must already be there, checked before anything is registered: the model directory,
 	// and what the account must have.
@@ -86,14 +87,6 @@ func deploy(ctx *pulumi.Context) (pulumi.Map, error) {
 	}
 	args := DeploymentArgs(cfg)
 	wafArgs := WebACLArgs(cfg)
-	if wafArgs != nil {
-		// Checked before anything is registered; the stage is the one unknown yet.
-		check := wafArgs.WithDefaults()
-		check.StageARN = pulumi.String("")
-		if err := check.Validate(); err != nil {
-			return nil, fmt.Errorf("Pulumi.%s.yaml: %w", ctx.Stack(), err)
-		}
-	}
 	d, err := components.NewModelDeployment(ctx, cfg.Model.Name, &args)
 	if err != nil {
 		return nil, err

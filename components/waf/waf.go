@@ -7,11 +7,12 @@
 package waf
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/wafv2"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/inferstack/inferstack/components"
 )
 
 // The type token stays "WebAcl": it is part of every existing stack's URNs.
@@ -63,14 +64,18 @@ func (a WebACLArgs) WithDefaults() WebACLArgs {
 // Validate reports every problem of defaulted args at once; each names the field, the value and
 // what is allowed.
 func (a WebACLArgs) Validate() error {
-	var errs []error
+	var es components.FieldErrors
 	if a.StageARN == nil {
-		errs = append(errs, errors.New("StageARN is required"))
+		es = append(es, components.FieldError{Field: "StageARN", Allowed: "the API stage's ARN (required)"})
 	}
 	if a.RateLimit < MinRateLimit || a.RateLimit > MaxRateLimit {
-		errs = append(errs, fmt.Errorf("RateLimit %d: want %d..%d requests per 5 minutes", a.RateLimit, MinRateLimit, MaxRateLimit))
+		es = append(es, components.FieldError{Field: "RateLimit", Value: a.RateLimit,
+			Allowed: fmt.Sprintf("%d..%d requests per 5 minutes per client IP", MinRateLimit, MaxRateLimit)})
 	}
-	return errors.Join(errs...)
+	if len(es) == 0 {
+		return nil
+	}
+	return es
 }
 
 // WebACL is a regional web ACL associated with one API Gateway stage.

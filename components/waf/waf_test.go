@@ -117,8 +117,8 @@ func TestNewWebACLRejectsBadArgs(t *testing.T) {
 		args waf.WebACLArgs
 		want string
 	}{
-		{"no stage", waf.WebACLArgs{RateLimit: 100}, "StageARN is required"},
-		{"rate too low", waf.WebACLArgs{StageARN: pulumi.String("arn"), RateLimit: 5}, "RateLimit 5: want 10..2000000000"},
+		{"no stage", waf.WebACLArgs{RateLimit: 100}, "StageARN unset: want the API stage"},
+		{"rate too low", waf.WebACLArgs{StageARN: pulumi.String("arn"), RateLimit: 5}, "RateLimit 5: want 10..2000000000 requests"},
 		{"rate too high", waf.WebACLArgs{StageARN: pulumi.String("arn"), RateLimit: 2_000_000_001}, "RateLimit 2000000001"},
 	}
 	for _, tc := range tests {
