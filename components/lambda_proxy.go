@@ -11,14 +11,16 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/inferstack/inferstack/lambda/proxyconfig"
+
+	"github.com/inferstack/inferstack/internal/contract"
 )
 
 const lambdaProxyType = "inferstack:components:LambdaProxy"
 
 // Defaults for LambdaProxyArgs, matching the stack config's `proxy` defaults.
 const (
-	DefaultProxyMemoryMB         = 256
-	DefaultProxyTimeoutSeconds   = 30
+	DefaultProxyMemoryMB         = contract.DefaultProxyMemoryMB
+	DefaultProxyTimeoutSeconds   = contract.DefaultProxyTimeoutSeconds
 	DefaultProxyLogRetentionDays = 30
 	// maxProxyInvokeTimeoutSeconds keeps the endpoint call under API Gateway's 29 s integration
 	// timeout (DefaultIntegrationTimeout), so the caller gets the proxy's 504 with a request ID.

@@ -8,6 +8,8 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ecr"
 	"github.com/pulumi/pulumi-docker/sdk/v4/go/docker"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/inferstack/inferstack/internal/contract"
 )
 
 const modelImageType = "inferstack:components:ModelImage"
@@ -19,7 +21,7 @@ const (
 )
 
 // DefaultKeepImages is how many images the repository lifecycle policy keeps by default.
-const DefaultKeepImages = 10
+const DefaultKeepImages = contract.DefaultKeepImages
 
 // ModelImageArgs configures a ModelImage.
 type ModelImageArgs struct {

@@ -11,17 +11,19 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sns"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/inferstack/inferstack/internal/contract"
 )
 
 const monitoringType = "inferstack:components:Monitoring"
 
 // Default alarm thresholds: the checklist's p99 latency under 500 ms and errors under 1%.
 const (
-	DefaultLatencyP99Ms             = 500
-	DefaultErrorRatePercent         = 1
-	DefaultClientErrorRatePercent   = 5
-	DefaultCPUUtilizationPercent    = 80
-	DefaultMemoryUtilizationPercent = 80
+	DefaultLatencyP99Ms             = contract.DefaultLatencyP99Ms
+	DefaultErrorRatePercent         = contract.DefaultErrorRatePercent
+	DefaultClientErrorRatePercent   = contract.DefaultClientErrorRatePercent
+	DefaultCPUUtilizationPercent    = contract.DefaultUtilizationPercent
+	DefaultMemoryUtilizationPercent = contract.DefaultUtilizationPercent
 	DefaultLambdaDurationP99Ms      = 24000 // 80% of the proxy's default 30 s timeout
 )
 

@@ -6,13 +6,15 @@ import (
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/inferstack/inferstack/internal/contract"
 )
 
 const securedAPIType = "inferstack:components:SecuredApi"
 
 // Defaults of SecuredAPIArgs.
 const (
-	DefaultStageName          = "v1"
+	DefaultStageName          = contract.DefaultStageName
 	DefaultAPILogRetention    = 30
 	DefaultAPILoggingLevel    = "ERROR"
 	DefaultIntegrationTimeout = 29000 // milliseconds, API Gateway's default and regional maximum without a quota raise

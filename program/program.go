@@ -10,46 +10,49 @@ import (
 	"github.com/inferstack/inferstack/components"
 	"github.com/inferstack/inferstack/components/waf"
 	"github.com/inferstack/inferstack/stackconfig"
+
+	"github.com/inferstack/inferstack/internal/contract"
 )
 
-// Stack output names: what a user needs after `pulumi up`.
+// Stack output names: what a user needs after `pulumi up`. The names are internal/contract's,
+// which cmd/smoke reads too.
 const (
-	OutEndpointName  = "endpointName"
-	OutEndpointArn   = "endpointArn"
-	OutVariantName   = "variantName"
-	OutImageURI      = "imageUri"
-	OutRepositoryURL = "repositoryUrl"
-	OutRegion        = "region"
-	OutInvokeCommand = "invokeCommand"
+	OutEndpointName  = contract.OutEndpointName
+	OutEndpointArn   = contract.OutEndpointArn
+	OutVariantName   = contract.OutVariantName
+	OutImageURI      = contract.OutImageURI
+	OutRepositoryURL = contract.OutRepositoryURL
+	OutRegion        = contract.OutRegion
+	OutInvokeCommand = contract.OutInvokeCommand
 	// OutProxyFunctionName and OutProxyLogGroup name the Lambda proxy, for `aws logs tail` and
 	// direct test invocations before the API exists.
-	OutProxyFunctionName = "proxyFunctionName"
-	OutProxyLogGroup     = "proxyLogGroupName"
-	// What a client needs to call the API (docs/api.md); cmd/smoke reads these names.
-	OutAPIURL          = "apiUrl"
-	OutTokenEndpoint   = "tokenEndpoint"
-	OutInvokeScope     = "invokeScope"
-	OutUserPoolID      = "userPoolId"
-	OutUserClientID    = "userClientId"
-	OutMachineClientID = "machineClientId"
-	OutAPIKeyID        = "apiKeyId"
+	OutProxyFunctionName = contract.OutProxyFunctionName
+	OutProxyLogGroup     = contract.OutProxyLogGroup
+	// What a client needs to call the API (docs/api.md).
+	OutAPIURL          = contract.OutAPIURL
+	OutTokenEndpoint   = contract.OutTokenEndpoint
+	OutInvokeScope     = contract.OutInvokeScope
+	OutUserPoolID      = contract.OutUserPoolID
+	OutUserClientID    = contract.OutUserClientID
+	OutMachineClientID = contract.OutMachineClientID
+	OutAPIKeyID        = contract.OutAPIKeyID
 	// OutMachineClientSecret and OutAPIKeyValue are secret outputs: `pulumi stack output
 	// --show-secrets` reveals them.
-	OutMachineClientSecret = "machineClientSecret"
-	OutAPIKeyValue         = "apiKeyValue"
+	OutMachineClientSecret = contract.OutMachineClientSecret
+	OutAPIKeyValue         = contract.OutAPIKeyValue
 	// Operations (docs/runbook.md): where alerts go, the dashboard, and the alarms that roll
 	// endpoint deployments back.
-	OutAlarmTopicArn      = "alarmTopicArn"
-	OutDashboardName      = "dashboardName"
-	OutRollbackAlarmNames = "rollbackAlarmNames"
+	OutAlarmTopicArn      = contract.OutAlarmTopicArn
+	OutDashboardName      = contract.OutDashboardName
+	OutRollbackAlarmNames = contract.OutRollbackAlarmNames
 	// OutEndpointConfigName and OutModelName are what this update deployed: `go run ./cmd/smoke
 	// verify` compares them with DescribeEndpoint (a SageMaker rollback leaves the endpoint on the
 	// previous configuration), and `prune` keeps them.
-	OutEndpointConfigName = "endpointConfigName"
-	OutModelName          = "modelName"
+	OutEndpointConfigName = contract.OutEndpointConfigName
+	OutModelName          = contract.OutModelName
 	// OutStackTag is the value of the stack's `stack` tag, which `go run ./cmd/smoke prune`
 	// selects the stack's retained models and configurations by.
-	OutStackTag = "stackTag"
+	OutStackTag = contract.OutStackTag
 )
 
 // Run loads the stack config, deploys the model and exports the outputs.

@@ -13,6 +13,8 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/inferstack/inferstack/components"
+
+	"github.com/inferstack/inferstack/internal/contract"
 )
 
 // The type token stays "WebAcl": it is part of every existing stack's URNs.
@@ -28,7 +30,7 @@ const (
 )
 
 // DefaultRateLimit is WebACLArgs.RateLimit's default, requests per 5 minutes per client IP.
-const DefaultRateLimit = 2000
+const DefaultRateLimit = contract.DefaultWAFRateLimit
 
 // Bounds of a WAFv2 rate-based statement's Limit (AWS WAF API reference, RateBasedStatement).
 const (
