@@ -22,7 +22,7 @@ const (
 )
 
 // microsecondsPerMs converts millisecond thresholds to the unit of SageMaker's ModelLatency and
-// OverheadLatency (pitfall 13: a 500 "ms" threshold on those metrics is 0.5 ms and always fires).
+// OverheadLatency (docs/design.md#latency-metrics-are-in-microseconds: a 500 "ms" threshold on those metrics is 0.5 ms and always fires).
 const microsecondsPerMs = 1000
 
 // runbookURL is where an alarm's description sends the person it wakes up.

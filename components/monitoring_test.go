@@ -140,7 +140,7 @@ func TestMonitoringAlarmThresholdsAndUnits(t *testing.T) {
 		{
 			name: "defaults: p99 500 ms, errors 1%",
 			want: map[string]float64{
-				"model-latency-p99": 500000, // microseconds (pitfall 13)
+				"model-latency-p99": 500000, // microseconds (docs/design.md#latency-metrics-are-in-microseconds)
 				"endpoint-5xx-rate": 1, "endpoint-4xx-rate": 5,
 				"cpu-utilization": 80, "memory-utilization": 80,
 				"lambda-error-rate": 1, "lambda-throttles": 0, "lambda-duration-p99": 24000,
@@ -240,7 +240,7 @@ func TestMonitoringTopicUsesACustomerManagedKeyThatAlarmsAndBudgetsCanUse(t *tes
 	topic, err := res.mocks.One(monTypeTopic)
 	require.NoError(t, err)
 
-	assert.Equal(t, res.keyArn, input(t, topic, "kmsMasterKeyId"), "alias/aws/sns drops alarm notifications (pitfall 14)")
+	assert.Equal(t, res.keyArn, input(t, topic, "kmsMasterKeyId"), "alias/aws/sns drops alarm notifications (docs/design.md#notification-topics-need-their-own-key)")
 	assert.Equal(t, true, input(t, key, "enableKeyRotation"))
 
 	var policy PolicyDocument

@@ -17,7 +17,7 @@ const sageMakerEndpointType = "inferstack:components:SageMakerEndpoint"
 // autoscaling and dashboards that name it survive every deployment.
 const DefaultVariantName = "primary"
 
-// Scaling constants of Application Auto Scaling for SageMaker variants (DESIGN pitfall 3).
+// Scaling constants of Application Auto Scaling for SageMaker variants (docs/design.md#autoscaling-names).
 const (
 	scalingNamespace       = "sagemaker"
 	instanceCountDimension = "sagemaker:variant:DesiredInstanceCount"
@@ -51,7 +51,7 @@ type SageMakerEndpointArgs struct {
 	// VolumeSizeGB (real-time, optional) is the ML storage volume; 0 keeps SageMaker's default.
 	VolumeSizeGB int `pulumi:"volumeSizeGb,optional"`
 	// Serverless (optional) makes the endpoint serverless; then VPC, NetworkIsolation, DataCapture
-	// and Autoscaling must be unset (DESIGN pitfall 11).
+	// and Autoscaling must be unset (docs/design.md#serverless-endpoints).
 	Serverless *ServerlessConfig `pulumi:"serverless,optional"`
 	// Autoscaling (optional, real-time only) is target tracking on invocations per instance.
 	Autoscaling *AutoscalingConfig `pulumi:"autoscaling,optional"`
@@ -311,7 +311,7 @@ func newEndpointConfig(ctx *pulumi.Context, name string, a SageMakerEndpointArgs
 	}
 	configRes := name + "-endpoint-config"
 	args := &sagemaker.EndpointConfigurationArgs{
-		// No Name (DESIGN pitfall 1): a configuration is immutable, so every change must create a
+		// No Name (docs/design.md#endpoint-configurations-are-autonamed): a configuration is immutable, so every change must create a
 		// new one under a new name before the endpoint switches to it.
 		Tags: tagsFor(a.Tags, configRes),
 	}
@@ -355,7 +355,7 @@ func newEndpointConfig(ctx *pulumi.Context, name string, a SageMakerEndpointArgs
 // provider's Delete (pulumi/pulumi pkg/resource/deploy/step.go, DeleteStep.Apply: "else if
 // s.old.RetainOnDelete { no-op }"). After a blue/green update that SageMaker rolled back, the
 // provider's state may name the new configuration while the endpoint still runs the old one
-// (terraform-provider-aws #48997, #46663, fix proposed in #49020; DESIGN pitfall 19); the same
+// (terraform-provider-aws #48997, #46663, fix proposed in #49020; docs/design.md#rolled-back-configurations-keep-serving); the same
 // or the next update would otherwise delete the configuration and model that serve
 // (DeleteEndpointConfig and DeleteModel check no use). Both cost nothing while unused;
 // `go run ./cmd/smoke prune` deletes the ones that serve no more (docs/runbook.md).
@@ -396,7 +396,7 @@ func newAutoscaling(ctx *pulumi.Context, name string, a SageMakerEndpointArgs, e
 	s := a.Autoscaling
 	targetRes := name + "-scaling-target"
 	// The target depends on the endpoint through ResourceId, so it is deregistered before the
-	// endpoint is deleted (DESIGN pitfall 3).
+	// endpoint is deleted (docs/design.md#autoscaling-names).
 	target, err := appautoscaling.NewTarget(ctx, targetRes, &appautoscaling.TargetArgs{
 		ServiceNamespace:  pulumi.String(scalingNamespace),
 		ScalableDimension: pulumi.String(instanceCountDimension),

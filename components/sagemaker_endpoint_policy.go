@@ -271,7 +271,7 @@ func endpointDefaults(name string, args *SageMakerEndpointArgs) (SageMakerEndpoi
 // Not ForceNew at the provider but refused by SageMaker, so hashed in as well: for an autoscaled
 // endpoint the instance type; changing it then creates a new endpoint (and scaling target) beside
 // the old one, because SageMaker refuses to change the instance type of a variant that is
-// registered for autoscaling (DESIGN pitfall 12).
+// registered for autoscaling (docs/design.md#instance-type-changes-of-autoscaled-endpoints).
 //
 // Rollback on with the component's own alarms (the prod preset) adds nothing to the key, so the
 // names of existing endpoints with rollback stay as they were; only the fields read here are
@@ -374,7 +374,7 @@ func executionPolicy(env awsEnv, endpointName, repoArn string, alarmNames []stri
 		st = append(st, Allow("UseKmsKey", []string{"kms:Decrypt", "kms:GenerateDataKey", "kms:CreateGrant", "kms:DescribeKey"}, a.KMSKeyARN))
 	}
 	if len(alarmNames) > 0 {
-		// SageMaker reads the rollback alarms' state during a blue/green deployment (DESIGN pitfall 4).
+		// SageMaker reads the rollback alarms' state during a blue/green deployment (docs/design.md#rollback-alarms).
 		arns := make([]string, len(alarmNames))
 		for i, n := range alarmNames {
 			arns[i] = env.arn("cloudwatch", "alarm:"+n)
@@ -419,7 +419,7 @@ func newRollbackAlarms(ctx *pulumi.Context, name, endpointName string, a SageMak
 			Namespace:         pulumi.String("AWS/SageMaker"),
 			MetricName:        pulumi.String("ModelLatency"),
 			ExtendedStatistic: pulumi.String("p99"),
-			// ModelLatency is reported in microseconds (DESIGN pitfall 13).
+			// ModelLatency is reported in microseconds (docs/design.md#latency-metrics-are-in-microseconds).
 			Threshold: pulumi.Float64(a.Rollback.LatencyP99Ms * microsPerMilli),
 		}},
 	}

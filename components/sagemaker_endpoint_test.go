@@ -98,7 +98,7 @@ func TestSageMakerEndpointRealtimeResources(t *testing.T) {
 
 	config := one(t, mocks, smConfigType)
 	_, named = config.Inputs["name"]
-	assert.False(t, named, "a fixed configuration name breaks every update (DESIGN pitfall 1)")
+	assert.False(t, named, "a fixed configuration name breaks every update (docs/design.md#endpoint-configurations-are-autonamed)")
 	assert.Equal(t, map[string]any{
 		"variantName": DefaultVariantName, "modelName": model.State["name"].StringValue(), "instanceType": "ml.m5.xlarge",
 		"initialInstanceCount": 2.0, "initialVariantWeight": 1.0, "volumeSizeInGb": 30.0,
@@ -132,7 +132,7 @@ func TestSageMakerEndpointRealtimeResources(t *testing.T) {
 	require.True(t, ok)
 	assert.Equal(t, "ModelLatency", input(t, latency, "metricName"))
 	assert.Equal(t, "p99", input(t, latency, "extendedStatistic"))
-	assert.Equal(t, 500000.0, input(t, latency, "threshold"), "500 ms in microseconds (DESIGN pitfall 13)")
+	assert.Equal(t, 500000.0, input(t, latency, "threshold"), "500 ms in microseconds (docs/design.md#latency-metrics-are-in-microseconds)")
 	errs, ok := mocks.Named(metricAlarmType, "churn-rollback-5xx")
 	require.True(t, ok)
 	assert.Equal(t, "Invocation5XXErrors", input(t, errs, "metricName"))
@@ -143,7 +143,7 @@ func TestSageMakerEndpointRealtimeResources(t *testing.T) {
 	assert.Equal(t, "/aws/sagemaker/Endpoints/"+name, input(t, logs, "name"))
 	assert.Equal(t, 30.0, input(t, logs, "retentionInDays"))
 
-	// Autoscaling (DESIGN pitfall 3).
+	// Autoscaling (docs/design.md#autoscaling-names).
 	target := one(t, mocks, scalingTargetType)
 	assert.Equal(t, "endpoint/"+name+"/variant/primary", input(t, target, "resourceId"))
 	assert.Equal(t, "sagemaker:variant:DesiredInstanceCount", input(t, target, "scalableDimension"))
@@ -349,7 +349,7 @@ func TestEndpointNameIsStableBoundedAndFollowsAutoscaledInstanceType(t *testing.
 	scaledBigger := scaled
 	scaledBigger.InstanceType = "ml.m5.xlarge"
 	assert.NotEqual(t, endpointName("inferstack", "prod", "churn", scaled), endpointName("inferstack", "prod", "churn", scaledBigger),
-		"an autoscaled variant cannot change instance type in place (DESIGN pitfall 12): a new endpoint replaces it")
+		"an autoscaled variant cannot change instance type in place (docs/design.md#instance-type-changes-of-autoscaled-endpoints): a new endpoint replaces it")
 
 	long := endpointName("inferstack", "production-eu-central-1", strings.Repeat("model", 12), plain)
 	assert.LessOrEqual(t, len(long), 63)
