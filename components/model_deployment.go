@@ -42,6 +42,9 @@ type ModelDeploymentArgs struct {
 type ModelDeployment struct {
 	pulumi.ResourceState
 
+	// The parts, for a program to export what it needs (their outputs) or to build on: the
+	// deployment copies none of their outputs. They are Go values, not outputs of the component.
+
 	// Image is the image component.
 	Image *ModelImage
 	// Endpoint is the endpoint component.
@@ -52,54 +55,6 @@ type ModelDeployment struct {
 	API *SecuredAPI
 	// Monitoring is the monitoring component; nil without Args.Monitoring.
 	Monitoring *Monitoring
-
-	// ImageURI is the deployed image, pinned by digest.
-	ImageURI pulumi.StringOutput `pulumi:"imageUri"`
-	// RepositoryURL is the image repository, for `docker pull` and scans.
-	RepositoryURL pulumi.StringOutput `pulumi:"repositoryUrl"`
-	// EndpointName is the SageMaker endpoint's name.
-	EndpointName pulumi.StringOutput `pulumi:"endpointName"`
-	// EndpointARN is the SageMaker endpoint's ARN.
-	EndpointARN pulumi.StringOutput `pulumi:"endpointArn"`
-	// VariantName is the endpoint's production variant.
-	VariantName pulumi.StringOutput `pulumi:"variantName"`
-	// EndpointRoleARN is the endpoint's execution role.
-	EndpointRoleARN pulumi.StringOutput `pulumi:"endpointRoleArn"`
-	// EndpointConfigName is the endpoint configuration this update deployed; after a deploy,
-	// DescribeEndpoint must report the same (`go run ./cmd/smoke verify`).
-	EndpointConfigName pulumi.StringOutput `pulumi:"endpointConfigName"`
-	// ModelName is the SageMaker model of that configuration.
-	ModelName pulumi.StringOutput `pulumi:"modelName"`
-	// AlarmTopicARN is the SNS topic of alarm and budget notifications ("" without Monitoring).
-	AlarmTopicARN pulumi.StringOutput `pulumi:"alarmTopicArn"`
-	// DashboardName is the CloudWatch dashboard ("" without Monitoring).
-	DashboardName pulumi.StringOutput `pulumi:"dashboardName"`
-	// RollbackAlarmNames are the alarms that roll endpoint deployments back (empty without rollback).
-	RollbackAlarmNames pulumi.StringArrayOutput `pulumi:"rollbackAlarmNames"`
-	// ProxyFunctionName is the Lambda proxy's name ("" without Proxy).
-	ProxyFunctionName pulumi.StringOutput `pulumi:"proxyFunctionName"`
-	// ProxyFunctionARN is the Lambda proxy's ARN ("" without Proxy).
-	ProxyFunctionARN pulumi.StringOutput `pulumi:"proxyFunctionArn"`
-	// ProxyInvokeARN is the Lambda proxy's API Gateway integration URI ("" without Proxy).
-	ProxyInvokeARN pulumi.StringOutput `pulumi:"proxyInvokeArn"`
-	// ProxyLogGroupName is the Lambda proxy's log group ("" without Proxy).
-	ProxyLogGroupName pulumi.StringOutput `pulumi:"proxyLogGroupName"`
-	// APIURL is the API stage's invoke URL; append /ping or /invocations ("" without API).
-	APIURL pulumi.StringOutput `pulumi:"apiUrl"`
-	// TokenEndpoint is the Cognito OAuth 2.0 token URL ("" without API).
-	TokenEndpoint pulumi.StringOutput `pulumi:"tokenEndpoint"`
-	// UserPoolID is the API's Cognito user pool ("" without API).
-	UserPoolID pulumi.StringOutput `pulumi:"userPoolId"`
-	// UserClientID is the app client for people ("" without API).
-	UserClientID pulumi.StringOutput `pulumi:"userClientId"`
-	// MachineClientID is the client-credentials app client ("" without API or machine client).
-	MachineClientID pulumi.StringOutput `pulumi:"machineClientId"`
-	// MachineClientSecret is the machine client's secret, a secret output.
-	MachineClientSecret pulumi.StringOutput `pulumi:"machineClientSecret"`
-	// APIKeyID is the API key's ID ("" when no key is required).
-	APIKeyID pulumi.StringOutput `pulumi:"apiKeyId"`
-	// APIKeyValue is the API key, a secret output.
-	APIKeyValue pulumi.StringOutput `pulumi:"apiKeyValue"`
 }
 
 // NewModelDeployment creates every part of one model's deployment as children of one component.
@@ -137,8 +92,6 @@ func NewModelDeployment(ctx *pulumi.Context, name string, args *ModelDeploymentA
 	}
 	c.Endpoint = endpoint
 	// The proxy and API join here; each takes the endpoint's outputs as inputs.
-	empty := pulumi.String("").ToStringOutput()
-	c.ProxyFunctionName, c.ProxyFunctionARN, c.ProxyInvokeARN, c.ProxyLogGroupName = empty, empty, empty, empty
 	if a.Proxy != nil {
 		a.Proxy.EndpointName = endpoint.EndpointName
 		a.Proxy.EndpointARN = endpoint.EndpointARN
@@ -152,33 +105,24 @@ func NewModelDeployment(ctx *pulumi.Context, name string, args *ModelDeploymentA
 			return nil, fmt.Errorf("model deployment %q: %w", name, err)
 		}
 		c.Proxy = proxy
-		c.ProxyFunctionName, c.ProxyFunctionARN = proxy.FunctionName, proxy.FunctionARN
-		c.ProxyInvokeARN, c.ProxyLogGroupName = proxy.InvokeARN, proxy.LogGroupName
 		if a.Monitoring != nil && a.Monitoring.FunctionName == nil {
 			a.Monitoring.FunctionName = proxy.FunctionName
 		}
 	}
-	c.APIURL, c.TokenEndpoint, c.UserPoolID, c.UserClientID, c.MachineClientID, c.APIKeyID = empty, empty, empty, empty, empty, empty
-	noSecret := pulumi.ToSecret(pulumi.String("")).(pulumi.StringOutput)
-	c.MachineClientSecret, c.APIKeyValue = noSecret, noSecret
 	if a.API != nil {
-		a.API.ProxyInvokeARN = c.ProxyInvokeARN
-		a.API.ProxyFunctionARN = c.ProxyFunctionARN
+		// Validate refused an API without a proxy.
+		a.API.ProxyInvokeARN = c.Proxy.InvokeARN
+		a.API.ProxyFunctionARN = c.Proxy.FunctionARN
 		api, err := NewSecuredAPI(ctx, name+"-api", a.API, parent)
 		if err != nil {
 			return nil, fmt.Errorf("model deployment %q: %w", name, err)
 		}
 		c.API = api
-		c.APIURL, c.TokenEndpoint, c.UserPoolID, c.UserClientID = api.InvokeURL, api.TokenEndpoint, api.UserPoolID, api.UserClientID
-		c.MachineClientID, c.MachineClientSecret = api.MachineClientID, api.MachineClientSecret
-		c.APIKeyID, c.APIKeyValue = api.APIKeyID, api.APIKeyValue
 		if a.Monitoring != nil && a.Monitoring.APIName == nil {
 			a.Monitoring.APIName, a.Monitoring.StageName = api.RestAPIName, api.StageName
 		}
 	}
 
-	c.AlarmTopicARN = pulumi.String("").ToStringOutput()
-	c.DashboardName = pulumi.String("").ToStringOutput()
 	if a.Monitoring != nil {
 		m := a.Monitoring
 		m.EndpointName = pulumi.String(endpointName)
@@ -195,44 +139,10 @@ func NewModelDeployment(ctx *pulumi.Context, name string, args *ModelDeploymentA
 			return nil, fmt.Errorf("model deployment %q: %w", name, err)
 		}
 		c.Monitoring = monitoring
-		c.AlarmTopicARN = monitoring.TopicARN
-		c.DashboardName = monitoring.DashboardName
 	}
 
-	c.ImageURI = image.ImageURI
-	c.RepositoryURL = image.RepositoryURL
-	c.EndpointName = endpoint.EndpointName
-	c.EndpointARN = endpoint.EndpointARN
-	c.VariantName = endpoint.VariantName
-	c.EndpointRoleARN = endpoint.RoleARN
-	c.EndpointConfigName = endpoint.EndpointConfigName
-	c.ModelName = endpoint.ModelName
-	c.RollbackAlarmNames = endpoint.RollbackAlarmNames
-	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
-		"imageUri":            c.ImageURI,
-		"repositoryUrl":       c.RepositoryURL,
-		"endpointName":        c.EndpointName,
-		"endpointArn":         c.EndpointARN,
-		"variantName":         c.VariantName,
-		"endpointRoleArn":     c.EndpointRoleARN,
-		"endpointConfigName":  c.EndpointConfigName,
-		"modelName":           c.ModelName,
-		"alarmTopicArn":       c.AlarmTopicARN,
-		"dashboardName":       c.DashboardName,
-		"rollbackAlarmNames":  c.RollbackAlarmNames,
-		"proxyFunctionName":   c.ProxyFunctionName,
-		"proxyFunctionArn":    c.ProxyFunctionARN,
-		"proxyInvokeArn":      c.ProxyInvokeARN,
-		"proxyLogGroupName":   c.ProxyLogGroupName,
-		"apiUrl":              c.APIURL,
-		"tokenEndpoint":       c.TokenEndpoint,
-		"userPoolId":          c.UserPoolID,
-		"userClientId":        c.UserClientID,
-		"machineClientId":     c.MachineClientID,
-		"machineClientSecret": c.MachineClientSecret,
-		"apiKeyId":            c.APIKeyID,
-		"apiKeyValue":         c.APIKeyValue,
-	}); err != nil {
+	// The parts registered their own outputs; the deployment copies none of them.
+	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{}); err != nil {
 		return nil, err
 	}
 	return c, nil

@@ -25,8 +25,8 @@ func TestModelDeploymentWiresImageIntoEndpoint(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		d.ImageURI.ApplyT(func(v string) string { imageURI = v; return v })
-		d.EndpointName.ApplyT(func(v string) string { endpointName = v; return v })
+		d.Image.ImageURI.ApplyT(func(v string) string { imageURI = v; return v })
+		d.Endpoint.EndpointName.ApplyT(func(v string) string { endpointName = v; return v })
 		planned = PlannedEndpointName(ctx, "churn-endpoint", &endpoint)
 		return nil
 	}, pulumi.WithMocks("inferstack", "dev", mocks))
@@ -104,9 +104,9 @@ func TestModelDeploymentJoinsMonitoring(t *testing.T) {
 				if err != nil {
 					return err
 				}
-				d.EndpointName.ApplyT(func(v string) string { endpointName = v; return v })
-				d.AlarmTopicARN.ApplyT(func(v string) string { topicArn = v; return v })
-				d.RollbackAlarmNames.ApplyT(func(v []string) []string { rollback = v; return v })
+				d.Endpoint.EndpointName.ApplyT(func(v string) string { endpointName = v; return v })
+				d.Monitoring.TopicARN.ApplyT(func(v string) string { topicArn = v; return v })
+				d.Endpoint.RollbackAlarmNames.ApplyT(func(v []string) []string { rollback = v; return v })
 				return nil
 			}, pulumi.WithMocks("inferstack", "dev", mocks))
 			require.NoError(t, err)
@@ -169,8 +169,8 @@ func TestModelDeploymentJoinsProxy(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		for dst, o := range map[*string]pulumi.StringOutput{&endpointName: d.EndpointName, &endpointArn: d.EndpointARN,
-			&invokeArn: d.ProxyInvokeARN, &functionName: d.ProxyFunctionName, &logGroup: d.ProxyLogGroupName} {
+		for dst, o := range map[*string]pulumi.StringOutput{&endpointName: d.Endpoint.EndpointName, &endpointArn: d.Endpoint.EndpointARN,
+			&invokeArn: d.Proxy.InvokeARN, &functionName: d.Proxy.FunctionName, &logGroup: d.Proxy.LogGroupName} {
 			o.ApplyT(func(v string) string { *dst = v; return v })
 		}
 		return nil
@@ -247,12 +247,12 @@ func TestModelDeploymentJoinsSecuredAPI(t *testing.T) {
 	}
 	assert.True(t, watched, "an alarm watches the API")
 
-	assert.Regexp(t, `^https://.+/v1$`, apiAwait(t, d.APIURL))
-	assert.Contains(t, apiAwait(t, d.TokenEndpoint), "/oauth2/token")
-	assert.NotEmpty(t, apiAwait(t, d.MachineClientID))
-	assert.NotEmpty(t, apiAwait(t, d.APIKeyID))
-	assert.True(t, pulumi.IsSecret(d.APIKeyValue))
-	assert.True(t, pulumi.IsSecret(d.MachineClientSecret))
+	assert.Regexp(t, `^https://.+/v1$`, apiAwait(t, d.API.InvokeURL))
+	assert.Contains(t, apiAwait(t, d.API.TokenEndpoint), "/oauth2/token")
+	assert.NotEmpty(t, apiAwait(t, d.API.MachineClientID))
+	assert.NotEmpty(t, apiAwait(t, d.API.APIKeyID))
+	assert.True(t, pulumi.IsSecret(d.API.APIKeyValue))
+	assert.True(t, pulumi.IsSecret(d.API.MachineClientSecret))
 }
 
 // TestModelDeploymentRejectsPartsWiredByHand: the composite wires the parts to each other, so a

@@ -101,33 +101,56 @@ func deploy(ctx *pulumi.Context) (pulumi.Map, error) {
 			return nil, err
 		}
 	}
+	return exports(cfg, d), nil
+}
+
+// exports chooses the stack outputs from the deployment's parts. The proxy and API are optional
+// parts of a ModelDeployment; their outputs are "" without them, as they always were.
+func exports(cfg stackconfig.Config, d *components.ModelDeployment) pulumi.Map {
+	empty := pulumi.String("").ToStringOutput()
+	noSecret := pulumi.ToSecret(pulumi.String("")).(pulumi.StringOutput)
+	proxyName, proxyLogs := empty, empty
+	if p := d.Proxy; p != nil {
+		proxyName, proxyLogs = p.FunctionName, p.LogGroupName
+	}
+	apiURL, tokenURL, pool, userClient, machineClient, keyID := empty, empty, empty, empty, empty, empty
+	machineSecret, keyValue := noSecret, noSecret
+	if api := d.API; api != nil {
+		apiURL, tokenURL, pool, userClient = api.InvokeURL, api.TokenEndpoint, api.UserPoolID, api.UserClientID
+		machineClient, keyID, machineSecret, keyValue = api.MachineClientID, api.APIKeyID, api.MachineClientSecret, api.APIKeyValue
+	}
+	topic, dashboard := empty, empty
+	if m := d.Monitoring; m != nil {
+		topic, dashboard = m.TopicARN, m.DashboardName
+	}
+	e := d.Endpoint
 	return pulumi.Map{
-		OutEndpointName:      d.EndpointName,
-		OutEndpointArn:       d.EndpointARN,
-		OutVariantName:       d.VariantName,
-		OutImageURI:          d.ImageURI,
-		OutRepositoryURL:     d.RepositoryURL,
+		OutEndpointName:      e.EndpointName,
+		OutEndpointArn:       e.EndpointARN,
+		OutVariantName:       e.VariantName,
+		OutImageURI:          d.Image.ImageURI,
+		OutRepositoryURL:     d.Image.RepositoryURL,
 		OutRegion:            pulumi.String(cfg.Region),
-		OutProxyFunctionName: d.ProxyFunctionName,
-		OutProxyLogGroup:     d.ProxyLogGroupName,
-		OutAPIURL:            d.APIURL,
-		OutTokenEndpoint:     d.TokenEndpoint,
+		OutProxyFunctionName: proxyName,
+		OutProxyLogGroup:     proxyLogs,
+		OutAPIURL:            apiURL,
+		OutTokenEndpoint:     tokenURL,
 		OutInvokeScope:       pulumi.String(components.InvokeScope),
-		OutUserPoolID:        d.UserPoolID,
-		OutUserClientID:      d.UserClientID,
-		OutMachineClientID:   d.MachineClientID,
-		OutAPIKeyID:          d.APIKeyID,
+		OutUserPoolID:        pool,
+		OutUserClientID:      userClient,
+		OutMachineClientID:   machineClient,
+		OutAPIKeyID:          keyID,
 		// Already secret; ToSecret states it where the export happens.
-		OutMachineClientSecret: pulumi.ToSecret(d.MachineClientSecret),
-		OutAPIKeyValue:         pulumi.ToSecret(d.APIKeyValue),
-		OutAlarmTopicArn:       d.AlarmTopicARN,
-		OutDashboardName:       d.DashboardName,
-		OutRollbackAlarmNames:  d.RollbackAlarmNames,
-		OutEndpointConfigName:  d.EndpointConfigName,
-		OutModelName:           d.ModelName,
+		OutMachineClientSecret: pulumi.ToSecret(machineSecret),
+		OutAPIKeyValue:         pulumi.ToSecret(keyValue),
+		OutAlarmTopicArn:       topic,
+		OutDashboardName:       dashboard,
+		OutRollbackAlarmNames:  e.RollbackAlarmNames,
+		OutEndpointConfigName:  e.EndpointConfigName,
+		OutModelName:           e.ModelName,
 		OutStackTag:            pulumi.String(StackTag(cfg)),
 		// The first thing to try after a deploy, before the API exists.
 		OutInvokeCommand: pulumi.Sprintf("aws sagemaker-runtime invoke-endpoint --region %s --endpoint-name %s "+
-			"--content-type application/json --body fileb://request.json response.json", cfg.Region, d.EndpointName),
-	}, nil
+			"--content-type application/json --body fileb://request.json response.json", cfg.Region, e.EndpointName),
+	}
 }
