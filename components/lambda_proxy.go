@@ -41,6 +41,13 @@ type LambdaProxyArgs struct {
 	// ServerlessEndpoint (optional) says the endpoint is serverless: requests and answers are
 	// limited to 4 MiB instead of real-time's 6 MiB. Default false.
 	ServerlessEndpoint bool `pulumi:"serverlessEndpoint,optional"`
+
+	// LambdaProxySettings are the settings a user chooses.
+	LambdaProxySettings
+}
+
+// LambdaProxySettings are the settings of a LambdaProxy that a user chooses; ModelDeployment takes them and wires the rest.
+type LambdaProxySettings struct {
 	// ArchivePath (optional) is a prebuilt zip holding an executable `bootstrap`; default: build
 	// HandlerPackage from source with the Go toolchain on PATH.
 	ArchivePath string `pulumi:"archivePath,optional"`

@@ -43,12 +43,7 @@ func lpPrebuilt(t *testing.T) string {
 }
 
 func lpArgs(t *testing.T) *LambdaProxyArgs {
-	return &LambdaProxyArgs{
-		EndpointName: pulumi.String(lpEndpointName),
-		EndpointARN:  pulumi.String(lpEndpointArn),
-		ArchivePath:  lpPrebuilt(t),
-		Tags:         StandardTags("ml-platform", "churn", "dev", "dev"),
-	}
+	return &LambdaProxyArgs{EndpointName: pulumi.String(lpEndpointName), EndpointARN: pulumi.String(lpEndpointArn), LambdaProxySettings: LambdaProxySettings{ArchivePath: lpPrebuilt(t), Tags: StandardTags("ml-platform", "churn", "dev", "dev")}}
 }
 
 // lpRun creates one LambdaProxy under mocks and returns the mock and the component's outputs.

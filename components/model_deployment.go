@@ -8,30 +8,27 @@ import (
 
 const modelDeploymentType = "inferstack:components:ModelDeployment"
 
-// ModelDeploymentArgs configures a ModelDeployment: one field per part. Image and Endpoint are
-// required; the other parts are optional pointers, so a part joins by adding a field here, a block
-// in NewModelDeployment and its outputs, and nothing else changes.
+// ModelDeploymentArgs configures a ModelDeployment: one field per part, each the part's Settings,
+// which leave out what the deployment wires from one part into another (the image into the
+// endpoint, the endpoint into the proxy and Monitoring, the proxy into the API). Image and
+// Endpoint are required; the other parts are optional pointers, so a part joins by adding a field
+// here and a block in NewModelDeployment, and nothing else changes.
 type ModelDeploymentArgs struct {
 	// Image (required) builds and pushes the inference image.
 	Image ModelImageArgs `pulumi:"image"`
-	// Endpoint (required) serves the image. ImageURI and RepositoryARN are wired from Image and
-	// must be left unset.
-	Endpoint SageMakerEndpointArgs `pulumi:"endpoint"`
-	// Monitoring (optional) adds alarms, a dashboard and the cost budget. EndpointName,
-	// VariantName, Serverless and AlarmNamePrefix are wired from Endpoint and must be left unset.
-	// Monitoring's alarms notify; the endpoint's rollback alarms are its own (created before it).
-	Monitoring *MonitoringArgs `pulumi:"monitoring,optional"`
-	// Proxy (optional) adds the Lambda proxy in front of the endpoint. EndpointName, EndpointArn,
-	// EndpointConfigName and ServerlessEndpoint are wired from Endpoint and must be left unset.
-	// With API, InvokeTimeoutSeconds defaults to below API.IntegrationTimeoutMs and must stay
-	// below it. With Monitoring and no Monitoring.FunctionName, Monitoring watches this proxy.
-	Proxy *LambdaProxyArgs `pulumi:"proxy,optional"`
+	// Endpoint (required) serves the image.
+	Endpoint SageMakerEndpointSettings `pulumi:"endpoint"`
+	// Monitoring (optional) adds alarms, a dashboard and the cost budget, watching the endpoint
+	// and, when they exist, the proxy and the API's stage. Its alarms notify; the endpoint's
+	// rollback alarms are its own (created before it).
+	Monitoring *MonitoringSettings `pulumi:"monitoring,optional"`
+	// Proxy (optional) adds the Lambda proxy in front of the endpoint. With API,
+	// InvokeTimeoutSeconds defaults to below API.IntegrationTimeoutMs and must stay below it.
+	Proxy *LambdaProxySettings `pulumi:"proxy,optional"`
 	// API (optional) puts the Cognito-secured REST API in front of the proxy and requires Proxy.
-	// ProxyInvokeARN, ProxyFunctionARN and ProxyFunctionName are wired from Proxy and must be left
-	// unset; with Monitoring, the API alarms watch its stage. For a firewall, create a
-	// waf.WebACL (package components/waf, which keeps the wafv2 SDK out of this package) on
-	// ModelDeployment.API's StageARN.
-	API *SecuredAPIArgs `pulumi:"api,optional"`
+	// For a firewall, create a waf.WebACL (package components/waf, which keeps the wafv2 SDK out
+	// of this package) on ModelDeployment.API's StageARN.
+	API *SecuredAPISettings `pulumi:"api,optional"`
 	// Tags (optional) are put on every part, replacing the parts' own Tags; use StandardTags.
 	Tags map[string]string `pulumi:"tags,optional"`
 }
@@ -78,9 +75,8 @@ func NewModelDeployment(ctx *pulumi.Context, name string, args *ModelDeploymentA
 		return nil, fmt.Errorf("model deployment %q: %w", name, err)
 	}
 	c.Image = image
-	endpointArgs := a.Endpoint
-	endpointArgs.ImageURI = image.ImageURI
-	endpointArgs.RepositoryARN = image.RepositoryARN
+	endpointArgs := SageMakerEndpointArgs{ImageURI: image.ImageURI, RepositoryARN: image.RepositoryARN,
+		SageMakerEndpointSettings: a.Endpoint}
 	// Monitoring's alarms are named from the endpoint's planned name, so that they need not wait
 	// for the endpoint. They are not the endpoint's rollback alarms: Monitoring watches the proxy
 	// and the API too, so it is created after them, while the rollback alarms must exist before
@@ -92,39 +88,44 @@ func NewModelDeployment(ctx *pulumi.Context, name string, args *ModelDeploymentA
 	}
 	c.Endpoint = endpoint
 	// The proxy and API join here; each takes the endpoint's outputs as inputs.
+	var monitoring *MonitoringArgs
+	if a.Monitoring != nil {
+		monitoring = &MonitoringArgs{MonitoringSettings: *a.Monitoring}
+	}
 	if a.Proxy != nil {
-		a.Proxy.EndpointName = endpoint.EndpointName
-		a.Proxy.EndpointARN = endpoint.EndpointARN
-		// Read through the endpoint's name, so that the value resolves (and the function
-		// updates) only when the endpoint itself has taken the new configuration.
-		a.Proxy.EndpointConfigName = pulumi.All(endpoint.EndpointName, endpoint.EndpointConfigName).ApplyT(
-			func(v []any) string { return v[1].(string) }).(pulumi.StringOutput)
-		a.Proxy.ServerlessEndpoint = a.Endpoint.Serverless != nil
-		proxy, err := NewLambdaProxy(ctx, name+"-proxy", a.Proxy, parent)
+		proxy, err := NewLambdaProxy(ctx, name+"-proxy", &LambdaProxyArgs{
+			EndpointName: endpoint.EndpointName,
+			EndpointARN:  endpoint.EndpointARN,
+			// Read through the endpoint's name, so that the value resolves (and the function
+			// updates) only when the endpoint itself has taken the new configuration.
+			EndpointConfigName: pulumi.All(endpoint.EndpointName, endpoint.EndpointConfigName).ApplyT(
+				func(v []any) string { return v[1].(string) }).(pulumi.StringOutput),
+			ServerlessEndpoint:  a.Endpoint.Serverless != nil,
+			LambdaProxySettings: *a.Proxy,
+		}, parent)
 		if err != nil {
 			return nil, fmt.Errorf("model deployment %q: %w", name, err)
 		}
 		c.Proxy = proxy
-		if a.Monitoring != nil && a.Monitoring.FunctionName == nil {
-			a.Monitoring.FunctionName = proxy.FunctionName
+		if monitoring != nil {
+			monitoring.FunctionName = proxy.FunctionName
 		}
 	}
 	if a.API != nil {
 		// Validate refused an API without a proxy.
-		a.API.ProxyInvokeARN = c.Proxy.InvokeARN
-		a.API.ProxyFunctionARN = c.Proxy.FunctionARN
-		api, err := NewSecuredAPI(ctx, name+"-api", a.API, parent)
+		api, err := NewSecuredAPI(ctx, name+"-api", &SecuredAPIArgs{
+			ProxyInvokeARN: c.Proxy.InvokeARN, ProxyFunctionARN: c.Proxy.FunctionARN, SecuredAPISettings: *a.API,
+		}, parent)
 		if err != nil {
 			return nil, fmt.Errorf("model deployment %q: %w", name, err)
 		}
 		c.API = api
-		if a.Monitoring != nil && a.Monitoring.APIName == nil {
-			a.Monitoring.APIName, a.Monitoring.StageName = api.RestAPIName, api.StageName
+		if monitoring != nil {
+			monitoring.APIName, monitoring.StageName = api.RestAPIName, api.StageName
 		}
 	}
 
-	if a.Monitoring != nil {
-		m := a.Monitoring
+	if m := monitoring; m != nil {
 		m.EndpointName = pulumi.String(endpointName)
 		variant := endpointArgs.VariantName
 		if variant == "" {
@@ -157,13 +158,13 @@ func (a ModelDeploymentArgs) WithDefaults() ModelDeploymentArgs {
 		a.Endpoint.Tags = a.Tags
 	}
 	a.Image = a.Image.WithDefaults()
-	a.Endpoint = a.Endpoint.WithDefaults()
+	a.Endpoint = SageMakerEndpointArgs{SageMakerEndpointSettings: a.Endpoint}.WithDefaults().SageMakerEndpointSettings
 	if a.API != nil {
 		api := *a.API
 		if a.Tags != nil {
 			api.Tags = a.Tags
 		}
-		api = api.WithDefaults()
+		api = SecuredAPIArgs{SecuredAPISettings: api}.WithDefaults().SecuredAPISettings
 		a.API = &api
 	}
 	if a.Proxy != nil {
@@ -182,7 +183,7 @@ func (a ModelDeploymentArgs) WithDefaults() ModelDeploymentArgs {
 				p.InvokeTimeoutSeconds = max(1, min(timeout-1, limit))
 			}
 		}
-		p = p.WithDefaults()
+		p = LambdaProxyArgs{LambdaProxySettings: p}.WithDefaults().LambdaProxySettings
 		a.Proxy = &p
 	}
 	if a.Monitoring != nil {
@@ -190,7 +191,7 @@ func (a ModelDeploymentArgs) WithDefaults() ModelDeploymentArgs {
 		if a.Tags != nil {
 			m.Tags = a.Tags
 		}
-		m = m.WithDefaults()
+		m = MonitoringArgs{MonitoringSettings: m}.WithDefaults().MonitoringSettings
 		a.Monitoring = &m
 	}
 	return a
@@ -204,40 +205,20 @@ func invokeLimit(integrationMs int) int { return (integrationMs - 1) / 1000 }
 var standIn = pulumi.String("wired")
 
 // Validate reports every problem of defaulted args (WithDefaults) at once: each part's problems
-// under its field ("Proxy.Cache.MaxMB") and those between parts. Fields that ModelDeployment wires
-// from one part into another must be left unset.
+// under its field ("Proxy.Cache.MaxMB") and those between parts. What ModelDeployment wires from
+// one part into another is not in its Args: the Settings types leave it out.
 func (a ModelDeploymentArgs) Validate() error {
 	var es FieldErrors
-	wired := func(field string, set bool, from string) {
-		if set {
-			es.add(field, "set", "unset: ModelDeployment wires it from %s", from)
-		}
-	}
-	e := a.Endpoint
-	wired("Endpoint.ImageURI", e.ImageURI != nil, "Image")
-	wired("Endpoint.RepositoryARN", e.RepositoryARN != nil, "Image")
-	e.ImageURI, e.RepositoryARN = standIn, standIn
 	es.nested("Image", a.Image.Validate())
-	es.nested("Endpoint", e.Validate())
+	es.nested("Endpoint", SageMakerEndpointArgs{ImageURI: standIn, RepositoryARN: standIn, SageMakerEndpointSettings: a.Endpoint}.Validate())
 	if p := a.Proxy; p != nil {
-		wired("Proxy.EndpointName", p.EndpointName != nil, "Endpoint")
-		wired("Proxy.EndpointARN", p.EndpointARN != nil, "Endpoint")
-		wired("Proxy.EndpointConfigName", p.EndpointConfigName != nil, "Endpoint")
-		wired("Proxy.ServerlessEndpoint", p.ServerlessEndpoint, "Endpoint")
-		q := *p
-		q.EndpointName, q.EndpointARN = standIn, standIn
-		es.nested("Proxy", q.Validate())
+		es.nested("Proxy", LambdaProxyArgs{EndpointName: standIn, EndpointARN: standIn, LambdaProxySettings: *p}.Validate())
 	}
 	if api := a.API; api != nil {
 		if a.Proxy == nil {
 			es.add("API", "set", "unset without {Proxy}: the API calls the proxy")
 		}
-		wired("API.ProxyInvokeARN", api.ProxyInvokeARN != nil, "Proxy")
-		wired("API.ProxyFunctionARN", api.ProxyFunctionARN != nil, "Proxy")
-		wired("API.ProxyFunctionName", api.ProxyFunctionName != nil, "Proxy")
-		q := *api
-		q.ProxyInvokeARN, q.ProxyFunctionARN = standIn, standIn
-		es.nested("API", q.Validate())
+		es.nested("API", SecuredAPIArgs{ProxyInvokeARN: standIn, ProxyFunctionARN: standIn, SecuredAPISettings: *api}.Validate())
 		if p := a.Proxy; p != nil {
 			if limit := invokeLimit(api.IntegrationTimeoutMs); limit < 1 {
 				es.add("API.IntegrationTimeoutMs", api.IntegrationTimeoutMs,
@@ -250,17 +231,7 @@ func (a ModelDeploymentArgs) Validate() error {
 		}
 	}
 	if m := a.Monitoring; m != nil {
-		wired("Monitoring.EndpointName", m.EndpointName != nil, "Endpoint")
-		wired("Monitoring.Serverless", m.Serverless, "Endpoint")
-		wired("Monitoring.InstanceType", m.InstanceType != "", "Endpoint")
-		wired("Monitoring.AlarmNamePrefix", m.AlarmNamePrefix != "", "Endpoint")
-		// VariantName is defaulted by WithDefaults; a value other than the default is the user's.
-		if v, ok := m.VariantName.(pulumi.String); !ok || string(v) != DefaultVariantName {
-			wired("Monitoring.VariantName", true, "Endpoint")
-		}
-		q := *m
-		q.EndpointName = standIn
-		es.nested("Monitoring", q.Validate())
+		es.nested("Monitoring", MonitoringArgs{EndpointName: standIn, MonitoringSettings: *m}.Validate())
 		if p := a.Proxy; p != nil {
 			if limit := float64(p.TimeoutSeconds) * 1000; m.Thresholds.LambdaDurationP99Ms > limit {
 				es.add("Monitoring.Thresholds.LambdaDurationP99Ms", m.Thresholds.LambdaDurationP99Ms,

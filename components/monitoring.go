@@ -89,6 +89,17 @@ type MonitoringArgs struct {
 	APIName pulumi.StringInput `pulumi:"apiName,optional"`
 	// StageName is the stage of APIName; set both or neither.
 	StageName pulumi.StringInput `pulumi:"stageName,optional"`
+	// AlarmNamePrefix (optional) names the alarms "<prefix>-<alarm>" instead of autonaming them, so
+	// that their names are known before the endpoint exists: see MonitoringRollbackAlarmNames. It
+	// must be unique in the account and region (include the stack).
+	AlarmNamePrefix string `pulumi:"alarmNamePrefix,optional"`
+
+	// MonitoringSettings are the settings a user chooses.
+	MonitoringSettings
+}
+
+// MonitoringSettings are the settings of Monitoring that a user chooses; ModelDeployment takes them and wires what it watches.
+type MonitoringSettings struct {
 	// Thresholds of the alarms (zero fields take the defaults).
 	Thresholds MonitoringThresholds `pulumi:"thresholds,optional"`
 	// AlarmEmails are subscribed to the topic (optional). Each address must confirm once.
@@ -97,10 +108,6 @@ type MonitoringArgs struct {
 	MonthlyBudgetUSD float64 `pulumi:"monthlyBudgetUsd,optional"`
 	// BudgetEmails receive the budget notifications directly, besides the topic (optional, at most 10).
 	BudgetEmails []string `pulumi:"budgetEmails,optional"`
-	// AlarmNamePrefix (optional) names the alarms "<prefix>-<alarm>" instead of autonaming them, so
-	// that their names are known before the endpoint exists: see MonitoringRollbackAlarmNames. It
-	// must be unique in the account and region (include the stack).
-	AlarmNamePrefix string `pulumi:"alarmNamePrefix,optional"`
 	// Tags are the cost tags (see StandardTags). The budget filters on the stack tag, so it is
 	// required when MonthlyBudgetUSD is set.
 	Tags map[string]string `pulumi:"tags,optional"`

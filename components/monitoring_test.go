@@ -33,16 +33,7 @@ type monResult struct {
 
 // monFullArgs is a real-time deployment with a proxy and an API, as ModelDeployment wires it.
 func monFullArgs() *MonitoringArgs {
-	return &MonitoringArgs{
-		EndpointName:     pulumi.String("churn-dev"),
-		FunctionName:     pulumi.String("churn-proxy-1a2b3c4"),
-		APIName:          pulumi.String("churn-api"),
-		StageName:        pulumi.String("v1"),
-		AlarmEmails:      []string{"oncall@example.com", "ml@example.com"},
-		MonthlyBudgetUSD: 100,
-		BudgetEmails:     []string{"finance@example.com"},
-		Tags:             StandardTags("ml", "churn", "dev", "dev"),
-	}
+	return &MonitoringArgs{EndpointName: pulumi.String("churn-dev"), FunctionName: pulumi.String("churn-proxy-1a2b3c4"), APIName: pulumi.String("churn-api"), StageName: pulumi.String("v1"), MonitoringSettings: MonitoringSettings{AlarmEmails: []string{"oncall@example.com", "ml@example.com"}, MonthlyBudgetUSD: 100, BudgetEmails: []string{"finance@example.com"}, Tags: StandardTags("ml", "churn", "dev", "dev")}}
 }
 
 func monRun(t *testing.T, args *MonitoringArgs) monResult {

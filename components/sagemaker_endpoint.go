@@ -33,6 +33,13 @@ type SageMakerEndpointArgs struct {
 	ImageURI pulumi.StringInput `pulumi:"imageUri"`
 	// RepositoryARN (required) is the image's ECR repository; the role may pull from it only.
 	RepositoryARN pulumi.StringInput `pulumi:"repositoryArn"`
+
+	// SageMakerEndpointSettings are the settings a user chooses.
+	SageMakerEndpointSettings
+}
+
+// SageMakerEndpointSettings are the settings of a SageMakerEndpoint that a user chooses; ModelDeployment takes them and wires the image.
+type SageMakerEndpointSettings struct {
 	// ModelDataURL (optional) is an s3://bucket/key.tar.gz extracted into /opt/ml/model; the role
 	// may read that object only.
 	ModelDataURL string `pulumi:"modelDataUrl,optional"`
@@ -43,7 +50,6 @@ type SageMakerEndpointArgs struct {
 	EndpointName string `pulumi:"endpointName,optional"`
 	// VariantName (optional) is the production variant's name; default "primary".
 	VariantName string `pulumi:"variantName,optional"`
-
 	// InstanceType (real-time, required) is an ml.* instance type.
 	InstanceType string `pulumi:"instanceType,optional"`
 	// InstanceCount (real-time) is the initial instance count; default 1.

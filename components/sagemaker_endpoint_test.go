@@ -33,26 +33,12 @@ const (
 
 // seRealtime is a prod-like real-time endpoint: 2 instances, autoscaling, canary rollback.
 func seRealtime() *SageMakerEndpointArgs {
-	return &SageMakerEndpointArgs{
-		ImageURI: pulumi.String(seImageURI), RepositoryARN: pulumi.String(seRepoArn),
-		ModelDataURL: seModelData, Environment: pulumi.StringMap{"LOG_LEVEL": pulumi.String("info")},
-		InstanceType: "ml.m5.xlarge", InstanceCount: 2, VolumeSizeGB: 30,
-		Autoscaling: &AutoscalingConfig{MinCapacity: 2, MaxCapacity: 8, TargetInvocationsPerInstance: 100,
-			ScaleInCooldownSeconds: 300, ScaleOutCooldownSeconds: 60},
-		DataCapture: &DataCaptureConfig{DestinationS3URI: seCaptureURI, SamplingPercentage: 20},
-		KMSKeyARN:   seKMSKey,
-		VPC:         &VPCConfig{SubnetIDs: []string{seSubnet}, SecurityGroupIDs: []string{seSecGrp}},
-		Rollback:    &RollbackConfig{TrafficRouting: "CANARY", CanaryPercent: 50, LatencyP99Ms: 500},
-		Tags:        StandardTags("ml-platform", "churn", "prod", "prod"),
-	}
+	return &SageMakerEndpointArgs{ImageURI: pulumi.String(seImageURI), RepositoryARN: pulumi.String(seRepoArn), SageMakerEndpointSettings: SageMakerEndpointSettings{ModelDataURL: seModelData, Environment: pulumi.StringMap{"LOG_LEVEL": pulumi.String("info")}, InstanceType: "ml.m5.xlarge", InstanceCount: 2, VolumeSizeGB: 30, Autoscaling: &AutoscalingConfig{MinCapacity: 2, MaxCapacity: 8, TargetInvocationsPerInstance: 100,
+		ScaleInCooldownSeconds: 300, ScaleOutCooldownSeconds: 60}, DataCapture: &DataCaptureConfig{DestinationS3URI: seCaptureURI, SamplingPercentage: 20}, KMSKeyARN: seKMSKey, VPC: &VPCConfig{SubnetIDs: []string{seSubnet}, SecurityGroupIDs: []string{seSecGrp}}, Rollback: &RollbackConfig{TrafficRouting: "CANARY", CanaryPercent: 50, LatencyP99Ms: 500}, Tags: StandardTags("ml-platform", "churn", "prod", "prod")}}
 }
 
 func seServerless() *SageMakerEndpointArgs {
-	return &SageMakerEndpointArgs{
-		ImageURI: pulumi.String(seImageURI), RepositoryARN: pulumi.String(seRepoArn),
-		Serverless: &ServerlessConfig{MemorySizeMB: 2048, MaxConcurrency: 5},
-		Tags:       StandardTags("ml-platform", "churn", "dev", "dev"),
-	}
+	return &SageMakerEndpointArgs{ImageURI: pulumi.String(seImageURI), RepositoryARN: pulumi.String(seRepoArn), SageMakerEndpointSettings: SageMakerEndpointSettings{Serverless: &ServerlessConfig{MemorySizeMB: 2048, MaxConcurrency: 5}, Tags: StandardTags("ml-platform", "churn", "dev", "dev")}}
 }
 
 func seRun(t *testing.T, args *SageMakerEndpointArgs) (*pulumimock.Mocks, map[string]any) {
@@ -334,8 +320,8 @@ func TestSageMakerEndpointRejectsBadArgs(t *testing.T) {
 }
 
 func TestEndpointNameIsStableBoundedAndFollowsAutoscaledInstanceType(t *testing.T) {
-	plain := SageMakerEndpointArgs{InstanceType: "ml.m5.large"}
-	scaled := SageMakerEndpointArgs{InstanceType: "ml.m5.large", Autoscaling: &AutoscalingConfig{}}
+	plain := SageMakerEndpointArgs{SageMakerEndpointSettings: SageMakerEndpointSettings{InstanceType: "ml.m5.large"}}
+	scaled := SageMakerEndpointArgs{SageMakerEndpointSettings: SageMakerEndpointSettings{InstanceType: "ml.m5.large", Autoscaling: &AutoscalingConfig{}}}
 	name := endpointName("inferstack", "prod", "churn", plain)
 	assert.Regexp(t, `^churn-prod-[0-9a-f]{7}$`, name)
 	assert.Equal(t, name, endpointName("inferstack", "prod", "churn", plain), "stable across runs")

@@ -54,6 +54,12 @@ type SecuredAPIArgs struct {
 	// ProxyFunctionName is the Lambda proxy's name, used when ProxyFunctionARN is not set.
 	ProxyFunctionName pulumi.StringInput `pulumi:"proxyFunctionName,optional"`
 
+	// SecuredAPISettings are the settings a user chooses.
+	SecuredAPISettings
+}
+
+// SecuredAPISettings are the settings of a SecuredAPI that a user chooses; ModelDeployment takes them and wires the proxy.
+type SecuredAPISettings struct {
 	// StageName is the API stage (default "v1").
 	StageName string `pulumi:"stageName,optional"`
 	// RequireAPIKey makes every method require an x-api-key header and creates a key in the

@@ -69,16 +69,7 @@ func apiURN(typ, name string) string {
 }
 
 func apiBaseArgs() *SecuredAPIArgs {
-	return &SecuredAPIArgs{
-		ProxyInvokeARN:   pulumi.String(testProxyInvokeArn),
-		ProxyFunctionARN: pulumi.String(testProxyArn),
-		RequireAPIKey:    true,
-		MachineClient:    true,
-		LoggingLevel:     "INFO",
-		Throttle:         APIThrottle{RateLimit: 50, BurstLimit: 100},
-		Quota:            APIQuota{Limit: 100000, Period: "MONTH"},
-		Tags:             StandardTags("ml", "iris", "dev", "dev"),
-	}
+	return &SecuredAPIArgs{ProxyInvokeARN: pulumi.String(testProxyInvokeArn), ProxyFunctionARN: pulumi.String(testProxyArn), SecuredAPISettings: SecuredAPISettings{RequireAPIKey: true, MachineClient: true, LoggingLevel: "INFO", Throttle: APIThrottle{RateLimit: 50, BurstLimit: 100}, Quota: APIQuota{Limit: 100000, Period: "MONTH"}, Tags: StandardTags("ml", "iris", "dev", "dev")}}
 }
 
 func runAPI(t *testing.T, mutate func(*SecuredAPIArgs)) *apiRun {

@@ -95,7 +95,6 @@ func TestMonitoringArgsFromConfig(t *testing.T) {
 	assert.Equal(t, 5.0, dev.Thresholds.ClientErrorRatePercent)
 	assert.Equal(t, 100.0, dev.MonthlyBudgetUSD)
 	assert.Equal(t, 24000.0, dev.Thresholds.LambdaDurationP99Ms, "80% of the default 30 s proxy timeout")
-	assert.Nil(t, dev.EndpointName, "wired inside ModelDeployment")
 
 	prod := MonitoringArgs(config(t, stackconfig.EnvProd, map[string]string{
 		stackconfig.KeyMonitoring: `{"latencyP99Ms":250,"cpuUtilizationPercent":300,"clientErrorRatePercent":10,"alarmEmails":["oncall@example.com"],

@@ -157,17 +157,12 @@ func argsFields(prefix string, t reflect.Type) []string {
 	return out
 }
 
-// Fields of the Args that no stack key fills: wired by ModelDeployment (or by deploy, for the
-// web ACL's stage) from another part, or left at the components' defaults by DeploymentArgs.
+// Fields of the Args that no stack key fills: wired by deploy, or left at the components'
+// defaults by DeploymentArgs. (What ModelDeployment wires between parts is not in its Args.)
 var (
 	wiredFields = []string{
-		"Tags", // ModelDeployment puts it on every part
-		"Endpoint.ImageURI", "Endpoint.RepositoryARN",
-		"Proxy.EndpointName", "Proxy.EndpointARN", "Proxy.EndpointConfigName", "Proxy.ServerlessEndpoint",
-		"API.ProxyInvokeARN", "API.ProxyFunctionARN", "API.ProxyFunctionName",
-		"Monitoring.EndpointName", "Monitoring.VariantName", "Monitoring.Serverless", "Monitoring.InstanceType",
-		"Monitoring.AlarmNamePrefix", "Monitoring.FunctionName", "Monitoring.APIName", "Monitoring.StageName",
-		"WAF.StageARN",
+		"Tags",         // ModelDeployment puts it on every part
+		"WAF.StageARN", // deploy wires the API's stage
 	}
 	defaultedFields = []string{
 		"Image.Variant", "Image.Tag",
@@ -358,4 +353,15 @@ func TestCheckConfigReportsEveryProblemOnceByKey(t *testing.T) {
 	}, ps.Keys())
 	assert.Contains(t, err.Error(),
 		"inferstack:proxy.cache.maxMb: got 200; allowed: 1 or more and at most half of inferstack:proxy.memoryMb (256)")
+}
+
+// TestClassifiedFieldsExist keeps the lists above honest: each names a field of the Args.
+func TestClassifiedFieldsExist(t *testing.T) {
+	all := argsFields("", reflect.TypeOf(components.ModelDeploymentArgs{}))
+	for _, f := range argsFields("", reflect.TypeOf(waf.WebACLArgs{})) {
+		all = append(all, wafField+"."+f)
+	}
+	for _, f := range append(append(slices.Clone(wiredFields), defaultedFields...), anyValue...) {
+		assert.Contains(t, all, f)
+	}
 }

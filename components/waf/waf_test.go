@@ -25,11 +25,7 @@ func runSecuredAPI(t testing.TB, wafOn bool) (*pulumimock.Mocks, *waf.WebACL) {
 	var acl *waf.WebACL
 	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
 		tags := components.StandardTags("ml", "iris", "prod", "prod")
-		api, err := components.NewSecuredAPI(ctx, "api", &components.SecuredAPIArgs{
-			ProxyInvokeARN:   pulumi.String("arn:aws:apigateway:" + pulumimock.Region + ":lambda:path/2015-03-31/functions/" + proxyArn + "/invocations"),
-			ProxyFunctionARN: pulumi.String(proxyArn),
-			Tags:             tags,
-		})
+		api, err := components.NewSecuredAPI(ctx, "api", &components.SecuredAPIArgs{ProxyInvokeARN: pulumi.String("arn:aws:apigateway:" + pulumimock.Region + ":lambda:path/2015-03-31/functions/" + proxyArn + "/invocations"), ProxyFunctionARN: pulumi.String(proxyArn), SecuredAPISettings: components.SecuredAPISettings{Tags: tags}})
 		if err != nil || !wafOn {
 			return err
 		}
