@@ -38,12 +38,7 @@ func Example_compose() {
 		if err != nil {
 			return err
 		}
-		endpoint, err := components.NewSageMakerEndpoint(ctx, "ranker", &components.SageMakerEndpointArgs{
-			ImageURI:      image.ImageURI,
-			RepositoryARN: image.RepositoryARN,
-			Serverless:    &components.ServerlessConfig{MemorySizeMB: 3072, MaxConcurrency: 10},
-			Tags:          tags,
-		})
+		endpoint, err := components.NewSageMakerEndpoint(ctx, "ranker", &components.SageMakerEndpointArgs{ImageURI: image.ImageURI, RepositoryARN: image.RepositoryARN, SageMakerEndpointSettings: components.SageMakerEndpointSettings{Serverless: &components.ServerlessConfig{MemorySizeMB: 3072, MaxConcurrency: 10}, Tags: tags}})
 		if err != nil {
 			return err
 		}

@@ -2,6 +2,7 @@ package components
 
 import (
 	"fmt"
+	"regexp"
 	"time"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
@@ -10,14 +11,16 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/inferstack/inferstack/lambda/proxyconfig"
+
+	"github.com/inferstack/inferstack/internal/contract"
 )
 
 const lambdaProxyType = "inferstack:components:LambdaProxy"
 
 // Defaults for LambdaProxyArgs, matching the stack config's `proxy` defaults.
 const (
-	DefaultProxyMemoryMB         = 256
-	DefaultProxyTimeoutSeconds   = 30
+	DefaultProxyMemoryMB         = contract.DefaultProxyMemoryMB
+	DefaultProxyTimeoutSeconds   = contract.DefaultProxyTimeoutSeconds
 	DefaultProxyLogRetentionDays = 30
 	// maxProxyInvokeTimeoutSeconds keeps the endpoint call under API Gateway's 29 s integration
 	// timeout (DefaultIntegrationTimeout), so the caller gets the proxy's 504 with a request ID.
@@ -38,6 +41,13 @@ type LambdaProxyArgs struct {
 	// ServerlessEndpoint (optional) says the endpoint is serverless: requests and answers are
 	// limited to 4 MiB instead of real-time's 6 MiB. Default false.
 	ServerlessEndpoint bool `pulumi:"serverlessEndpoint,optional"`
+
+	// LambdaProxySettings are the settings a user chooses.
+	LambdaProxySettings
+}
+
+// LambdaProxySettings are the settings of a LambdaProxy that a user chooses; ModelDeployment takes them and wires the rest.
+type LambdaProxySettings struct {
 	// ArchivePath (optional) is a prebuilt zip holding an executable `bootstrap`; default: the
 	// handler embedded in this package (EmbeddedProxyArchive), which needs no Go toolchain.
 	ArchivePath string `pulumi:"archivePath,optional"`
@@ -212,23 +222,16 @@ func NewLambdaProxy(ctx *pulumi.Context, name string, args *LambdaProxyArgs, opt
 	return c, nil
 }
 
-// lambdaProxyDefaults validates args, fills defaults and returns them with the handler
-// configuration (all but the endpoint name, which is an output). Checking the handler's
-// configuration here makes a bad value fail the preview rather than the function's cold start.
-func lambdaProxyDefaults(name string, args *LambdaProxyArgs) (LambdaProxyArgs, proxyconfig.Config, error) {
-	fail := func(format string, v ...any) (LambdaProxyArgs, proxyconfig.Config, error) {
-		return LambdaProxyArgs{}, proxyconfig.Config{}, fmt.Errorf("lambda proxy %q: "+format, append([]any{name}, v...)...)
-	}
-	if args == nil {
-		return fail("args are required")
-	}
-	a := *args
-	if a.EndpointName == nil {
-		return fail("EndpointName is required")
-	}
-	if a.EndpointARN == nil {
-		return fail("EndpointARN is required")
-	}
+// Lambda limits (Lambda quotas: memory 128-10240 MB, timeout up to 900 s).
+const (
+	minLambdaMemoryMB = 128
+	maxLambdaMemoryMB = 10240
+	maxLambdaTimeout  = 900
+)
+
+// WithDefaults returns the args with every unset optional field at its default; Cache is always
+// set in the result.
+func (a LambdaProxyArgs) WithDefaults() LambdaProxyArgs {
 	def := func(v *int, d int) {
 		if *v == 0 {
 			*v = d
@@ -237,62 +240,97 @@ func lambdaProxyDefaults(name string, args *LambdaProxyArgs) (LambdaProxyArgs, p
 	def(&a.MemoryMB, DefaultProxyMemoryMB)
 	def(&a.TimeoutSeconds, DefaultProxyTimeoutSeconds)
 	def(&a.LogRetentionDays, DefaultProxyLogRetentionDays)
+	// Lambda's reserved concurrency 0 throttles every request, which no stack means: the zero
+	// value is "unset", that is unreserved (-1).
 	def(&a.ReservedConcurrency, -1)
+	def(&a.InvokeTimeoutSeconds, max(1, min(a.TimeoutSeconds-1, maxProxyInvokeTimeoutSeconds)))
 	if a.HandlerPackage == "" && a.BuildDir != "" {
 		a.HandlerPackage = ProxyHandlerPackage
 	}
-	if a.MemoryMB < 128 || a.MemoryMB > 10240 {
-		return fail("MemoryMB %d: must be from 128 to 10240", a.MemoryMB)
+	if a.LogLevel == "" {
+		a.LogLevel = proxyconfig.DefaultLogLevel
 	}
-	if a.TimeoutSeconds < 1 || a.TimeoutSeconds > 900 {
-		return fail("TimeoutSeconds %d: must be from 1 to 900", a.TimeoutSeconds)
+	c := ProxyCacheArgs{}
+	if a.Cache != nil {
+		c = *a.Cache
 	}
-	if a.InvokeTimeoutSeconds == 0 {
-		a.InvokeTimeoutSeconds = max(1, min(a.TimeoutSeconds-1, maxProxyInvokeTimeoutSeconds))
-	}
-	if a.ReservedConcurrency < -1 {
-		return fail("ReservedConcurrency %d: must be -1 (unreserved) or a positive number", a.ReservedConcurrency)
-	}
-	if !validRetention[a.LogRetentionDays] {
-		return fail("LogRetentionDays %d: must be one of the values CloudWatch Logs allows (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)", a.LogRetentionDays)
-	}
+	def(&c.TTLSeconds, int(proxyconfig.DefaultCacheTTL/time.Second))
+	def(&c.MaxEntries, proxyconfig.DefaultCacheMaxEntries)
+	def(&c.MaxMB, proxyconfig.DefaultCacheMaxBytes>>20)
+	a.Cache = &c
+	return a
+}
 
-	// The endpoint name is an output; a valid stand-in lets the rest be checked now.
-	cfg := proxyconfig.Default("placeholder")
-	if a.LogLevel != "" {
-		cfg.LogLevel = a.LogLevel
+var proxyOrigin = regexp.MustCompile(`^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$`)
+
+// Validate reports every problem of defaulted args (WithDefaults) at once, each naming the field,
+// the value and what is allowed. It checks what the handler would refuse at its cold start too,
+// so that a bad value fails the preview instead.
+func (a LambdaProxyArgs) Validate() error {
+	var es FieldErrors
+	if a.EndpointName == nil {
+		es.add("EndpointName", nil, "the SageMaker endpoint's name (required)")
 	}
+	if a.EndpointARN == nil {
+		es.add("EndpointARN", nil, "the SageMaker endpoint's ARN (required)")
+	}
+	es.intIn("MemoryMB", a.MemoryMB, minLambdaMemoryMB, maxLambdaMemoryMB)
+	es.intIn("TimeoutSeconds", a.TimeoutSeconds, 1, maxLambdaTimeout)
+	es.intIn("InvokeTimeoutSeconds", a.InvokeTimeoutSeconds, 1, int(proxyconfig.MaxInvokeTimeout/time.Second))
+	if a.ReservedConcurrency < -1 {
+		es.add("ReservedConcurrency", a.ReservedConcurrency, "-1 or 0 (unreserved) or a positive number of executions")
+	}
+	es.retention("LogRetentionDays", a.LogRetentionDays)
+	es.oneOf("LogLevel", a.LogLevel, "DEBUG", "INFO", "WARN", "ERROR")
+	for _, o := range a.CORSOrigins {
+		if (o != "*" || len(a.CORSOrigins) > 1) && !proxyOrigin.MatchString(o) {
+			es.add("CORSOrigins", o, `origins scheme://host[:port] (no path, no trailing slash), or "*" alone`)
+		}
+	}
+	if c := a.Cache; c != nil && !c.Disabled {
+		es.intIn("Cache.TTLSeconds", c.TTLSeconds, 1, int(proxyconfig.MaxCacheTTL/time.Second))
+		es.intIn("Cache.MaxEntries", c.MaxEntries, 1, proxyconfig.MaxCacheMaxEntries)
+		if c.MaxMB < 1 || c.MaxMB > a.MemoryMB/2 {
+			es.add("Cache.MaxMB", c.MaxMB, "1 or more and at most half of {MemoryMB} (%d), leaving room for the runtime and requests", a.MemoryMB)
+		}
+	}
+	return es.err()
+}
+
+// lambdaProxyDefaults validates args, fills defaults and returns them with the handler
+// configuration (all but the endpoint name, which is an output).
+func lambdaProxyDefaults(name string, args *LambdaProxyArgs) (LambdaProxyArgs, proxyconfig.Config, error) {
+	if args == nil {
+		return LambdaProxyArgs{}, proxyconfig.Config{}, fmt.Errorf("lambda proxy %q: args are required", name)
+	}
+	a := args.WithDefaults()
+	if err := a.Validate(); err != nil {
+		return LambdaProxyArgs{}, proxyconfig.Config{}, fmt.Errorf("lambda proxy %q: %w", name, err)
+	}
+	cfg := a.handlerConfig()
+	// The rules above mirror the handler's; its own check is the last word.
+	if err := cfg.Validate(); err != nil {
+		return LambdaProxyArgs{}, proxyconfig.Config{}, fmt.Errorf("lambda proxy %q: %w", name, err)
+	}
+	return a, cfg, nil
+}
+
+// handlerConfig is the handler's configuration of defaulted args. The endpoint name is an
+// output; a valid stand-in lets the rest be checked now.
+func (a LambdaProxyArgs) handlerConfig() proxyconfig.Config {
+	cfg := proxyconfig.Default("placeholder")
+	cfg.LogLevel = a.LogLevel
 	cfg.CORSAllowOrigins = a.CORSOrigins
 	cfg.InvokeTimeout = time.Duration(a.InvokeTimeoutSeconds) * time.Second
 	if a.ServerlessEndpoint {
 		cfg.MaxPayloadBytes = proxyconfig.ServerlessPayloadBytes
 	}
-	if a.Cache != nil {
-		cfg.CacheEnabled = !a.Cache.Disabled
-		if a.Cache.TTLSeconds != 0 {
-			cfg.CacheTTL = time.Duration(a.Cache.TTLSeconds) * time.Second
-		}
-		if a.Cache.MaxEntries != 0 {
-			cfg.CacheMaxEntries = a.Cache.MaxEntries
-		}
-		if a.Cache.MaxMB != 0 {
-			cfg.CacheMaxBytes = int64(a.Cache.MaxMB) << 20
-		}
-	}
-	if err := cfg.Validate(); err != nil {
-		return fail("%w", err)
-	}
-	if cfg.CacheEnabled && cfg.CacheMaxBytes > int64(a.MemoryMB)<<20/2 {
-		return fail("Cache.MaxMB %d: must be at most half of MemoryMB %d, leaving room for the runtime and requests",
-			cfg.CacheMaxBytes>>20, a.MemoryMB)
-	}
-	return a, cfg, nil
+	cfg.CacheEnabled = !a.Cache.Disabled
+	cfg.CacheTTL = time.Duration(a.Cache.TTLSeconds) * time.Second
+	cfg.CacheMaxEntries = a.Cache.MaxEntries
+	cfg.CacheMaxBytes = int64(a.Cache.MaxMB) << 20
+	return cfg
 }
-
-// validRetention is the set of retention periods CloudWatch Logs accepts.
-var validRetention = map[int]bool{1: true, 3: true, 5: true, 7: true, 14: true, 30: true, 60: true, 90: true,
-	120: true, 150: true, 180: true, 365: true, 400: true, 545: true, 731: true, 1096: true, 1827: true,
-	2192: true, 2557: true, 2922: true, 3288: true, 3653: true}
 
 // proxyArchive returns the given archive, a build from source when asked for, or the
 // embedded handler.

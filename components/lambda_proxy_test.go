@@ -44,12 +44,7 @@ func lpPrebuilt(t *testing.T) string {
 }
 
 func lpArgs(t *testing.T) *LambdaProxyArgs {
-	return &LambdaProxyArgs{
-		EndpointName: pulumi.String(lpEndpointName),
-		EndpointARN:  pulumi.String(lpEndpointArn),
-		ArchivePath:  lpPrebuilt(t),
-		Tags:         StandardTags("ml-platform", "churn", "dev", "dev"),
-	}
+	return &LambdaProxyArgs{EndpointName: pulumi.String(lpEndpointName), EndpointARN: pulumi.String(lpEndpointArn), LambdaProxySettings: LambdaProxySettings{ArchivePath: lpPrebuilt(t), Tags: StandardTags("ml-platform", "churn", "dev", "dev")}}
 }
 
 // lpRun creates one LambdaProxy under mocks and returns the mock and the component's outputs.
@@ -209,17 +204,17 @@ func TestLambdaProxyRejectsBadArgs(t *testing.T) {
 		modify func(a *LambdaProxyArgs)
 		want   string
 	}{
-		{"no endpoint name", func(a *LambdaProxyArgs) { a.EndpointName = nil }, "EndpointName is required"},
-		{"no endpoint arn", func(a *LambdaProxyArgs) { a.EndpointARN = nil }, "EndpointARN is required"},
-		{"memory", func(a *LambdaProxyArgs) { a.MemoryMB = 64 }, "MemoryMB 64: must be from 128 to 10240"},
+		{"no endpoint name", func(a *LambdaProxyArgs) { a.EndpointName = nil }, "EndpointName unset: want the SageMaker endpoint's name (required)"},
+		{"no endpoint arn", func(a *LambdaProxyArgs) { a.EndpointARN = nil }, "EndpointARN unset: want the SageMaker endpoint's ARN (required)"},
+		{"memory", func(a *LambdaProxyArgs) { a.MemoryMB = 64 }, "MemoryMB 64: want an integer from 128 to 10240"},
 		{"timeout", func(a *LambdaProxyArgs) { a.TimeoutSeconds = 901 }, "TimeoutSeconds 901"},
-		{"retention", func(a *LambdaProxyArgs) { a.LogRetentionDays = 10 }, "LogRetentionDays 10: must be one of"},
+		{"retention", func(a *LambdaProxyArgs) { a.LogRetentionDays = 10 }, "LogRetentionDays 10: want a CloudWatch Logs retention"},
 		{"concurrency", func(a *LambdaProxyArgs) { a.ReservedConcurrency = -5 }, "ReservedConcurrency -5"},
-		{"cache ttl", func(a *LambdaProxyArgs) { a.Cache = &ProxyCacheArgs{TTLSeconds: 100000} }, "CACHE_TTL_SECONDS"},
+		{"cache ttl", func(a *LambdaProxyArgs) { a.Cache = &ProxyCacheArgs{TTLSeconds: 100000} }, "Cache.TTLSeconds 100000: want an integer from 1 to 86400"},
 		{"cache larger than memory allows", func(a *LambdaProxyArgs) { a.Cache = &ProxyCacheArgs{MaxMB: 200} }, "Cache.MaxMB 200"},
-		{"log level", func(a *LambdaProxyArgs) { a.LogLevel = "LOUD" }, "LOG_LEVEL"},
-		{"invoke timeout", func(a *LambdaProxyArgs) { a.InvokeTimeoutSeconds = 901 }, `INVOKE_TIMEOUT_SECONDS "901"`},
-		{"cors origin", func(a *LambdaProxyArgs) { a.CORSOrigins = []string{"https://app.example.com/"} }, "CORS_ALLOW_ORIGINS"},
+		{"log level", func(a *LambdaProxyArgs) { a.LogLevel = "LOUD" }, "LogLevel \"LOUD\": want one of DEBUG, INFO, WARN, ERROR"},
+		{"invoke timeout", func(a *LambdaProxyArgs) { a.InvokeTimeoutSeconds = 901 }, "InvokeTimeoutSeconds 901: want an integer from 1 to 900"},
+		{"cors origin", func(a *LambdaProxyArgs) { a.CORSOrigins = []string{"https://app.example.com/"} }, "CORSOrigins \"https://app.example.com/\": want origins"},
 		{"missing archive", func(a *LambdaProxyArgs) { a.ArchivePath = "/nonexistent/proxy.zip" }, "ArchivePath"},
 	}
 	for _, tc := range tests {
@@ -318,7 +313,7 @@ func TestLambdaProxyDefaultNeedsNoGoToolchain(t *testing.T) {
 // TestLambdaProxyBuildsFromSourceWhenAsked: HandlerPackage is built, not replaced by the
 // embedded handler (a package that does not exist fails the build, naming it).
 func TestLambdaProxyBuildsFromSourceWhenAsked(t *testing.T) {
-	_, err := proxyArchive(LambdaProxyArgs{HandlerPackage: "example.com/no/such/handler"})
+	_, err := proxyArchive(LambdaProxyArgs{LambdaProxySettings: LambdaProxySettings{HandlerPackage: "example.com/no/such/handler"}})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "build Lambda proxy example.com/no/such/handler")
 }

@@ -19,14 +19,14 @@ func TestModelDeploymentWiresImageIntoEndpoint(t *testing.T) {
 		endpoint.ImageURI, endpoint.RepositoryARN = nil, nil
 		d, err := NewModelDeployment(ctx, "churn", &ModelDeploymentArgs{
 			Image:    ModelImageArgs{Context: miContext(t)},
-			Endpoint: endpoint,
+			Endpoint: endpoint.SageMakerEndpointSettings,
 			Tags:     StandardTags("ml-platform", "churn", "dev", "dev"),
 		})
 		if err != nil {
 			return err
 		}
-		d.ImageURI.ApplyT(func(v string) string { imageURI = v; return v })
-		d.EndpointName.ApplyT(func(v string) string { endpointName = v; return v })
+		d.Image.ImageURI.ApplyT(func(v string) string { imageURI = v; return v })
+		d.Endpoint.EndpointName.ApplyT(func(v string) string { endpointName = v; return v })
 		planned = PlannedEndpointName(ctx, "churn-endpoint", &endpoint)
 		return nil
 	}, pulumi.WithMocks("inferstack", "dev", mocks))
@@ -62,8 +62,7 @@ func TestModelDeploymentRejectsBadArgs(t *testing.T) {
 		want string
 	}{
 		{"nil args", nil, "args are required"},
-		{"image wired by hand", &ModelDeploymentArgs{Endpoint: *seServerless()}, "come from Image"},
-		{"bad image args", &ModelDeploymentArgs{Endpoint: SageMakerEndpointArgs{Serverless: &ServerlessConfig{}}}, "Context is required"},
+		{"bad image args", &ModelDeploymentArgs{Endpoint: SageMakerEndpointSettings{Serverless: &ServerlessConfig{}}}, "Context \"\": want the docker build context"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -97,16 +96,16 @@ func TestModelDeploymentJoinsMonitoring(t *testing.T) {
 				endpoint.ImageURI, endpoint.RepositoryARN = nil, nil
 				d, err := NewModelDeployment(ctx, "churn", &ModelDeploymentArgs{
 					Image:      ModelImageArgs{Context: miContext(t)},
-					Endpoint:   endpoint,
-					Monitoring: &MonitoringArgs{AlarmEmails: []string{"oncall@example.com"}, MonthlyBudgetUSD: 100},
+					Endpoint:   endpoint.SageMakerEndpointSettings,
+					Monitoring: &MonitoringSettings{AlarmEmails: []string{"oncall@example.com"}, MonthlyBudgetUSD: 100},
 					Tags:       StandardTags("ml-platform", "churn", "dev", "dev"),
 				})
 				if err != nil {
 					return err
 				}
-				d.EndpointName.ApplyT(func(v string) string { endpointName = v; return v })
-				d.AlarmTopicARN.ApplyT(func(v string) string { topicArn = v; return v })
-				d.RollbackAlarmNames.ApplyT(func(v []string) []string { rollback = v; return v })
+				d.Endpoint.EndpointName.ApplyT(func(v string) string { endpointName = v; return v })
+				d.Monitoring.TopicARN.ApplyT(func(v string) string { topicArn = v; return v })
+				d.Endpoint.RollbackAlarmNames.ApplyT(func(v []string) []string { rollback = v; return v })
 				return nil
 			}, pulumi.WithMocks("inferstack", "dev", mocks))
 			require.NoError(t, err)
@@ -161,16 +160,16 @@ func TestModelDeploymentJoinsProxy(t *testing.T) {
 		endpoint.ImageURI, endpoint.RepositoryARN = nil, nil
 		d, err := NewModelDeployment(ctx, "churn", &ModelDeploymentArgs{
 			Image:      ModelImageArgs{Context: miContext(t)},
-			Endpoint:   endpoint,
-			Monitoring: &MonitoringArgs{AlarmEmails: []string{"oncall@example.com"}, MonthlyBudgetUSD: 100},
-			Proxy:      &LambdaProxyArgs{ArchivePath: lpPrebuilt(t), Cache: &ProxyCacheArgs{TTLSeconds: 60}},
+			Endpoint:   endpoint.SageMakerEndpointSettings,
+			Monitoring: &MonitoringSettings{AlarmEmails: []string{"oncall@example.com"}, MonthlyBudgetUSD: 100},
+			Proxy:      &LambdaProxySettings{ArchivePath: lpPrebuilt(t), Cache: &ProxyCacheArgs{TTLSeconds: 60}},
 			Tags:       StandardTags("ml-platform", "churn", "dev", "dev"),
 		})
 		if err != nil {
 			return err
 		}
-		for dst, o := range map[*string]pulumi.StringOutput{&endpointName: d.EndpointName, &endpointArn: d.EndpointARN,
-			&invokeArn: d.ProxyInvokeARN, &functionName: d.ProxyFunctionName, &logGroup: d.ProxyLogGroupName} {
+		for dst, o := range map[*string]pulumi.StringOutput{&endpointName: d.Endpoint.EndpointName, &endpointArn: d.Endpoint.EndpointARN,
+			&invokeArn: d.Proxy.InvokeARN, &functionName: d.Proxy.FunctionName, &logGroup: d.Proxy.LogGroupName} {
 			o.ApplyT(func(v string) string { *dst = v; return v })
 		}
 		return nil
@@ -214,10 +213,10 @@ func TestModelDeploymentJoinsSecuredAPI(t *testing.T) {
 		var err error
 		d, err = NewModelDeployment(ctx, "churn", &ModelDeploymentArgs{
 			Image:      ModelImageArgs{Context: miContext(t)},
-			Endpoint:   endpoint,
-			Monitoring: &MonitoringArgs{MonthlyBudgetUSD: 100},
-			Proxy:      &LambdaProxyArgs{ArchivePath: lpPrebuilt(t)},
-			API:        &SecuredAPIArgs{RequireAPIKey: true, MachineClient: true},
+			Endpoint:   endpoint.SageMakerEndpointSettings,
+			Monitoring: &MonitoringSettings{MonthlyBudgetUSD: 100},
+			Proxy:      &LambdaProxySettings{ArchivePath: lpPrebuilt(t)},
+			API:        &SecuredAPISettings{RequireAPIKey: true, MachineClient: true},
 			Tags:       StandardTags("ml-platform", "churn", "dev", "dev"),
 		})
 		return err
@@ -247,43 +246,34 @@ func TestModelDeploymentJoinsSecuredAPI(t *testing.T) {
 	}
 	assert.True(t, watched, "an alarm watches the API")
 
-	assert.Regexp(t, `^https://.+/v1$`, apiAwait(t, d.APIURL))
-	assert.Contains(t, apiAwait(t, d.TokenEndpoint), "/oauth2/token")
-	assert.NotEmpty(t, apiAwait(t, d.MachineClientID))
-	assert.NotEmpty(t, apiAwait(t, d.APIKeyID))
-	assert.True(t, pulumi.IsSecret(d.APIKeyValue))
-	assert.True(t, pulumi.IsSecret(d.MachineClientSecret))
+	assert.Regexp(t, `^https://.+/v1$`, apiAwait(t, d.API.InvokeURL))
+	assert.Contains(t, apiAwait(t, d.API.TokenEndpoint), "/oauth2/token")
+	assert.NotEmpty(t, apiAwait(t, d.API.MachineClientID))
+	assert.NotEmpty(t, apiAwait(t, d.API.APIKeyID))
+	assert.True(t, pulumi.IsSecret(d.API.APIKeyValue))
+	assert.True(t, pulumi.IsSecret(d.API.MachineClientSecret))
 }
 
-// TestModelDeploymentRejectsPartsWiredByHand: the composite wires the parts to each other, so a
-// value set by hand would be silently replaced; it is refused instead.
-func TestModelDeploymentRejectsPartsWiredByHand(t *testing.T) {
+// TestModelDeploymentRejectsRulesBetweenParts: the rules that involve two parts. (What the composite
+// wires from one part into another is not in its Args at all: the Settings types leave it out, so
+// the compiler refuses it.)
+func TestModelDeploymentRejectsRulesBetweenParts(t *testing.T) {
 	tests := []struct {
-		name       string
-		monitoring *MonitoringArgs
-		proxy      *LambdaProxyArgs
-		api        *SecuredAPIArgs
-		want       string
+		name  string
+		proxy *LambdaProxySettings
+		api   *SecuredAPISettings
+		want  string
 	}{
-		{"monitoring endpoint", &MonitoringArgs{EndpointName: pulumi.String("other")}, nil, nil, "come from Endpoint"},
-		{"proxy endpoint", nil, &LambdaProxyArgs{EndpointARN: pulumi.String("arn:aws:sagemaker:eu-central-1:123456789012:endpoint/other")}, nil,
-			"Proxy.EndpointName, EndpointARN, EndpointConfigName and ServerlessEndpoint come from Endpoint"},
-		{"proxy config name", nil, &LambdaProxyArgs{EndpointConfigName: pulumi.String("other-config")}, nil, "come from Endpoint"},
-		{"proxy serverless", nil, &LambdaProxyArgs{ServerlessEndpoint: true}, nil, "come from Endpoint"},
-		{"invoke timeout past the API's", nil, &LambdaProxyArgs{InvokeTimeoutSeconds: 10}, &SecuredAPIArgs{IntegrationTimeoutMs: 10000},
-			"Proxy.InvokeTimeoutSeconds 10: must be at most 9, below API.IntegrationTimeoutMs 10000"},
-		{"api without proxy", nil, nil, &SecuredAPIArgs{}, "API needs Proxy"},
-		{"api invoke arn", nil, &LambdaProxyArgs{}, &SecuredAPIArgs{ProxyInvokeARN: pulumi.String("arn")}, "API needs Proxy"},
-		{"api function", nil, &LambdaProxyArgs{}, &SecuredAPIArgs{ProxyFunctionName: pulumi.String("other")}, "API needs Proxy"},
+		{"invoke timeout past the API's", &LambdaProxySettings{InvokeTimeoutSeconds: 10}, &SecuredAPISettings{IntegrationTimeoutMs: 10000},
+			"Proxy.InvokeTimeoutSeconds 10: want at most 9, below API.IntegrationTimeoutMs (10000)"},
+		{"api without proxy", nil, &SecuredAPISettings{}, "API \"set\": want unset without Proxy"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			err := pulumi.RunErr(func(ctx *pulumi.Context) error {
-				endpoint := *seServerless()
-				endpoint.ImageURI, endpoint.RepositoryARN = nil, nil
 				_, err := NewModelDeployment(ctx, "churn", &ModelDeploymentArgs{
-					Image: ModelImageArgs{Context: miContext(t)}, Endpoint: endpoint,
-					Monitoring: tc.monitoring, Proxy: tc.proxy, API: tc.api,
+					Image: ModelImageArgs{Context: miContext(t)}, Endpoint: seServerless().SageMakerEndpointSettings,
+					Proxy: tc.proxy, API: tc.api,
 				})
 				return err
 			}, pulumi.WithMocks("inferstack", "dev", pulumimock.New()))
@@ -312,8 +302,8 @@ func TestModelDeploymentLimitsFollowTheEndpointType(t *testing.T) {
 				endpoint := *tc.endpoint
 				endpoint.ImageURI, endpoint.RepositoryARN = nil, nil
 				d, err := NewModelDeployment(ctx, "churn", &ModelDeploymentArgs{
-					Image: ModelImageArgs{Context: miContext(t)}, Endpoint: endpoint,
-					Proxy: &LambdaProxyArgs{ArchivePath: lpPrebuilt(t)},
+					Image: ModelImageArgs{Context: miContext(t)}, Endpoint: endpoint.SageMakerEndpointSettings,
+					Proxy: &LambdaProxySettings{ArchivePath: lpPrebuilt(t)},
 				})
 				if err != nil {
 					return err
@@ -355,9 +345,9 @@ func TestModelDeploymentInvokeTimeoutFollowsTheAPI(t *testing.T) {
 				endpoint := *seServerless()
 				endpoint.ImageURI, endpoint.RepositoryARN = nil, nil
 				_, err := NewModelDeployment(ctx, "churn", &ModelDeploymentArgs{
-					Image: ModelImageArgs{Context: miContext(t)}, Endpoint: endpoint,
-					Proxy: &LambdaProxyArgs{ArchivePath: lpPrebuilt(t)},
-					API:   &SecuredAPIArgs{IntegrationTimeoutMs: tc.integrationMs},
+					Image: ModelImageArgs{Context: miContext(t)}, Endpoint: endpoint.SageMakerEndpointSettings,
+					Proxy: &LambdaProxySettings{ArchivePath: lpPrebuilt(t)},
+					API:   &SecuredAPISettings{IntegrationTimeoutMs: tc.integrationMs},
 				})
 				return err
 			}, pulumi.WithMocks("inferstack", "dev", mocks))

@@ -3,10 +3,13 @@ package components
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ecr"
 	"github.com/pulumi/pulumi-docker/sdk/v4/go/docker"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/inferstack/inferstack/internal/contract"
 )
 
 const modelImageType = "inferstack:components:ModelImage"
@@ -18,7 +21,7 @@ const (
 )
 
 // DefaultKeepImages is how many images the repository lifecycle policy keeps by default.
-const DefaultKeepImages = 10
+const DefaultKeepImages = contract.DefaultKeepImages
 
 // ModelImageArgs configures a ModelImage.
 type ModelImageArgs struct {
@@ -51,6 +54,40 @@ type ModelImageArgs struct {
 	Tags map[string]string `pulumi:"tags,optional"`
 }
 
+// maxKeepImages is ECR's largest lifecycle rule countNumber we allow: more images than this cost
+// storage without ever being rolled back to.
+const maxKeepImages = 1000
+
+// WithDefaults returns the args with every unset optional field at its default. Variant and Tag
+// stay empty: their defaults are read from the build context, by NewModelImage.
+func (a ModelImageArgs) WithDefaults() ModelImageArgs {
+	if a.Platform == "" {
+		a.Platform = PlatformAMD64
+	}
+	if a.KeepImages == 0 {
+		a.KeepImages = DefaultKeepImages
+	}
+	return a
+}
+
+// Validate reports every problem of defaulted args (WithDefaults) at once, each naming the field,
+// the value and what is allowed.
+func (a ModelImageArgs) Validate() error {
+	var es FieldErrors
+	if strings.TrimSpace(a.Context) == "" {
+		es.add("Context", a.Context, `the docker build context, a directory relative to the project such as "." (required)`)
+	}
+	es.oneOf("Platform", a.Platform, PlatformAMD64, PlatformARM64)
+	if a.Variant != "" {
+		es.oneOf("Variant", a.Variant, VariantStatic, VariantONNX)
+	}
+	es.intIn("KeepImages", a.KeepImages, 1, maxKeepImages)
+	if key, ok := a.KMSKeyARN.(pulumi.String); ok {
+		es.kmsKey("KMSKeyARN", string(key))
+	}
+	return es.err()
+}
+
 // ModelImage is an ECR repository and the inference image built and pushed into it.
 type ModelImage struct {
 	pulumi.ResourceState
@@ -73,27 +110,15 @@ func NewModelImage(ctx *pulumi.Context, name string, args *ModelImageArgs, opts 
 	if args == nil {
 		return nil, fmt.Errorf("model image %q: args are required", name)
 	}
-	if args.Context == "" {
-		return nil, fmt.Errorf("model image %q: Context is required", name)
-	}
-	a := *args
-	if a.Platform == "" {
-		a.Platform = PlatformAMD64
-	}
-	if a.Platform != PlatformAMD64 && a.Platform != PlatformARM64 {
-		return nil, fmt.Errorf("model image %q: Platform %q: allowed are %s and %s", name, a.Platform, PlatformAMD64, PlatformARM64)
+	a := args.WithDefaults()
+	if err := a.Validate(); err != nil {
+		return nil, fmt.Errorf("model image %q: %w", name, err)
 	}
 	buildArgs, err := a.withVariant()
 	if err != nil {
 		return nil, fmt.Errorf("model image %q: %w", name, err)
 	}
 	a.BuildArgs = buildArgs
-	if a.KeepImages == 0 {
-		a.KeepImages = DefaultKeepImages
-	}
-	if a.KeepImages < 1 {
-		return nil, fmt.Errorf("model image %q: KeepImages %d: must be at least 1", name, a.KeepImages)
-	}
 	if a.Tag == "" {
 		tag, err := ContentTag(a.Context, a.Dockerfile, a.Platform, a.BuildArgs)
 		if err != nil {

@@ -175,7 +175,7 @@ func TestModelImageRejectsBadArgs(t *testing.T) {
 		want string
 	}{
 		{"nil args", nil, "args are required"},
-		{"no context", &ModelImageArgs{}, "Context is required"},
+		{"no context", &ModelImageArgs{}, "Context \"\": want the docker build context"},
 		{"missing context dir", &ModelImageArgs{Context: "/does/not/exist"}, "build context"},
 		{"bad platform", &ModelImageArgs{Context: ".", Platform: "linux/s390x"}, "linux/s390x"},
 		{"negative keep", &ModelImageArgs{Context: ".", KeepImages: -1}, "KeepImages"},

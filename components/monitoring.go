@@ -1,9 +1,7 @@
 package components
 
 import (
-	"errors"
 	"fmt"
-	"net/mail"
 	"regexp"
 	"strings"
 
@@ -13,17 +11,19 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sns"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/inferstack/inferstack/internal/contract"
 )
 
 const monitoringType = "inferstack:components:Monitoring"
 
 // Default alarm thresholds: the checklist's p99 latency under 500 ms and errors under 1%.
 const (
-	DefaultLatencyP99Ms             = 500
-	DefaultErrorRatePercent         = 1
-	DefaultClientErrorRatePercent   = 5
-	DefaultCPUUtilizationPercent    = 80
-	DefaultMemoryUtilizationPercent = 80
+	DefaultLatencyP99Ms             = contract.DefaultLatencyP99Ms
+	DefaultErrorRatePercent         = contract.DefaultErrorRatePercent
+	DefaultClientErrorRatePercent   = contract.DefaultClientErrorRatePercent
+	DefaultCPUUtilizationPercent    = contract.DefaultUtilizationPercent
+	DefaultMemoryUtilizationPercent = contract.DefaultUtilizationPercent
 	DefaultLambdaDurationP99Ms      = 24000 // 80% of the proxy's default 30 s timeout
 )
 
@@ -89,6 +89,17 @@ type MonitoringArgs struct {
 	APIName pulumi.StringInput `pulumi:"apiName,optional"`
 	// StageName is the stage of APIName; set both or neither.
 	StageName pulumi.StringInput `pulumi:"stageName,optional"`
+	// AlarmNamePrefix (optional) names the alarms "<prefix>-<alarm>" instead of autonaming them, so
+	// that their names are known before the endpoint exists: see MonitoringRollbackAlarmNames. It
+	// must be unique in the account and region (include the stack).
+	AlarmNamePrefix string `pulumi:"alarmNamePrefix,optional"`
+
+	// MonitoringSettings are the settings a user chooses.
+	MonitoringSettings
+}
+
+// MonitoringSettings are the settings of Monitoring that a user chooses; ModelDeployment takes them and wires what it watches.
+type MonitoringSettings struct {
 	// Thresholds of the alarms (zero fields take the defaults).
 	Thresholds MonitoringThresholds `pulumi:"thresholds"`
 	// AlarmEmails are subscribed to the topic (optional). Each address must confirm once.
@@ -97,10 +108,6 @@ type MonitoringArgs struct {
 	MonthlyBudgetUSD float64 `pulumi:"monthlyBudgetUsd,optional"`
 	// BudgetEmails receive the budget notifications directly, besides the topic (optional, at most 10).
 	BudgetEmails []string `pulumi:"budgetEmails,optional"`
-	// AlarmNamePrefix (optional) names the alarms "<prefix>-<alarm>" instead of autonaming them, so
-	// that their names are known before the endpoint exists: see MonitoringRollbackAlarmNames. It
-	// must be unique in the account and region (include the stack).
-	AlarmNamePrefix string `pulumi:"alarmNamePrefix,optional"`
 	// Tags are the cost tags (see StandardTags). The budget filters on the stack tag, so it is
 	// required when MonthlyBudgetUSD is set.
 	Tags map[string]string `pulumi:"tags,optional"`
@@ -109,13 +116,12 @@ type MonitoringArgs struct {
 // NewMonitoring creates the topic, alarms, dashboard and budget of one deployment.
 func NewMonitoring(ctx *pulumi.Context, name string, args *MonitoringArgs,
 	opts ...pulumi.ResourceOption) (*Monitoring, error) {
-	if err := args.validate(); err != nil {
-		return nil, fmt.Errorf("monitoring %q: %w", name, err)
+	if args == nil {
+		return nil, fmt.Errorf("monitoring %q: args are required", name)
 	}
-	a := *args
-	a.Thresholds = args.Thresholds.withDefaults()
-	if a.VariantName == nil {
-		a.VariantName = pulumi.String(DefaultVariantName)
+	a := args.WithDefaults()
+	if err := a.Validate(); err != nil {
+		return nil, fmt.Errorf("monitoring %q: %w", name, err)
 	}
 
 	c := &Monitoring{}
@@ -274,64 +280,68 @@ func newCostBudget(ctx *pulumi.Context, name string, a *MonitoringArgs, topicArn
 // the billing console, or the budget stays at zero.
 func CostTagFilter(key, value string) string { return "user:" + key + "$" + value }
 
-func (a *MonitoringArgs) validate() error {
-	if a == nil {
-		return errors.New("args are required")
+// WithDefaults returns the args with every unset optional field at its default.
+func (a MonitoringArgs) WithDefaults() MonitoringArgs {
+	a.Thresholds = a.Thresholds.withDefaults()
+	if a.VariantName == nil {
+		a.VariantName = pulumi.String(DefaultVariantName)
 	}
-	var errs []error
+	return a
+}
+
+// Validate reports every problem of defaulted args (WithDefaults) at once, each naming the field,
+// the value and what is allowed.
+func (a MonitoringArgs) Validate() error {
+	var es FieldErrors
 	if a.EndpointName == nil {
-		errs = append(errs, errors.New("EndpointName is required"))
+		es.add("EndpointName", nil, "the SageMaker endpoint's name (required)")
 	}
-	if (a.APIName == nil) != (a.StageName == nil) {
-		errs = append(errs, errors.New("APIName and StageName go together: set both or neither"))
+	switch {
+	case a.APIName != nil && a.StageName == nil:
+		es.add("StageName", nil, "set together with {APIName}, or neither")
+	case a.APIName == nil && a.StageName != nil:
+		es.add("APIName", nil, "set together with {StageName}, or neither")
 	}
 	t := a.Thresholds
-	for _, f := range []struct {
-		name  string
-		value float64
-	}{
-		{"LatencyP99Ms", t.LatencyP99Ms}, {"ErrorRatePercent", t.ErrorRatePercent},
-		{"ClientErrorRatePercent", t.ClientErrorRatePercent}, {"CPUUtilizationPercent", t.CPUUtilizationPercent},
-		{"MemoryUtilizationPercent", t.MemoryUtilizationPercent}, {"LambdaDurationP99Ms", t.LambdaDurationP99Ms},
-	} {
-		if f.value < 0 {
-			errs = append(errs, fmt.Errorf("Thresholds.%s is %v: want a positive number, or 0 for the default", f.name, f.value))
+	positive := func(field string, v float64, unit string) {
+		if v <= 0 {
+			es.add("Thresholds."+field, v, "a positive %s", unit)
 		}
 	}
-	for _, p := range []struct {
-		name  string
-		value float64
-	}{{"ErrorRatePercent", t.ErrorRatePercent}, {"ClientErrorRatePercent", t.ClientErrorRatePercent},
-		{"MemoryUtilizationPercent", t.MemoryUtilizationPercent}} {
-		if p.value > 100 {
-			errs = append(errs, fmt.Errorf("Thresholds.%s is %v: want a percentage up to 100", p.name, p.value))
+	percent := func(field string, v float64) {
+		if v <= 0 || v > 100 {
+			es.add("Thresholds."+field, v, "a percentage above 0 and at most 100")
 		}
 	}
-	for _, list := range []struct {
-		name   string
-		emails []string
-	}{{"AlarmEmails", a.AlarmEmails}, {"BudgetEmails", a.BudgetEmails}} {
-		for _, e := range list.emails {
-			if addr, err := mail.ParseAddress(e); err != nil || addr.Address != e {
-				errs = append(errs, fmt.Errorf("%s has %q: want a bare address like oncall@example.com", list.name, e))
-			}
+	positive("LatencyP99Ms", t.LatencyP99Ms, "number of milliseconds")
+	percent("ErrorRatePercent", t.ErrorRatePercent)
+	percent("ClientErrorRatePercent", t.ClientErrorRatePercent)
+	positive("CPUUtilizationPercent", t.CPUUtilizationPercent, "percentage of the instance's vCPUs")
+	percent("MemoryUtilizationPercent", t.MemoryUtilizationPercent)
+	positive("LambdaDurationP99Ms", t.LambdaDurationP99Ms, "number of milliseconds")
+	for _, e := range a.AlarmEmails {
+		if !ValidEmail(e) {
+			es.add("AlarmEmails", e, "bare email addresses like oncall@example.com")
+		}
+	}
+	for _, e := range a.BudgetEmails {
+		if !ValidEmail(e) {
+			es.add("BudgetEmails", e, "bare email addresses like finance@example.com")
 		}
 	}
 	if len(a.BudgetEmails) > maxBudgetEmails {
-		errs = append(errs, fmt.Errorf("BudgetEmails has %d addresses: AWS Budgets allows at most %d per notification",
-			len(a.BudgetEmails), maxBudgetEmails))
+		es.add("BudgetEmails", a.BudgetEmails, "at most %d addresses (AWS Budgets' limit per notification)", maxBudgetEmails)
 	}
 	if len(a.AlarmNamePrefix) > maxAlarmNamePrefix {
-		errs = append(errs, fmt.Errorf("AlarmNamePrefix is %d characters: CloudWatch alarm names allow 255, so at most %d",
-			len(a.AlarmNamePrefix), maxAlarmNamePrefix))
+		es.add("AlarmNamePrefix", a.AlarmNamePrefix, "at most %d characters: CloudWatch alarm names allow 255", maxAlarmNamePrefix)
 	}
 	if a.MonthlyBudgetUSD < 0 {
-		errs = append(errs, fmt.Errorf("MonthlyBudgetUSD is %v: want a positive amount, or 0 for no budget", a.MonthlyBudgetUSD))
+		es.add("MonthlyBudgetUSD", a.MonthlyBudgetUSD, "a positive amount, or 0 for no budget")
 	}
 	if a.MonthlyBudgetUSD > 0 && a.Tags[TagStack] == "" {
-		errs = append(errs, fmt.Errorf("Tags[%q] is required with MonthlyBudgetUSD: the budget filters costs by it", TagStack))
+		es.add("Tags", a.Tags, "a %q tag with {MonthlyBudgetUSD}: the budget filters costs by it", TagStack)
 	}
-	return errors.Join(errs...)
+	return es.err()
 }
 
 func (t MonitoringThresholds) withDefaults() MonitoringThresholds {

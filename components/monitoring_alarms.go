@@ -7,6 +7,8 @@ import (
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/inferstack/inferstack/internal/contract"
 )
 
 // CloudWatch namespaces the alarms and the dashboard read.
@@ -16,11 +18,11 @@ const (
 	namespaceLambda            = "AWS/Lambda"
 	namespaceAPIGateway        = "AWS/ApiGateway"
 	// NamespaceProxy is the Embedded Metric Format namespace of the proxy's cache metrics.
-	NamespaceProxy = "Inferstack/Proxy"
+	NamespaceProxy = contract.ProxyMetricNamespace
 )
 
 // microsecondsPerMs converts millisecond thresholds to the unit of SageMaker's ModelLatency and
-// OverheadLatency (pitfall 13: a 500 "ms" threshold on those metrics is 0.5 ms and always fires).
+// OverheadLatency (docs/design.md#latency-metrics-are-in-microseconds: a 500 "ms" threshold on those metrics is 0.5 ms and always fires).
 const microsecondsPerMs = 1000
 
 // runbookURL is where an alarm's description sends the person it wakes up.

@@ -3,6 +3,8 @@ package components
 import (
 	"encoding/json"
 	"fmt"
+
+	"github.com/inferstack/inferstack/internal/contract"
 )
 
 // dashboardInput is what the dashboard shows, resolved to plain values; empty Function or API
@@ -109,7 +111,7 @@ func dashboardBody(in dashboardInput) (string, error) {
 	}
 	if in.Function != "" {
 		fn := []string{"FunctionName", in.Function}
-		proxy := []string{"EndpointName", in.Endpoint}
+		proxy := []string{contract.ProxyDimensionEndpointName, in.Endpoint}
 		panels = append(panels,
 			widgetProps{
 				Title: "Proxy Lambda invocations, errors and throttles",
@@ -123,16 +125,16 @@ func dashboardBody(in dashboardInput) (string, error) {
 				Title: "Proxy latency p99 (ms)",
 				Metrics: [][]any{
 					metricRow(namespaceLambda, "Duration", fn, map[string]any{"stat": "p99"}),
-					metricRow(NamespaceProxy, "Latency", proxy, map[string]any{"stat": "p99"}),
-					metricRow(NamespaceProxy, "EndpointLatency", proxy, map[string]any{"stat": "p99"}),
+					metricRow(NamespaceProxy, contract.ProxyMetricLatency, proxy, map[string]any{"stat": "p99"}),
+					metricRow(NamespaceProxy, contract.ProxyMetricEndpointLatency, proxy, map[string]any{"stat": "p99"}),
 				},
 				Annotations: threshold("duration threshold", t.LambdaDurationP99Ms),
 			},
 			widgetProps{
 				Title: "Proxy cache hit rate (%)",
 				Metrics: [][]any{
-					metricRow(NamespaceProxy, "CacheHits", proxy, map[string]any{"stat": "Sum", "id": "h", "visible": false}),
-					metricRow(NamespaceProxy, "CacheMisses", proxy, map[string]any{"stat": "Sum", "id": "m", "visible": false}),
+					metricRow(NamespaceProxy, contract.ProxyMetricCacheHits, proxy, map[string]any{"stat": "Sum", "id": "h", "visible": false}),
+					metricRow(NamespaceProxy, contract.ProxyMetricCacheMisses, proxy, map[string]any{"stat": "Sum", "id": "m", "visible": false}),
 					expressionRow("hitrate", "100*h/(h+m)", "Cache hit rate (%)"),
 				},
 			})

@@ -6,7 +6,7 @@ import (
 )
 
 // notificationPublishers are the services that publish to the alerts topic. SNS encrypts each
-// message with a data key, so a publisher needs the key as well as the topic (pitfall 14: with
+// message with a data key, so a publisher needs the key as well as the topic (docs/design.md#notification-topics-need-their-own-key: with
 // the AWS-managed alias/aws/sns key these services are refused and notifications are dropped
 // without an error anywhere but the alarm history).
 var notificationPublishers = []string{"cloudwatch.amazonaws.com", "budgets.amazonaws.com"}

@@ -33,16 +33,7 @@ type monResult struct {
 
 // monFullArgs is a real-time deployment with a proxy and an API, as ModelDeployment wires it.
 func monFullArgs() *MonitoringArgs {
-	return &MonitoringArgs{
-		EndpointName:     pulumi.String("churn-dev"),
-		FunctionName:     pulumi.String("churn-proxy-1a2b3c4"),
-		APIName:          pulumi.String("churn-api"),
-		StageName:        pulumi.String("v1"),
-		AlarmEmails:      []string{"oncall@example.com", "ml@example.com"},
-		MonthlyBudgetUSD: 100,
-		BudgetEmails:     []string{"finance@example.com"},
-		Tags:             StandardTags("ml", "churn", "dev", "dev"),
-	}
+	return &MonitoringArgs{EndpointName: pulumi.String("churn-dev"), FunctionName: pulumi.String("churn-proxy-1a2b3c4"), APIName: pulumi.String("churn-api"), StageName: pulumi.String("v1"), MonitoringSettings: MonitoringSettings{AlarmEmails: []string{"oncall@example.com", "ml@example.com"}, MonthlyBudgetUSD: 100, BudgetEmails: []string{"finance@example.com"}, Tags: StandardTags("ml", "churn", "dev", "dev")}}
 }
 
 func monRun(t *testing.T, args *MonitoringArgs) monResult {
@@ -140,7 +131,7 @@ func TestMonitoringAlarmThresholdsAndUnits(t *testing.T) {
 		{
 			name: "defaults: p99 500 ms, errors 1%",
 			want: map[string]float64{
-				"model-latency-p99": 500000, // microseconds (pitfall 13)
+				"model-latency-p99": 500000, // microseconds (docs/design.md#latency-metrics-are-in-microseconds)
 				"endpoint-5xx-rate": 1, "endpoint-4xx-rate": 5,
 				"cpu-utilization": 80, "memory-utilization": 80,
 				"lambda-error-rate": 1, "lambda-throttles": 0, "lambda-duration-p99": 24000,
@@ -240,7 +231,7 @@ func TestMonitoringTopicUsesACustomerManagedKeyThatAlarmsAndBudgetsCanUse(t *tes
 	topic, err := res.mocks.One(monTypeTopic)
 	require.NoError(t, err)
 
-	assert.Equal(t, res.keyArn, input(t, topic, "kmsMasterKeyId"), "alias/aws/sns drops alarm notifications (pitfall 14)")
+	assert.Equal(t, res.keyArn, input(t, topic, "kmsMasterKeyId"), "alias/aws/sns drops alarm notifications (docs/design.md#notification-topics-need-their-own-key)")
 	assert.Equal(t, true, input(t, key, "enableKeyRotation"))
 
 	var policy PolicyDocument
@@ -467,17 +458,17 @@ func TestMonitoringValidation(t *testing.T) {
 		mutate func(a *MonitoringArgs)
 		want   []string
 	}{
-		{"endpoint required", func(a *MonitoringArgs) { a.EndpointName = nil }, []string{"EndpointName is required"}},
-		{"api without stage", func(a *MonitoringArgs) { a.StageName = nil }, []string{"APIName and StageName"}},
-		{"negative threshold", func(a *MonitoringArgs) { a.Thresholds.LatencyP99Ms = -1 }, []string{"Thresholds.LatencyP99Ms is -1"}},
-		{"error rate over 100", func(a *MonitoringArgs) { a.Thresholds.ErrorRatePercent = 150 }, []string{"Thresholds.ErrorRatePercent is 150"}},
-		{"bad email", func(a *MonitoringArgs) { a.AlarmEmails = []string{"Ops <ops@example.com>"} }, []string{`AlarmEmails has "Ops <ops@example.com>"`}},
+		{"endpoint required", func(a *MonitoringArgs) { a.EndpointName = nil }, []string{"EndpointName unset: want the SageMaker endpoint's name (required)"}},
+		{"api without stage", func(a *MonitoringArgs) { a.StageName = nil }, []string{"StageName unset: want set together with APIName"}},
+		{"negative threshold", func(a *MonitoringArgs) { a.Thresholds.LatencyP99Ms = -1 }, []string{"Thresholds.LatencyP99Ms -1: want a positive"}},
+		{"error rate over 100", func(a *MonitoringArgs) { a.Thresholds.ErrorRatePercent = 150 }, []string{"Thresholds.ErrorRatePercent 150: want a percentage"}},
+		{"bad email", func(a *MonitoringArgs) { a.AlarmEmails = []string{"Ops <ops@example.com>"} }, []string{`AlarmEmails "Ops <ops@example.com>": want bare email`}},
 		{"too many budget emails", func(a *MonitoringArgs) {
 			a.BudgetEmails = strings.Split("a@x.io b@x.io c@x.io d@x.io e@x.io f@x.io g@x.io h@x.io i@x.io j@x.io k@x.io", " ")
-		}, []string{"BudgetEmails has 11 addresses"}},
-		{"budget needs the stack tag", func(a *MonitoringArgs) { delete(a.Tags, TagStack) }, []string{`Tags["stack"] is required`}},
+		}, []string{"want at most 10 addresses"}},
+		{"budget needs the stack tag", func(a *MonitoringArgs) { delete(a.Tags, TagStack) }, []string{`want a "stack" tag with MonthlyBudgetUSD`}},
 		{"all errors at once", func(a *MonitoringArgs) { a.EndpointName = nil; a.MonthlyBudgetUSD = -5 },
-			[]string{"EndpointName is required", "MonthlyBudgetUSD is -5"}},
+			[]string{"EndpointName unset: want the SageMaker endpoint's name (required)", "MonthlyBudgetUSD -5: want a positive amount"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -523,7 +514,7 @@ func TestMonitoringAlarmNamePrefixGivesRollbackNamesBeforeTheEndpointExists(t *t
 		_, err := NewMonitoring(ctx, "churn-monitoring", args)
 		return err
 	}, pulumi.WithMocks("inferstack", "dev", pulumimock.New()))
-	assert.ErrorContains(t, err, "AlarmNamePrefix is 240 characters")
+	assert.ErrorContains(t, err, "AlarmNamePrefix \"")
 }
 
 func TestMonitoringCPUAlarmIsAPercentageOfTheInstance(t *testing.T) {

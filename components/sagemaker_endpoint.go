@@ -17,7 +17,7 @@ const sageMakerEndpointType = "inferstack:components:SageMakerEndpoint"
 // autoscaling and dashboards that name it survive every deployment.
 const DefaultVariantName = "primary"
 
-// Scaling constants of Application Auto Scaling for SageMaker variants (DESIGN pitfall 3).
+// Scaling constants of Application Auto Scaling for SageMaker variants (docs/design.md#autoscaling-names).
 const (
 	scalingNamespace       = "sagemaker"
 	instanceCountDimension = "sagemaker:variant:DesiredInstanceCount"
@@ -33,6 +33,13 @@ type SageMakerEndpointArgs struct {
 	ImageURI pulumi.StringInput `pulumi:"imageUri"`
 	// RepositoryARN (required) is the image's ECR repository; the role may pull from it only.
 	RepositoryARN pulumi.StringInput `pulumi:"repositoryArn"`
+
+	// SageMakerEndpointSettings are the settings a user chooses.
+	SageMakerEndpointSettings
+}
+
+// SageMakerEndpointSettings are the settings of a SageMakerEndpoint that a user chooses; ModelDeployment takes them and wires the image.
+type SageMakerEndpointSettings struct {
 	// ModelDataURL (optional) is an s3://bucket/key.tar.gz extracted into /opt/ml/model; the role
 	// may read that object only.
 	ModelDataURL string `pulumi:"modelDataUrl,optional"`
@@ -43,7 +50,6 @@ type SageMakerEndpointArgs struct {
 	EndpointName string `pulumi:"endpointName,optional"`
 	// VariantName (optional) is the production variant's name; default "primary".
 	VariantName string `pulumi:"variantName,optional"`
-
 	// InstanceType (real-time, required) is an ml.* instance type.
 	InstanceType string `pulumi:"instanceType,optional"`
 	// InstanceCount (real-time) is the initial instance count; default 1.
@@ -51,7 +57,7 @@ type SageMakerEndpointArgs struct {
 	// VolumeSizeGB (real-time, optional) is the ML storage volume; 0 keeps SageMaker's default.
 	VolumeSizeGB int `pulumi:"volumeSizeGb,optional"`
 	// Serverless (optional) makes the endpoint serverless; then VPC, NetworkIsolation, DataCapture
-	// and Autoscaling must be unset (DESIGN pitfall 11).
+	// and Autoscaling must be unset (docs/design.md#serverless-endpoints).
 	Serverless *ServerlessConfig `pulumi:"serverless,optional"`
 	// Autoscaling (optional, real-time only) is target tracking on invocations per instance.
 	Autoscaling *AutoscalingConfig `pulumi:"autoscaling,optional"`
@@ -317,7 +323,7 @@ func newEndpointConfig(ctx *pulumi.Context, name string, a SageMakerEndpointArgs
 	}
 	configRes := name + "-endpoint-config"
 	args := &sagemaker.EndpointConfigurationArgs{
-		// No Name (DESIGN pitfall 1): a configuration is immutable, so every change must create a
+		// No Name (docs/design.md#endpoint-configurations-are-autonamed): a configuration is immutable, so every change must create a
 		// new one under a new name before the endpoint switches to it.
 		Tags: tagsFor(a.Tags, configRes),
 	}
@@ -361,7 +367,7 @@ func newEndpointConfig(ctx *pulumi.Context, name string, a SageMakerEndpointArgs
 // provider's Delete (pulumi/pulumi pkg/resource/deploy/step.go, DeleteStep.Apply: "else if
 // s.old.RetainOnDelete { no-op }"). After a blue/green update that SageMaker rolled back, the
 // provider's state may name the new configuration while the endpoint still runs the old one
-// (terraform-provider-aws #48997, #46663, fix proposed in #49020; DESIGN pitfall 19); the same
+// (terraform-provider-aws #48997, #46663, fix proposed in #49020; docs/design.md#rolled-back-configurations-keep-serving); the same
 // or the next update would otherwise delete the configuration and model that serve
 // (DeleteEndpointConfig and DeleteModel check no use). Both cost nothing while unused;
 // `go run ./cmd/smoke prune` deletes the ones that serve no more (docs/runbook.md).
@@ -402,7 +408,7 @@ func newAutoscaling(ctx *pulumi.Context, name string, a SageMakerEndpointArgs, e
 	s := a.Autoscaling
 	targetRes := name + "-scaling-target"
 	// The target depends on the endpoint through ResourceId, so it is deregistered before the
-	// endpoint is deleted (DESIGN pitfall 3).
+	// endpoint is deleted (docs/design.md#autoscaling-names).
 	target, err := appautoscaling.NewTarget(ctx, targetRes, &appautoscaling.TargetArgs{
 		ServiceNamespace:  pulumi.String(scalingNamespace),
 		ScalableDimension: pulumi.String(instanceCountDimension),

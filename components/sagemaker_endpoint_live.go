@@ -22,7 +22,7 @@ type SageMakerReader interface {
 
 var _ SageMakerReader = (*sagemaker.Client)(nil)
 
-// Why a rollout reads the live endpoint (DESIGN pitfall 21): pulumi-aws v6's Endpoint has no
+// Why a rollout reads the live endpoint (docs/design.md#rollouts-keep-the-capacity-autoscaling-reached): pulumi-aws v6's Endpoint has no
 // RetainAllVariantProperties, so a new EndpointConfiguration's fleet starts at
 // InitialInstanceCount; an endpoint that autoscaling took to 8 instances would get a green fleet
 // of 2 and shed load until autoscaling caught up.

@@ -32,81 +32,55 @@ const (
 
 var reEndpointName = regexp.MustCompile(`[^a-zA-Z0-9-]+`)
 
-// endpointDefaults validates the args and fills defaults; the result is a copy.
-func endpointDefaults(name string, args *SageMakerEndpointArgs) (SageMakerEndpointArgs, error) {
-	if args == nil {
-		return SageMakerEndpointArgs{}, fmt.Errorf("sagemaker endpoint %q: args are required", name)
-	}
-	a := *args
-	fail := func(format string, v ...any) (SageMakerEndpointArgs, error) {
-		return SageMakerEndpointArgs{}, fmt.Errorf("sagemaker endpoint %q: "+format, append([]any{name}, v...)...)
-	}
-	if a.ImageURI == nil {
-		return fail("ImageURI is required")
-	}
-	if a.RepositoryARN == nil {
-		return fail("RepositoryARN is required")
-	}
+// SageMaker limits (CreateEndpointConfig, ProductionVariant and ProductionVariantServerlessConfig;
+// DeploymentConfig's TrafficRoutingConfig; Application Auto Scaling).
+const (
+	minVolumeGB          = 1
+	maxVolumeGB          = 512
+	serverlessMemoryStep = 1024
+	maxServerlessMemory  = 6144
+	maxServerlessConc    = 200
+	maxRollbackWait      = 3600
+	maxSubnets           = 16
+	maxSecurityGroups    = 5
+)
+
+var (
+	reInstanceType = regexp.MustCompile(`^ml\.[a-z0-9-]+\.[a-z0-9]+$`)
+	reS3Tarball    = regexp.MustCompile(`^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.+\.tar\.gz$`)
+	reS3URI        = regexp.MustCompile(`^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?$`)
+	reSubnet       = regexp.MustCompile(`^subnet-[0-9a-f]{8,17}$`)
+	reSecGroup     = regexp.MustCompile(`^sg-[0-9a-f]{8,17}$`)
+	reAlarmName    = regexp.MustCompile(`^[^\x00-\x1f]{1,255}$`)
+)
+
+// localStorageFamily matches instance families with local NVMe storage: a "d" after the
+// generation (ml.m5d, ml.c6gd, ml.g4dn, ml.p4d), plus GPU families that have it without the letter.
+var localStorageFamily = regexp.MustCompile(`^([a-z]+\d+[a-z]*d[a-z]*|g5|g6|g6e|gr6|p5|p5e|p5en)$`)
+
+// HasLocalStorage reports whether an instance type has local NVMe storage, for which SageMaker
+// accepts neither a volume size nor a KMS key.
+func HasLocalStorage(instanceType string) bool {
+	parts := strings.Split(instanceType, ".")
+	return len(parts) == 3 && localStorageFamily.MatchString(parts[1])
+}
+
+// WithDefaults returns the args with every unset optional field at its default. It changes none
+// of the fields the endpoint's name is computed from, so PlannedEndpointName agrees either way.
+func (a SageMakerEndpointArgs) WithDefaults() SageMakerEndpointArgs {
 	if a.VariantName == "" {
 		a.VariantName = DefaultVariantName
 	}
 	if a.LogRetentionDays == 0 {
 		a.LogRetentionDays = defaultLogRetention
 	}
-	if a.ModelDataURL != "" {
-		if _, _, err := splitS3(a.ModelDataURL); err != nil {
-			return fail("ModelDataURL: %v", err)
-		}
+	if a.Serverless == nil && a.InstanceCount == 0 {
+		a.InstanceCount = 1
 	}
-	if a.Serverless != nil {
-		// DESIGN pitfall 11: none of these exist on a serverless variant.
-		switch {
-		case a.Autoscaling != nil:
-			return fail("Autoscaling is not supported on a serverless endpoint")
-		case a.DataCapture != nil:
-			return fail("DataCapture is not supported on a serverless endpoint")
-		case a.VPC != nil:
-			return fail("VPC is not supported on a serverless endpoint")
-		case a.NetworkIsolation:
-			return fail("NetworkIsolation is not supported on a serverless endpoint")
-		case a.KMSKeyARN != "":
-			return fail("KMSKeyARN is not supported on a serverless endpoint (it has no ML storage volume)")
-		}
-		if m := a.Serverless.MemorySizeMB; m < 1024 || m > 6144 || m%1024 != 0 {
-			return fail("Serverless.MemorySizeMB %d: must be 1024, 2048, 3072, 4096, 5120 or 6144", m)
-		}
-		if c := a.Serverless.MaxConcurrency; c < 1 || c > 200 {
-			return fail("Serverless.MaxConcurrency %d: must be from 1 to 200", c)
-		}
-	} else {
-		if !strings.HasPrefix(a.InstanceType, "ml.") {
-			return fail("InstanceType %q: an ml.* instance type is required for a real-time endpoint", a.InstanceType)
-		}
-		if a.InstanceCount == 0 {
-			a.InstanceCount = 1
-		}
-		if a.InstanceCount < 1 {
-			return fail("InstanceCount %d: must be at least 1", a.InstanceCount)
-		}
-	}
-	if s := a.Autoscaling; s != nil && (s.MinCapacity < 1 || s.MaxCapacity < s.MinCapacity) {
-		return fail("Autoscaling: MinCapacity %d and MaxCapacity %d: need 1 <= min <= max", s.MinCapacity, s.MaxCapacity)
-	}
-	if s := a.Autoscaling; s != nil && s.TargetInvocationsPerInstance <= 0 {
-		return fail("Autoscaling.TargetInvocationsPerInstance %g: must be above 0 invocations per instance per minute", s.TargetInvocationsPerInstance)
-	}
-	if d := a.DataCapture; d != nil {
-		if _, _, err := splitS3(d.DestinationS3URI); err != nil {
-			return fail("DataCapture.DestinationS3URI: %v", err)
-		}
-		if d.SamplingPercentage == 0 {
-			d2 := *d
-			d2.SamplingPercentage = 100
-			a.DataCapture = &d2
-		}
-	}
-	if a.VPC != nil && (len(a.VPC.SubnetIDs) == 0 || len(a.VPC.SecurityGroupIDs) == 0) {
-		return fail("VPC needs both SubnetIDs and SecurityGroupIDs")
+	if d := a.DataCapture; d != nil && d.SamplingPercentage == 0 {
+		d2 := *d
+		d2.SamplingPercentage = 100
+		a.DataCapture = &d2
 	}
 	if r := a.Rollback; r != nil {
 		r2 := *r
@@ -128,10 +102,148 @@ func endpointDefaults(name string, args *SageMakerEndpointArgs) (SageMakerEndpoi
 		if r2.ErrorCount == 0 {
 			r2.ErrorCount = 1
 		}
-		if len(r2.AlarmNames) > maxRollbackAlarms {
-			return fail("Rollback.AlarmNames: %d alarms, SageMaker allows at most %d", len(r2.AlarmNames), maxRollbackAlarms)
-		}
 		a.Rollback = &r2
+	}
+	return a
+}
+
+// Validate reports every problem of defaulted args (WithDefaults) at once, each naming the field,
+// the value and what is allowed.
+func (a SageMakerEndpointArgs) Validate() error {
+	var es FieldErrors
+	if a.ImageURI == nil {
+		es.add("ImageURI", nil, "the inference image, pinned by digest (required)")
+	}
+	if a.RepositoryARN == nil {
+		es.add("RepositoryARN", nil, "the image's ECR repository ARN (required)")
+	}
+	if a.ModelDataURL != "" && !reS3Tarball.MatchString(a.ModelDataURL) {
+		es.add("ModelDataURL", a.ModelDataURL, "an S3 object URL s3://<bucket>/<key>.tar.gz")
+	}
+	if s := a.Serverless; s != nil {
+		// A serverless variant has none of these (CreateEndpointConfig: ServerlessConfig excludes
+		// instance settings, data capture, VPC and network isolation; no ML storage volume).
+		const why = "unset on a serverless endpoint"
+		if a.Autoscaling != nil {
+			es.add("Autoscaling", "set", "%s; serverless scales by itself", why)
+		}
+		if a.DataCapture != nil {
+			es.add("DataCapture", "set", why)
+		}
+		if a.VPC != nil {
+			es.add("VPC", a.VPC.SubnetIDs, why)
+		}
+		if a.NetworkIsolation {
+			es.add("NetworkIsolation", true, why)
+		}
+		if a.KMSKeyARN != "" {
+			es.add("KMSKeyARN", a.KMSKeyARN, "%s, which has no ML storage volume to encrypt", why)
+		}
+		if m := s.MemorySizeMB; m < serverlessMemoryStep || m > maxServerlessMemory || m%serverlessMemoryStep != 0 {
+			es.add("Serverless.MemorySizeMB", m, "one of 1024, 2048, 3072, 4096, 5120, 6144")
+		}
+		es.intIn("Serverless.MaxConcurrency", s.MaxConcurrency, 1, maxServerlessConc)
+	} else {
+		if !reInstanceType.MatchString(a.InstanceType) {
+			es.add("InstanceType", a.InstanceType, "a SageMaker instance type ml.<family>.<size>, such as ml.m5.large")
+		}
+		if a.InstanceCount < 1 {
+			es.add("InstanceCount", a.InstanceCount, "at least 1")
+		}
+		if a.VolumeSizeGB != 0 {
+			es.intIn("VolumeSizeGB", a.VolumeSizeGB, minVolumeGB, maxVolumeGB)
+			if HasLocalStorage(a.InstanceType) {
+				es.add("VolumeSizeGB", a.VolumeSizeGB, "0 with %s, which has local NVMe storage instead of an EBS volume", a.InstanceType)
+			}
+		}
+		if a.KMSKeyARN != "" && HasLocalStorage(a.InstanceType) {
+			es.add("KMSKeyARN", a.KMSKeyARN, "unset with %s, whose local NVMe storage is encrypted by the instance", a.InstanceType)
+		}
+	}
+	es.kmsKey("KMSKeyARN", a.KMSKeyARN)
+	if s := a.Autoscaling; s != nil {
+		if s.MinCapacity < 1 {
+			es.add("Autoscaling.MinCapacity", s.MinCapacity, "at least 1")
+		}
+		if s.MaxCapacity < s.MinCapacity {
+			es.add("Autoscaling.MaxCapacity", s.MaxCapacity, "at least {Autoscaling.MinCapacity} (%d)", s.MinCapacity)
+		} else if a.Serverless == nil && a.InstanceCount >= 1 && s.MinCapacity >= 1 &&
+			(a.InstanceCount < s.MinCapacity || a.InstanceCount > s.MaxCapacity) {
+			es.add("InstanceCount", a.InstanceCount, "between {Autoscaling.MinCapacity} (%d) and {Autoscaling.MaxCapacity} (%d)",
+				s.MinCapacity, s.MaxCapacity)
+		}
+		if s.TargetInvocationsPerInstance <= 0 {
+			es.add("Autoscaling.TargetInvocationsPerInstance", s.TargetInvocationsPerInstance, "a positive number of invocations per instance per minute")
+		}
+		if s.ScaleInCooldownSeconds < 0 {
+			es.add("Autoscaling.ScaleInCooldownSeconds", s.ScaleInCooldownSeconds, "0 or more seconds")
+		}
+		if s.ScaleOutCooldownSeconds < 0 {
+			es.add("Autoscaling.ScaleOutCooldownSeconds", s.ScaleOutCooldownSeconds, "0 or more seconds")
+		}
+	}
+	if d := a.DataCapture; d != nil {
+		if !reS3URI.MatchString(d.DestinationS3URI) {
+			es.add("DataCapture.DestinationS3URI", d.DestinationS3URI, "an S3 URI s3://<bucket>/<prefix>")
+		}
+		es.intIn("DataCapture.SamplingPercentage", d.SamplingPercentage, 1, 100)
+	}
+	if v := a.VPC; v != nil {
+		if n := len(v.SubnetIDs); n < 1 || n > maxSubnets {
+			es.add("VPC.SubnetIDs", v.SubnetIDs, "1 to %d subnet IDs", maxSubnets)
+		}
+		if n := len(v.SecurityGroupIDs); n < 1 || n > maxSecurityGroups {
+			es.add("VPC.SecurityGroupIDs", v.SecurityGroupIDs, "1 to %d security group IDs", maxSecurityGroups)
+		}
+		for _, id := range v.SubnetIDs {
+			if !reSubnet.MatchString(id) {
+				es.add("VPC.SubnetIDs", id, "subnet IDs like subnet-0123456789abcdef0")
+			}
+		}
+		for _, id := range v.SecurityGroupIDs {
+			if !reSecGroup.MatchString(id) {
+				es.add("VPC.SecurityGroupIDs", id, "security group IDs like sg-0123456789abcdef0")
+			}
+		}
+	}
+	if r := a.Rollback; r != nil {
+		es.oneOf("Rollback.TrafficRouting", r.TrafficRouting, "ALL_AT_ONCE", "CANARY", "LINEAR")
+		// TrafficRoutingConfig: a canary is at most half the fleet, a linear step 10% to 50% of it.
+		switch r.TrafficRouting {
+		case "CANARY":
+			es.intIn("Rollback.CanaryPercent", r.CanaryPercent, 1, 50)
+		case "LINEAR":
+			es.intIn("Rollback.CanaryPercent", r.CanaryPercent, 10, 50)
+		}
+		es.intIn("Rollback.WaitIntervalSeconds", r.WaitIntervalSeconds, 0, maxRollbackWait)
+		es.intIn("Rollback.TerminationWaitSeconds", r.TerminationWaitSeconds, 0, maxRollbackWait)
+		if len(r.AlarmNames) > maxRollbackAlarms {
+			es.add("Rollback.AlarmNames", r.AlarmNames, "at most %d alarms (SageMaker's limit)", maxRollbackAlarms)
+		}
+		for _, n := range r.AlarmNames {
+			if !reAlarmName.MatchString(n) {
+				es.add("Rollback.AlarmNames", n, "CloudWatch alarm names of 1 to 255 printable characters")
+			}
+		}
+		if r.LatencyP99Ms < 0 {
+			es.add("Rollback.LatencyP99Ms", r.LatencyP99Ms, "a positive number of milliseconds")
+		}
+		if r.ErrorCount < 0 {
+			es.add("Rollback.ErrorCount", r.ErrorCount, "a positive number of errors per minute")
+		}
+	}
+	es.retention("LogRetentionDays", a.LogRetentionDays)
+	return es.err()
+}
+
+// endpointDefaults fills defaults and validates the args; the result is a copy.
+func endpointDefaults(name string, args *SageMakerEndpointArgs) (SageMakerEndpointArgs, error) {
+	if args == nil {
+		return SageMakerEndpointArgs{}, fmt.Errorf("sagemaker endpoint %q: args are required", name)
+	}
+	a := args.WithDefaults()
+	if err := a.Validate(); err != nil {
+		return SageMakerEndpointArgs{}, fmt.Errorf("sagemaker endpoint %q: %w", name, err)
 	}
 	return a, nil
 }
@@ -159,7 +271,7 @@ func endpointDefaults(name string, args *SageMakerEndpointArgs) (SageMakerEndpoi
 // Not ForceNew at the provider but refused by SageMaker, so hashed in as well: for an autoscaled
 // endpoint the instance type; changing it then creates a new endpoint (and scaling target) beside
 // the old one, because SageMaker refuses to change the instance type of a variant that is
-// registered for autoscaling (DESIGN pitfall 12).
+// registered for autoscaling (docs/design.md#instance-type-changes-of-autoscaled-endpoints).
 //
 // Rollback on with the component's own alarms (the prod preset) adds nothing to the key, so the
 // names of existing endpoints with rollback stay as they were; only the fields read here are
@@ -262,7 +374,7 @@ func executionPolicy(env awsEnv, endpointName, repoArn string, alarmNames []stri
 		st = append(st, Allow("UseKmsKey", []string{"kms:Decrypt", "kms:GenerateDataKey", "kms:CreateGrant", "kms:DescribeKey"}, a.KMSKeyARN))
 	}
 	if len(alarmNames) > 0 {
-		// SageMaker reads the rollback alarms' state during a blue/green deployment (DESIGN pitfall 4).
+		// SageMaker reads the rollback alarms' state during a blue/green deployment (docs/design.md#rollback-alarms).
 		arns := make([]string, len(alarmNames))
 		for i, n := range alarmNames {
 			arns[i] = env.arn("cloudwatch", "alarm:"+n)
@@ -307,7 +419,7 @@ func newRollbackAlarms(ctx *pulumi.Context, name, endpointName string, a SageMak
 			Namespace:         pulumi.String("AWS/SageMaker"),
 			MetricName:        pulumi.String("ModelLatency"),
 			ExtendedStatistic: pulumi.String("p99"),
-			// ModelLatency is reported in microseconds (DESIGN pitfall 13).
+			// ModelLatency is reported in microseconds (docs/design.md#latency-metrics-are-in-microseconds).
 			Threshold: pulumi.Float64(a.Rollback.LatencyP99Ms * microsPerMilli),
 		}},
 	}

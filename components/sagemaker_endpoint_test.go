@@ -33,26 +33,12 @@ const (
 
 // seRealtime is a prod-like real-time endpoint: 2 instances, autoscaling, canary rollback.
 func seRealtime() *SageMakerEndpointArgs {
-	return &SageMakerEndpointArgs{
-		ImageURI: pulumi.String(seImageURI), RepositoryARN: pulumi.String(seRepoArn),
-		ModelDataURL: seModelData, Environment: pulumi.StringMap{"LOG_LEVEL": pulumi.String("info")},
-		InstanceType: "ml.m5.xlarge", InstanceCount: 2, VolumeSizeGB: 30,
-		Autoscaling: &AutoscalingConfig{MinCapacity: 2, MaxCapacity: 8, TargetInvocationsPerInstance: 100,
-			ScaleInCooldownSeconds: 300, ScaleOutCooldownSeconds: 60},
-		DataCapture: &DataCaptureConfig{DestinationS3URI: seCaptureURI, SamplingPercentage: 20},
-		KMSKeyARN:   seKMSKey,
-		VPC:         &VPCConfig{SubnetIDs: []string{seSubnet}, SecurityGroupIDs: []string{seSecGrp}},
-		Rollback:    &RollbackConfig{TrafficRouting: "CANARY", CanaryPercent: 50, LatencyP99Ms: 500},
-		Tags:        StandardTags("ml-platform", "churn", "prod", "prod"),
-	}
+	return &SageMakerEndpointArgs{ImageURI: pulumi.String(seImageURI), RepositoryARN: pulumi.String(seRepoArn), SageMakerEndpointSettings: SageMakerEndpointSettings{ModelDataURL: seModelData, Environment: pulumi.StringMap{"LOG_LEVEL": pulumi.String("info")}, InstanceType: "ml.m5.xlarge", InstanceCount: 2, VolumeSizeGB: 30, Autoscaling: &AutoscalingConfig{MinCapacity: 2, MaxCapacity: 8, TargetInvocationsPerInstance: 100,
+		ScaleInCooldownSeconds: 300, ScaleOutCooldownSeconds: 60}, DataCapture: &DataCaptureConfig{DestinationS3URI: seCaptureURI, SamplingPercentage: 20}, KMSKeyARN: seKMSKey, VPC: &VPCConfig{SubnetIDs: []string{seSubnet}, SecurityGroupIDs: []string{seSecGrp}}, Rollback: &RollbackConfig{TrafficRouting: "CANARY", CanaryPercent: 50, LatencyP99Ms: 500}, Tags: StandardTags("ml-platform", "churn", "prod", "prod")}}
 }
 
 func seServerless() *SageMakerEndpointArgs {
-	return &SageMakerEndpointArgs{
-		ImageURI: pulumi.String(seImageURI), RepositoryARN: pulumi.String(seRepoArn),
-		Serverless: &ServerlessConfig{MemorySizeMB: 2048, MaxConcurrency: 5},
-		Tags:       StandardTags("ml-platform", "churn", "dev", "dev"),
-	}
+	return &SageMakerEndpointArgs{ImageURI: pulumi.String(seImageURI), RepositoryARN: pulumi.String(seRepoArn), SageMakerEndpointSettings: SageMakerEndpointSettings{Serverless: &ServerlessConfig{MemorySizeMB: 2048, MaxConcurrency: 5}, Tags: StandardTags("ml-platform", "churn", "dev", "dev")}}
 }
 
 func seRun(t *testing.T, args *SageMakerEndpointArgs) (*pulumimock.Mocks, map[string]any) {
@@ -98,7 +84,7 @@ func TestSageMakerEndpointRealtimeResources(t *testing.T) {
 
 	config := one(t, mocks, smConfigType)
 	_, named = config.Inputs["name"]
-	assert.False(t, named, "a fixed configuration name breaks every update (DESIGN pitfall 1)")
+	assert.False(t, named, "a fixed configuration name breaks every update (docs/design.md#endpoint-configurations-are-autonamed)")
 	assert.Equal(t, map[string]any{
 		"variantName": DefaultVariantName, "modelName": model.State["name"].StringValue(), "instanceType": "ml.m5.xlarge",
 		"initialInstanceCount": 2.0, "initialVariantWeight": 1.0, "volumeSizeInGb": 30.0,
@@ -132,7 +118,7 @@ func TestSageMakerEndpointRealtimeResources(t *testing.T) {
 	require.True(t, ok)
 	assert.Equal(t, "ModelLatency", input(t, latency, "metricName"))
 	assert.Equal(t, "p99", input(t, latency, "extendedStatistic"))
-	assert.Equal(t, 500000.0, input(t, latency, "threshold"), "500 ms in microseconds (DESIGN pitfall 13)")
+	assert.Equal(t, 500000.0, input(t, latency, "threshold"), "500 ms in microseconds (docs/design.md#latency-metrics-are-in-microseconds)")
 	errs, ok := mocks.Named(metricAlarmType, "churn-rollback-5xx")
 	require.True(t, ok)
 	assert.Equal(t, "Invocation5XXErrors", input(t, errs, "metricName"))
@@ -143,7 +129,7 @@ func TestSageMakerEndpointRealtimeResources(t *testing.T) {
 	assert.Equal(t, "/aws/sagemaker/Endpoints/"+name, input(t, logs, "name"))
 	assert.Equal(t, 30.0, input(t, logs, "retentionInDays"))
 
-	// Autoscaling (DESIGN pitfall 3).
+	// Autoscaling (docs/design.md#autoscaling-names).
 	target := one(t, mocks, scalingTargetType)
 	assert.Equal(t, "endpoint/"+name+"/variant/primary", input(t, target, "resourceId"))
 	assert.Equal(t, "sagemaker:variant:DesiredInstanceCount", input(t, target, "scalableDimension"))
@@ -302,23 +288,23 @@ func TestSageMakerEndpointRejectsBadArgs(t *testing.T) {
 		want string
 	}{
 		{"nil args", nil, "args are required"},
-		{"no image", with(func(a *SageMakerEndpointArgs) { a.ImageURI = nil }), "ImageURI is required"},
-		{"no repository", with(func(a *SageMakerEndpointArgs) { a.RepositoryARN = nil }), "RepositoryARN is required"},
-		{"serverless autoscaling", with(func(a *SageMakerEndpointArgs) { a.Autoscaling = &AutoscalingConfig{MinCapacity: 1, MaxCapacity: 2} }), "Autoscaling is not supported on a serverless"},
-		{"serverless data capture", with(func(a *SageMakerEndpointArgs) { a.DataCapture = &DataCaptureConfig{DestinationS3URI: seCaptureURI} }), "DataCapture is not supported"},
-		{"serverless vpc", with(func(a *SageMakerEndpointArgs) { a.VPC = &VPCConfig{} }), "VPC is not supported"},
-		{"serverless isolation", with(func(a *SageMakerEndpointArgs) { a.NetworkIsolation = true }), "NetworkIsolation is not supported"},
-		{"serverless kms", with(func(a *SageMakerEndpointArgs) { a.KMSKeyARN = "arn:aws:kms:eu-central-1:123456789012:key/k" }), "KMSKeyARN is not supported on a serverless"},
+		{"no image", with(func(a *SageMakerEndpointArgs) { a.ImageURI = nil }), "ImageURI unset: want the inference image"},
+		{"no repository", with(func(a *SageMakerEndpointArgs) { a.RepositoryARN = nil }), "RepositoryARN unset: want the image's ECR repository ARN"},
+		{"serverless autoscaling", with(func(a *SageMakerEndpointArgs) { a.Autoscaling = &AutoscalingConfig{MinCapacity: 1, MaxCapacity: 2} }), "Autoscaling \"set\": want unset on a serverless endpoint"},
+		{"serverless data capture", with(func(a *SageMakerEndpointArgs) { a.DataCapture = &DataCaptureConfig{DestinationS3URI: seCaptureURI} }), "DataCapture \"set\": want unset on a serverless endpoint"},
+		{"serverless vpc", with(func(a *SageMakerEndpointArgs) { a.VPC = &VPCConfig{} }), "VPC []: want unset on a serverless endpoint"},
+		{"serverless isolation", with(func(a *SageMakerEndpointArgs) { a.NetworkIsolation = true }), "NetworkIsolation true: want unset on a serverless endpoint"},
+		{"serverless kms", with(func(a *SageMakerEndpointArgs) { a.KMSKeyARN = "arn:aws:kms:eu-central-1:123456789012:key/k" }), "KMSKeyARN \"arn:aws:kms:eu-central-1:123456789012:key/k\": want unset on a serverless endpoint"},
 		{"serverless memory unset", with(func(a *SageMakerEndpointArgs) { a.Serverless = &ServerlessConfig{MaxConcurrency: 5} }), "Serverless.MemorySizeMB 0"},
 		{"serverless memory step", with(func(a *SageMakerEndpointArgs) { a.Serverless.MemorySizeMB = 1500 }), "Serverless.MemorySizeMB 1500"},
 		{"serverless concurrency", with(func(a *SageMakerEndpointArgs) { a.Serverless.MaxConcurrency = 201 }), "Serverless.MaxConcurrency 201"},
 		{"autoscaling without target", rt(func(a *SageMakerEndpointArgs) { a.Autoscaling.TargetInvocationsPerInstance = 0 }), "TargetInvocationsPerInstance 0"},
 		{"bad instance type", rt(func(a *SageMakerEndpointArgs) { a.InstanceType = "m5.large" }), `InstanceType "m5.large"`},
 		{"negative count", rt(func(a *SageMakerEndpointArgs) { a.InstanceCount = -1 }), "InstanceCount -1"},
-		{"min above max", rt(func(a *SageMakerEndpointArgs) { a.Autoscaling.MinCapacity = 9 }), "MinCapacity 9 and MaxCapacity 8"},
-		{"model data not s3", rt(func(a *SageMakerEndpointArgs) { a.ModelDataURL = "https://x/y" }), "not an s3:// URI"},
-		{"capture without bucket", rt(func(a *SageMakerEndpointArgs) { a.DataCapture.DestinationS3URI = "s3://" }), "no bucket"},
-		{"vpc without groups", rt(func(a *SageMakerEndpointArgs) { a.VPC.SecurityGroupIDs = nil }), "both SubnetIDs and SecurityGroupIDs"},
+		{"min above max", rt(func(a *SageMakerEndpointArgs) { a.Autoscaling.MinCapacity = 9 }), "Autoscaling.MaxCapacity 8: want at least Autoscaling.MinCapacity (9)"},
+		{"model data not s3", rt(func(a *SageMakerEndpointArgs) { a.ModelDataURL = "https://x/y" }), "ModelDataURL \"https://x/y\": want an S3 object URL"},
+		{"capture without bucket", rt(func(a *SageMakerEndpointArgs) { a.DataCapture.DestinationS3URI = "s3://" }), "DataCapture.DestinationS3URI \"s3://\": want an S3 URI"},
+		{"vpc without groups", rt(func(a *SageMakerEndpointArgs) { a.VPC.SecurityGroupIDs = nil }), "VPC.SecurityGroupIDs []: want 1 to 5 security group IDs"},
 		{"too many alarms", rt(func(a *SageMakerEndpointArgs) { a.Rollback.AlarmNames = make([]string, 11) }), "at most 10"},
 	}
 	for _, tc := range tests {
@@ -334,8 +320,8 @@ func TestSageMakerEndpointRejectsBadArgs(t *testing.T) {
 }
 
 func TestEndpointNameIsStableBoundedAndFollowsAutoscaledInstanceType(t *testing.T) {
-	plain := SageMakerEndpointArgs{InstanceType: "ml.m5.large"}
-	scaled := SageMakerEndpointArgs{InstanceType: "ml.m5.large", Autoscaling: &AutoscalingConfig{}}
+	plain := SageMakerEndpointArgs{SageMakerEndpointSettings: SageMakerEndpointSettings{InstanceType: "ml.m5.large"}}
+	scaled := SageMakerEndpointArgs{SageMakerEndpointSettings: SageMakerEndpointSettings{InstanceType: "ml.m5.large", Autoscaling: &AutoscalingConfig{}}}
 	name := endpointName("inferstack", "prod", "churn", plain)
 	assert.Regexp(t, `^churn-prod-[0-9a-f]{7}$`, name)
 	assert.Equal(t, name, endpointName("inferstack", "prod", "churn", plain), "stable across runs")
@@ -349,7 +335,7 @@ func TestEndpointNameIsStableBoundedAndFollowsAutoscaledInstanceType(t *testing.
 	scaledBigger := scaled
 	scaledBigger.InstanceType = "ml.m5.xlarge"
 	assert.NotEqual(t, endpointName("inferstack", "prod", "churn", scaled), endpointName("inferstack", "prod", "churn", scaledBigger),
-		"an autoscaled variant cannot change instance type in place (DESIGN pitfall 12): a new endpoint replaces it")
+		"an autoscaled variant cannot change instance type in place (docs/design.md#instance-type-changes-of-autoscaled-endpoints): a new endpoint replaces it")
 
 	long := endpointName("inferstack", "production-eu-central-1", strings.Repeat("model", 12), plain)
 	assert.LessOrEqual(t, len(long), 63)

@@ -1,20 +1,20 @@
 package components
 
 import (
-	"errors"
 	"fmt"
 	"regexp"
-	"slices"
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/inferstack/inferstack/internal/contract"
 )
 
 const securedAPIType = "inferstack:components:SecuredApi"
 
 // Defaults of SecuredAPIArgs.
 const (
-	DefaultStageName          = "v1"
+	DefaultStageName          = contract.DefaultStageName
 	DefaultAPILogRetention    = 30
 	DefaultAPILoggingLevel    = "ERROR"
 	DefaultIntegrationTimeout = 29000 // milliseconds, API Gateway's default and regional maximum without a quota raise
@@ -54,6 +54,12 @@ type SecuredAPIArgs struct {
 	// ProxyFunctionName is the Lambda proxy's name, used when ProxyFunctionARN is not set.
 	ProxyFunctionName pulumi.StringInput `pulumi:"proxyFunctionName,optional"`
 
+	// SecuredAPISettings are the settings a user chooses.
+	SecuredAPISettings
+}
+
+// SecuredAPISettings are the settings of a SecuredAPI that a user chooses; ModelDeployment takes them and wires the proxy.
+type SecuredAPISettings struct {
 	// StageName is the API stage (default "v1").
 	StageName string `pulumi:"stageName,optional"`
 	// RequireAPIKey makes every method require an x-api-key header and creates a key in the
@@ -142,10 +148,12 @@ func NewSecuredAPI(ctx *pulumi.Context, name string, args *SecuredAPIArgs,
 	if args == nil {
 		return nil, fmt.Errorf("secured api %q: args are required", name)
 	}
-	a := *args
-	a.applyDefaults(ctx, name)
-	if err := a.validate(); err != nil {
+	a := args.WithDefaults()
+	if err := a.Validate(); err != nil {
 		return nil, fmt.Errorf("secured api %q: %w", name, err)
+	}
+	if a.CognitoDomainPrefix == "" {
+		a.CognitoDomainPrefix = defaultDomainPrefix(ctx.Project(), ctx.Stack(), name)
 	}
 
 	c := &SecuredAPI{}
@@ -203,7 +211,10 @@ func NewSecuredAPI(ctx *pulumi.Context, name string, args *SecuredAPIArgs,
 	return c, nil
 }
 
-func (a *SecuredAPIArgs) applyDefaults(ctx *pulumi.Context, name string) {
+// WithDefaults returns the args with every unset optional field at its default. CognitoDomainPrefix
+// stays empty: its default depends on the project, stack and component name, and NewSecuredAPI
+// derives it.
+func (a SecuredAPIArgs) WithDefaults() SecuredAPIArgs {
 	if a.StageName == "" {
 		a.StageName = DefaultStageName
 	}
@@ -219,67 +230,55 @@ func (a *SecuredAPIArgs) applyDefaults(ctx *pulumi.Context, name string) {
 	if a.IntegrationTimeoutMs == 0 {
 		a.IntegrationTimeoutMs = DefaultIntegrationTimeout
 	}
-	if a.CognitoDomainPrefix == "" {
-		a.CognitoDomainPrefix = defaultDomainPrefix(ctx.Project(), ctx.Stack(), name)
-	}
+	return a
 }
 
 var (
 	stageNamePattern    = regexp.MustCompile(`^[A-Za-z0-9_-]{1,128}$`)
 	domainPrefixPattern = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$`)
-	// logRetentionDays are the values CloudWatch Logs accepts.
-	logRetentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192,
-		2557, 2922, 3288, 3653}
+	corsOriginPattern   = regexp.MustCompile(`^https?://[A-Za-z0-9.-]+(:\d{1,5})?$`)
 )
 
-// validate reports every problem at once, each naming the field, the value and what is allowed.
-func (a *SecuredAPIArgs) validate() error {
-	var errs []error
-	bad := func(format string, v ...any) { errs = append(errs, fmt.Errorf(format, v...)) }
+// Validate reports every problem of defaulted args (WithDefaults) at once, each naming the field,
+// the value and what is allowed.
+func (a SecuredAPIArgs) Validate() error {
+	var es FieldErrors
 	if a.ProxyInvokeARN == nil {
-		bad("ProxyInvokeARN is required")
+		es.add("ProxyInvokeARN", nil, "the Lambda proxy's invoke ARN (required)")
 	}
 	if a.ProxyFunctionARN == nil && a.ProxyFunctionName == nil {
-		bad("ProxyFunctionARN or ProxyFunctionName is required")
+		es.add("ProxyFunctionARN", nil, "the Lambda proxy's ARN, or {ProxyFunctionName} (one is required)")
 	}
 	if !stageNamePattern.MatchString(a.StageName) {
-		bad("StageName %q: want 1-128 letters, digits, '-' or '_'", a.StageName)
+		es.add("StageName", a.StageName, "1 to 128 letters, digits, hyphens and underscores")
 	}
-	if !slices.Contains([]string{MFAOff, MFAOptional, MFAOn}, a.MFA) {
-		bad("MFA %q: want off, optional or on", a.MFA)
+	es.oneOf("MFA", a.MFA, MFAOff, MFAOptional, MFAOn)
+	es.oneOf("LoggingLevel", a.LoggingLevel, "INFO", "ERROR", "OFF")
+	es.retention("LogRetentionDays", a.LogRetentionDays)
+	if a.Throttle.RateLimit < 0 {
+		es.add("Throttle.RateLimit", a.Throttle.RateLimit, "0 or more requests per second")
 	}
-	if !slices.Contains([]string{"INFO", "ERROR", "OFF"}, a.LoggingLevel) {
-		bad("LoggingLevel %q: want INFO, ERROR or OFF", a.LoggingLevel)
-	}
-	if !slices.Contains(logRetentionDays, a.LogRetentionDays) {
-		bad("LogRetentionDays %d: want one of %v", a.LogRetentionDays, logRetentionDays)
-	}
-	if a.Throttle.RateLimit < 0 || a.Throttle.BurstLimit < 0 {
-		bad("Throttle %+v: want rate and burst >= 0", a.Throttle)
+	if a.Throttle.BurstLimit < 0 {
+		es.add("Throttle.BurstLimit", a.Throttle.BurstLimit, "0 or more requests")
 	}
 	if a.Quota.Limit < 0 {
-		bad("Quota.Limit %d: want >= 0 (0 = no quota)", a.Quota.Limit)
+		es.add("Quota.Limit", a.Quota.Limit, "0 (no quota) or more requests per period")
 	}
-	if a.Quota.Limit > 0 && !slices.Contains([]string{"DAY", "WEEK", "MONTH"}, a.Quota.Period) {
-		bad("Quota.Period %q: want DAY, WEEK or MONTH", a.Quota.Period)
+	if a.Quota.Limit > 0 || a.Quota.Period != "" {
+		es.oneOf("Quota.Period", a.Quota.Period, "DAY", "WEEK", "MONTH")
 	}
-	if a.IntegrationTimeoutMs < 50 || a.IntegrationTimeoutMs > 29000 {
-		bad("IntegrationTimeoutMs %d: want 50..29000", a.IntegrationTimeoutMs)
-	}
-	p := a.CognitoDomainPrefix
-	if !domainPrefixPattern.MatchString(p) {
-		bad("CognitoDomainPrefix %q: want 1-63 lowercase letters, digits and inner hyphens", p)
-	}
-	for _, reserved := range []string{"aws", "amazon", "cognito"} {
-		if strings.Contains(p, reserved) {
-			bad("CognitoDomainPrefix %q: must not contain %q (Cognito reserves it)", p, reserved)
+	es.intIn("IntegrationTimeoutMs", a.IntegrationTimeoutMs, 50, DefaultIntegrationTimeout)
+	if p := a.CognitoDomainPrefix; p != "" {
+		reserved := strings.Contains(p, "aws") || strings.Contains(p, "amazon") || strings.Contains(p, "cognito")
+		if reserved || !domainPrefixPattern.MatchString(p) {
+			es.add("CognitoDomainPrefix", p, `1 to 63 lowercase letters, digits and inner hyphens, not containing "aws", "amazon" or "cognito" (Cognito reserves them)`)
 		}
 	}
 	for _, o := range a.CORSOrigins {
-		if o == "*" || !(strings.HasPrefix(o, "https://") || strings.HasPrefix(o, "http://localhost")) ||
-			strings.ContainsAny(o, `"'\ `) {
-			bad("CORSOrigins %q: want an https:// origin (or http://localhost...), no wildcard", o)
+		// No wildcard: the API echoes listed origins to authenticated callers only.
+		if !corsOriginPattern.MatchString(o) || !(strings.HasPrefix(o, "https://") || strings.HasPrefix(o, "http://localhost")) {
+			es.add("CORSOrigins", o, "origins like https://app.example.com (https, or http://localhost for development; no wildcard, path or trailing slash)")
 		}
 	}
-	return errors.Join(errs...)
+	return es.err()
 }

@@ -69,16 +69,7 @@ func apiURN(typ, name string) string {
 }
 
 func apiBaseArgs() *SecuredAPIArgs {
-	return &SecuredAPIArgs{
-		ProxyInvokeARN:   pulumi.String(testProxyInvokeArn),
-		ProxyFunctionARN: pulumi.String(testProxyArn),
-		RequireAPIKey:    true,
-		MachineClient:    true,
-		LoggingLevel:     "INFO",
-		Throttle:         APIThrottle{RateLimit: 50, BurstLimit: 100},
-		Quota:            APIQuota{Limit: 100000, Period: "MONTH"},
-		Tags:             StandardTags("ml", "iris", "dev", "dev"),
-	}
+	return &SecuredAPIArgs{ProxyInvokeARN: pulumi.String(testProxyInvokeArn), ProxyFunctionARN: pulumi.String(testProxyArn), SecuredAPISettings: SecuredAPISettings{RequireAPIKey: true, MachineClient: true, LoggingLevel: "INFO", Throttle: APIThrottle{RateLimit: 50, BurstLimit: 100}, Quota: APIQuota{Limit: 100000, Period: "MONTH"}, Tags: StandardTags("ml", "iris", "dev", "dev")}}
 }
 
 func runAPI(t *testing.T, mutate func(*SecuredAPIArgs)) *apiRun {
@@ -132,7 +123,7 @@ func apiAwait(t *testing.T, o pulumi.StringOutput) string {
 	return <-ch
 }
 
-// TestSecuredAPIEveryMethodRequiresCognitoScopeAndKey walks every registered method (pitfall 8): each
+// TestSecuredAPIEveryMethodRequiresCognitoScopeAndKey walks every registered method (docs/design.md#every-method-is-authorized): each
 // must use the Cognito authorizer with the invoke scope and, where configured, the API key. The
 // only exception is a CORS preflight, which must be a MOCK that never reaches the proxy.
 func TestSecuredAPIEveryMethodRequiresCognitoScopeAndKey(t *testing.T) {
@@ -258,7 +249,7 @@ func TestSecuredAPIGatewayResponsesAreJSONErrors(t *testing.T) {
 	}
 }
 
-// TestSecuredAPIDefinitionHashChangesWithEveryPartOfTheAPI is the redeploy contract (pitfall 5): the
+// TestSecuredAPIDefinitionHashChangesWithEveryPartOfTheAPI is the redeploy contract (docs/design.md#api-redeployment): the
 // Deployment trigger changes when any route, integration, authorizer, validator, model or
 // response changes, and stays equal otherwise.
 func TestSecuredAPIDefinitionHashChangesWithEveryPartOfTheAPI(t *testing.T) {
@@ -356,7 +347,7 @@ func TestSecuredAPIDeploymentTriggerFollowsTheDefinitionOnly(t *testing.T) {
 	}
 }
 
-// TestSecuredAPIDeploymentIsReplacedBeforeTheStageMoves guards the other half of pitfall 5.
+// TestSecuredAPIDeploymentIsReplacedBeforeTheStageMoves guards the other half of docs/design.md#api-redeployment.
 func TestSecuredAPIDeploymentIsReplacedBeforeTheStageMoves(t *testing.T) {
 	run := runAPI(t, func(a *SecuredAPIArgs) { a.CORSOrigins = []string{"https://app.example.com"} })
 	d, err := run.mocks.One(apiDeploymentType)
@@ -420,7 +411,7 @@ func TestSecuredAPIStageLogsAndTraces(t *testing.T) {
 		assert.Equal(t, false, input(t, settings, "settings.dataTraceEnabled"))
 		assert.Equal(t, 50.0, input(t, settings, "settings.throttlingRateLimit"))
 		assert.Equal(t, 100.0, input(t, settings, "settings.throttlingBurstLimit"))
-		assert.Empty(t, run.mocks.OfType(apiAccountType), "the account-level role is opt-in (pitfall 7)")
+		assert.Empty(t, run.mocks.OfType(apiAccountType), "the account-level role is opt-in (docs/design.md#the-accounts-api-gateway-logging-role)")
 	})
 	t.Run("logging off needs no account role", func(t *testing.T) {
 		run := runAPI(t, func(a *SecuredAPIArgs) { a.LoggingLevel = "OFF" })
@@ -434,7 +425,7 @@ func TestSecuredAPIStageLogsAndTraces(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, "OFF", apiStr(t, settings, "settings.loggingLevel"))
 	})
-	t.Run("account role created first (pitfall 16)", func(t *testing.T) {
+	t.Run("account role created first (docs/design.md#the-accounts-api-gateway-logging-role)", func(t *testing.T) {
 		run := runAPI(t, func(a *SecuredAPIArgs) { a.CreateAccountLogsRole = true })
 		account, err := run.mocks.One(apiAccountType)
 		require.NoError(t, err)
@@ -463,7 +454,7 @@ func TestSecuredAPIUsagePlanUsesTheStageOutput(t *testing.T) {
 	assert.Equal(t, api.ID, apiStr(t, plan, "apiStages.0.apiId"))
 	assert.Equal(t, "v1", apiStr(t, plan, "apiStages.0.stage"))
 	deps := run.request(t, "api-usage-plan").GetPropertyDependencies()["apiStages"].GetUrns()
-	assert.Contains(t, deps, apiURN(apiStageType, "api-stage"), "the stage name must come from the Stage (pitfall 6)")
+	assert.Contains(t, deps, apiURN(apiStageType, "api-stage"), "the stage name must come from the Stage (docs/design.md#usage-plan-after-the-stage)")
 	assert.Equal(t, 100000.0, input(t, plan, "quotaSettings.limit"))
 	assert.Equal(t, "MONTH", apiStr(t, plan, "quotaSettings.period"))
 	assert.Equal(t, 50.0, input(t, plan, "throttleSettings.rateLimit"))
@@ -544,7 +535,7 @@ func TestSecuredAPICognitoClientsAndTokenEndpoint(t *testing.T) {
 	assert.Equal(t, apiState(t, api, "name"), apiAwait(t, run.api.RestAPIName), "monitoring's ApiName dimension")
 	assert.Regexp(t, `^https://[a-z0-9]+\.execute-api\.`+pulumimock.Region+`\.amazonaws\.com/v1$`, apiAwait(t, run.api.InvokeURL))
 
-	t.Run("machine client is optional (pitfall 18)", func(t *testing.T) {
+	t.Run("machine client is optional (docs/design.md#billed-machine-clients)", func(t *testing.T) {
 		run := runAPI(t, func(a *SecuredAPIArgs) { a.MachineClient = false })
 		clients := run.mocks.OfType(apiPoolClientType)
 		require.Len(t, clients, 1)
@@ -588,9 +579,9 @@ func TestSecuredAPIRejectsBadArgsAllAtOnce(t *testing.T) {
 		a.CORSOrigins = []string{"*"}
 	})
 	require.Error(t, err)
-	for _, want := range []string{"ProxyInvokeARN", "ProxyFunctionARN or ProxyFunctionName", `StageName "v 1"`,
+	for _, want := range []string{"ProxyInvokeARN", "ProxyFunctionARN unset: want the Lambda proxy's ARN, or ProxyFunctionName", `StageName "v 1"`,
 		`MFA "sometimes"`, `LoggingLevel "DEBUG"`, "LogRetentionDays 42", `Quota.Period "YEAR"`,
-		`must not contain "aws"`, `CORSOrigins "*"`} {
+		`not containing "aws"`, `CORSOrigins "*"`} {
 		assert.Contains(t, err.Error(), want)
 	}
 	_, err = tryRunAPI(func(a *SecuredAPIArgs) {})
@@ -619,7 +610,7 @@ func TestSecuredAPIDefaultDomainPrefix(t *testing.T) {
 	}
 	assert.NotEqual(t, defaultDomainPrefix("inferstack", "dev", "iris"), defaultDomainPrefix("inferstack", "prod", "iris"),
 		"prefixes are global per region, so two stacks must not collide")
-	assert.True(t, slices.IsSorted(logRetentionDays))
+	assert.True(t, slices.IsSorted(LogRetentionDays))
 }
 
 // TestSecuredAPIComponentsDoNotImportWAFv2 keeps the wafv2 SDK (about 100 CPU-seconds and 4 GB to compile)

@@ -25,9 +25,9 @@ func DeploymentArgs(c stackconfig.Config) components.ModelDeploymentArgs {
 
 // MonitoringArgs maps `monitoring` to the Monitoring args; the endpoint, proxy and API it watches
 // are wired inside ModelDeployment.
-func MonitoringArgs(c stackconfig.Config) *components.MonitoringArgs {
+func MonitoringArgs(c stackconfig.Config) *components.MonitoringSettings {
 	m := c.Monitoring
-	return &components.MonitoringArgs{
+	return &components.MonitoringSettings{
 		Thresholds: components.MonitoringThresholds{
 			LatencyP99Ms:             m.LatencyP99Ms,
 			ErrorRatePercent:         m.ErrorRatePercent,
@@ -80,9 +80,9 @@ func ImageArgs(c stackconfig.Config) components.ModelImageArgs {
 
 // EndpointArgs maps `endpoint` (and model.dataUrl, model.environment) to the SageMakerEndpoint
 // args; ImageURI and RepositoryARN come from the image inside ModelDeployment.
-func EndpointArgs(c stackconfig.Config) components.SageMakerEndpointArgs {
+func EndpointArgs(c stackconfig.Config) components.SageMakerEndpointSettings {
 	e := c.Endpoint
-	a := components.SageMakerEndpointArgs{
+	a := components.SageMakerEndpointSettings{
 		ModelDataURL:     c.Model.DataURL,
 		Environment:      pulumi.ToStringMap(c.Model.Environment),
 		InstanceType:     e.InstanceType,
@@ -95,7 +95,9 @@ func EndpointArgs(c stackconfig.Config) components.SageMakerEndpointArgs {
 	}
 	if s := e.Serverless; s != nil {
 		a.Serverless = &components.ServerlessConfig{MemorySizeMB: s.MemorySizeMB, MaxConcurrency: s.MaxConcurrency}
-		a.InstanceType, a.InstanceCount, a.VolumeSizeGB, a.KMSKeyARN = "", 0, 0, ""
+		// The presets' real-time sizing does not apply; a KMS key does not either, and the
+		// component says so.
+		a.InstanceType, a.InstanceCount, a.VolumeSizeGB = "", 0, 0
 	}
 	if s := e.Autoscaling; s.Enabled {
 		a.Autoscaling = &components.AutoscalingConfig{MinCapacity: s.MinCapacity, MaxCapacity: s.MaxCapacity,
@@ -117,9 +119,9 @@ func EndpointArgs(c stackconfig.Config) components.SageMakerEndpointArgs {
 }
 
 // ProxyArgs maps `proxy` to the LambdaProxy args; the endpoint is wired inside ModelDeployment.
-func ProxyArgs(c stackconfig.Config) *components.LambdaProxyArgs {
+func ProxyArgs(c stackconfig.Config) *components.LambdaProxySettings {
 	p := c.Proxy
-	return &components.LambdaProxyArgs{
+	return &components.LambdaProxySettings{
 		MemoryMB:            p.MemoryMB,
 		TimeoutSeconds:      p.TimeoutSeconds,
 		ReservedConcurrency: p.ReservedConcurrency,
@@ -139,9 +141,9 @@ func ProxyArgs(c stackconfig.Config) *components.LambdaProxyArgs {
 
 // APIArgs maps `api` to the SecuredAPI args; the proxy is wired inside ModelDeployment. The WAF is
 // a component of its own (WebACLArgs).
-func APIArgs(c stackconfig.Config) *components.SecuredAPIArgs {
+func APIArgs(c stackconfig.Config) *components.SecuredAPISettings {
 	a := c.API
-	return &components.SecuredAPIArgs{
+	return &components.SecuredAPISettings{
 		StageName:             a.StageName,
 		RequireAPIKey:         a.RequireAPIKey,
 		AcceptUserTokens:      a.UserTokens,

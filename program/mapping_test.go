@@ -62,7 +62,6 @@ func TestModelVariantReachesModelImage(t *testing.T) {
 		stackconfig.KeyModel: `{"name":"churn","dataUrl":"s3://models/churn/model.tar.gz","variant":"onnx"}`})
 	assert.Equal(t, components.VariantONNX, ImageArgs(c).Variant)
 	assert.Empty(t, ImageArgs(config(t, stackconfig.EnvDev, nil)).Variant, "unset: ModelImage sniffs model.dir")
-	assert.Equal(t, []string{components.VariantStatic, components.VariantONNX}, stackconfig.ImageVariants)
 }
 
 func TestEndpointArgsRealtimeAndServerless(t *testing.T) {
@@ -105,7 +104,6 @@ func TestMonitoringArgsFromConfig(t *testing.T) {
 	assert.Equal(t, 5.0, dev.Thresholds.ClientErrorRatePercent)
 	assert.Equal(t, 100.0, dev.MonthlyBudgetUSD)
 	assert.Equal(t, 24000.0, dev.Thresholds.LambdaDurationP99Ms, "80% of the default 30 s proxy timeout")
-	assert.Nil(t, dev.EndpointName, "wired inside ModelDeployment")
 
 	prod := MonitoringArgs(config(t, stackconfig.EnvProd, map[string]string{
 		stackconfig.KeyMonitoring: `{"latencyP99Ms":250,"cpuUtilizationPercent":300,"clientErrorRatePercent":10,"alarmEmails":["oncall@example.com"],

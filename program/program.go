@@ -10,46 +10,49 @@ import (
 	"github.com/inferstack/inferstack/components"
 	"github.com/inferstack/inferstack/components/waf"
 	"github.com/inferstack/inferstack/stackconfig"
+
+	"github.com/inferstack/inferstack/internal/contract"
 )
 
-// Stack output names: what a user needs after `pulumi up`.
+// Stack output names: what a user needs after `pulumi up`. The names are internal/contract's,
+// which cmd/smoke reads too.
 const (
-	OutEndpointName  = "endpointName"
-	OutEndpointArn   = "endpointArn"
-	OutVariantName   = "variantName"
-	OutImageURI      = "imageUri"
-	OutRepositoryURL = "repositoryUrl"
-	OutRegion        = "region"
-	OutInvokeCommand = "invokeCommand"
+	OutEndpointName  = contract.OutEndpointName
+	OutEndpointArn   = contract.OutEndpointArn
+	OutVariantName   = contract.OutVariantName
+	OutImageURI      = contract.OutImageURI
+	OutRepositoryURL = contract.OutRepositoryURL
+	OutRegion        = contract.OutRegion
+	OutInvokeCommand = contract.OutInvokeCommand
 	// OutProxyFunctionName and OutProxyLogGroup name the Lambda proxy, for `aws logs tail` and
 	// direct test invocations before the API exists.
-	OutProxyFunctionName = "proxyFunctionName"
-	OutProxyLogGroup     = "proxyLogGroupName"
-	// What a client needs to call the API (docs/api.md); cmd/smoke reads these names.
-	OutAPIURL          = "apiUrl"
-	OutTokenEndpoint   = "tokenEndpoint"
-	OutInvokeScope     = "invokeScope"
-	OutUserPoolID      = "userPoolId"
-	OutUserClientID    = "userClientId"
-	OutMachineClientID = "machineClientId"
-	OutAPIKeyID        = "apiKeyId"
+	OutProxyFunctionName = contract.OutProxyFunctionName
+	OutProxyLogGroup     = contract.OutProxyLogGroup
+	// What a client needs to call the API (docs/api.md).
+	OutAPIURL          = contract.OutAPIURL
+	OutTokenEndpoint   = contract.OutTokenEndpoint
+	OutInvokeScope     = contract.OutInvokeScope
+	OutUserPoolID      = contract.OutUserPoolID
+	OutUserClientID    = contract.OutUserClientID
+	OutMachineClientID = contract.OutMachineClientID
+	OutAPIKeyID        = contract.OutAPIKeyID
 	// OutMachineClientSecret and OutAPIKeyValue are secret outputs: `pulumi stack output
 	// --show-secrets` reveals them.
-	OutMachineClientSecret = "machineClientSecret"
-	OutAPIKeyValue         = "apiKeyValue"
+	OutMachineClientSecret = contract.OutMachineClientSecret
+	OutAPIKeyValue         = contract.OutAPIKeyValue
 	// Operations (docs/runbook.md): where alerts go, the dashboard, and the alarms that roll
 	// endpoint deployments back.
-	OutAlarmTopicArn      = "alarmTopicArn"
-	OutDashboardName      = "dashboardName"
-	OutRollbackAlarmNames = "rollbackAlarmNames"
+	OutAlarmTopicArn      = contract.OutAlarmTopicArn
+	OutDashboardName      = contract.OutDashboardName
+	OutRollbackAlarmNames = contract.OutRollbackAlarmNames
 	// OutEndpointConfigName and OutModelName are what this update deployed: `go run ./cmd/smoke
 	// verify` compares them with DescribeEndpoint (a SageMaker rollback leaves the endpoint on the
 	// previous configuration), and `prune` keeps them.
-	OutEndpointConfigName = "endpointConfigName"
-	OutModelName          = "modelName"
+	OutEndpointConfigName = contract.OutEndpointConfigName
+	OutModelName          = contract.OutModelName
 	// OutStackTag is the value of the stack's `stack` tag, which `go run ./cmd/smoke prune`
 	// selects the stack's retained models and configurations by.
-	OutStackTag = "stackTag"
+	OutStackTag = contract.OutStackTag
 )
 
 // Run loads the stack config, deploys the model and exports the outputs.
@@ -71,10 +74,11 @@ func RunWith(ctx *pulumi.Context, export func(name string, value pulumi.Input)) 
 }
 
 func deploy(ctx *pulumi.Context) (pulumi.Map, error) {
+	// Every problem at once, by stack key: the stack's own (stackconfig) and the components'
+	// (each Args' Validate), before anything is registered.
 	cfg, err := stackconfig.Load(ctx)
-	if err != nil {
-		// The Problems error lists every key at once; say which stack file to fix.
-		return nil, fmt.Errorf("Pulumi.%s.yaml: %w", ctx.Stack(), err)
+	if err := CheckConfig(cfg, err); err != nil {
+		return nil, describe(ctx.Stack(), err)
 	}
 	// What must already be there, checked before anything is registered: the model directory,
 	// and what the account must have.
@@ -86,14 +90,6 @@ func deploy(ctx *pulumi.Context) (pulumi.Map, error) {
 	}
 	args := DeploymentArgs(cfg)
 	wafArgs := WebACLArgs(cfg)
-	if wafArgs != nil {
-		// Checked before anything is registered; the stage is the one unknown yet.
-		check := wafArgs.WithDefaults()
-		check.StageARN = pulumi.String("")
-		if err := check.Validate(); err != nil {
-			return nil, fmt.Errorf("Pulumi.%s.yaml: %w", ctx.Stack(), err)
-		}
-	}
 	d, err := components.NewModelDeployment(ctx, cfg.Model.Name, &args)
 	if err != nil {
 		return nil, err
@@ -105,33 +101,56 @@ func deploy(ctx *pulumi.Context) (pulumi.Map, error) {
 			return nil, err
 		}
 	}
+	return exports(cfg, d), nil
+}
+
+// exports chooses the stack outputs from the deployment's parts. The proxy and API are optional
+// parts of a ModelDeployment; their outputs are "" without them, as they always were.
+func exports(cfg stackconfig.Config, d *components.ModelDeployment) pulumi.Map {
+	empty := pulumi.String("").ToStringOutput()
+	noSecret := pulumi.ToSecret(pulumi.String("")).(pulumi.StringOutput)
+	proxyName, proxyLogs := empty, empty
+	if p := d.Proxy; p != nil {
+		proxyName, proxyLogs = p.FunctionName, p.LogGroupName
+	}
+	apiURL, tokenURL, pool, userClient, machineClient, keyID := empty, empty, empty, empty, empty, empty
+	machineSecret, keyValue := noSecret, noSecret
+	if api := d.API; api != nil {
+		apiURL, tokenURL, pool, userClient = api.InvokeURL, api.TokenEndpoint, api.UserPoolID, api.UserClientID
+		machineClient, keyID, machineSecret, keyValue = api.MachineClientID, api.APIKeyID, api.MachineClientSecret, api.APIKeyValue
+	}
+	topic, dashboard := empty, empty
+	if m := d.Monitoring; m != nil {
+		topic, dashboard = m.TopicARN, m.DashboardName
+	}
+	e := d.Endpoint
 	return pulumi.Map{
-		OutEndpointName:      d.EndpointName,
-		OutEndpointArn:       d.EndpointARN,
-		OutVariantName:       d.VariantName,
-		OutImageURI:          d.ImageURI,
-		OutRepositoryURL:     d.RepositoryURL,
+		OutEndpointName:      e.EndpointName,
+		OutEndpointArn:       e.EndpointARN,
+		OutVariantName:       e.VariantName,
+		OutImageURI:          d.Image.ImageURI,
+		OutRepositoryURL:     d.Image.RepositoryURL,
 		OutRegion:            pulumi.String(cfg.Region),
-		OutProxyFunctionName: d.ProxyFunctionName,
-		OutProxyLogGroup:     d.ProxyLogGroupName,
-		OutAPIURL:            d.APIURL,
-		OutTokenEndpoint:     d.TokenEndpoint,
+		OutProxyFunctionName: proxyName,
+		OutProxyLogGroup:     proxyLogs,
+		OutAPIURL:            apiURL,
+		OutTokenEndpoint:     tokenURL,
 		OutInvokeScope:       pulumi.String(components.InvokeScope),
-		OutUserPoolID:        d.UserPoolID,
-		OutUserClientID:      d.UserClientID,
-		OutMachineClientID:   d.MachineClientID,
-		OutAPIKeyID:          d.APIKeyID,
+		OutUserPoolID:        pool,
+		OutUserClientID:      userClient,
+		OutMachineClientID:   machineClient,
+		OutAPIKeyID:          keyID,
 		// Already secret; ToSecret states it where the export happens.
-		OutMachineClientSecret: pulumi.ToSecret(d.MachineClientSecret),
-		OutAPIKeyValue:         pulumi.ToSecret(d.APIKeyValue),
-		OutAlarmTopicArn:       d.AlarmTopicARN,
-		OutDashboardName:       d.DashboardName,
-		OutRollbackAlarmNames:  d.RollbackAlarmNames,
-		OutEndpointConfigName:  d.EndpointConfigName,
-		OutModelName:           d.ModelName,
+		OutMachineClientSecret: pulumi.ToSecret(machineSecret),
+		OutAPIKeyValue:         pulumi.ToSecret(keyValue),
+		OutAlarmTopicArn:       topic,
+		OutDashboardName:       dashboard,
+		OutRollbackAlarmNames:  e.RollbackAlarmNames,
+		OutEndpointConfigName:  e.EndpointConfigName,
+		OutModelName:           e.ModelName,
 		OutStackTag:            pulumi.String(StackTag(cfg)),
 		// The first thing to try after a deploy, before the API exists.
 		OutInvokeCommand: pulumi.Sprintf("aws sagemaker-runtime invoke-endpoint --region %s --endpoint-name %s "+
-			"--content-type application/json --body fileb://request.json response.json", cfg.Region, d.EndpointName),
-	}, nil
+			"--content-type application/json --body fileb://request.json response.json", cfg.Region, e.EndpointName),
+	}
 }

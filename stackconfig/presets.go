@@ -1,23 +1,13 @@
 package stackconfig
 
+import "github.com/inferstack/inferstack/internal/contract"
+
 // Defaults shared by every environment: the values a stack gets when neither its preset nor its
-// file says otherwise.
+// file says otherwise. Those the components default as well are internal/contract's.
 const (
-	DefaultStageName                               = "v1"
-	DefaultKeepImages                              = 10
 	DefaultDockerfile                              = "inference/Dockerfile"
 	DefaultServerlessMemoryMB                      = 2048
 	DefaultServerlessConcurrency                   = 5
-	DefaultProxyMemoryMB                           = 256
-	DefaultProxyTimeoutSeconds                     = 30
-	DefaultWAFRateLimit                            = 2000
-	DefaultCacheTTLSeconds                         = 300
-	DefaultCacheMaxEntries                         = 10000
-	DefaultCacheMaxMB                              = 64
-	DefaultLatencyP99Ms                            = 500
-	DefaultErrorRatePercent                        = 1
-	DefaultClientErrorRatePercent                  = 5
-	DefaultUtilizationPercent                      = 80
 	DefaultInvocationsPerInstance                  = 100
 	DefaultRollbackWaitSeconds                     = 300
 	DefaultSamplingPercentage                      = 100
@@ -99,7 +89,7 @@ func Preset(environment string) (Config, bool) {
 // base holds the values common to all environments.
 func base() Config {
 	return Config{
-		Image: Image{Context: ".", Dockerfile: DefaultDockerfile, KeepImages: DefaultKeepImages},
+		Image: Image{Context: ".", Dockerfile: DefaultDockerfile, KeepImages: contract.DefaultKeepImages},
 		Endpoint: Endpoint{
 			InstanceType:  defaultRealtimeInstanceType,
 			InstanceCount: 1,
@@ -110,18 +100,18 @@ func base() Config {
 				WaitIntervalSeconds: DefaultRollbackWaitSeconds, TerminationWaitSeconds: DefaultRollbackWaitSeconds},
 		},
 		Proxy: Proxy{
-			MemoryMB: DefaultProxyMemoryMB, TimeoutSeconds: DefaultProxyTimeoutSeconds, ReservedConcurrency: -1,
+			MemoryMB: contract.DefaultProxyMemoryMB, TimeoutSeconds: contract.DefaultProxyTimeoutSeconds, ReservedConcurrency: -1,
 			Tracing: true,
-			Cache:   Cache{Enabled: true, TTLSeconds: DefaultCacheTTLSeconds, MaxEntries: DefaultCacheMaxEntries, MaxMB: DefaultCacheMaxMB},
+			Cache:   Cache{Enabled: true, TTLSeconds: contract.DefaultCacheTTLSeconds, MaxEntries: contract.DefaultCacheMaxEntries, MaxMB: contract.DefaultCacheMaxMB},
 		},
 		API: API{
-			StageName: DefaultStageName, MFA: "off", MachineClient: true,
-			Quota: Quota{Period: "MONTH"}, WAFRateLimit: DefaultWAFRateLimit, LoggingLevel: "INFO",
+			StageName: contract.DefaultStageName, MFA: "off", MachineClient: true,
+			Quota: Quota{Period: "MONTH"}, WAFRateLimit: contract.DefaultWAFRateLimit, LoggingLevel: "INFO",
 		},
 		Monitoring: Monitoring{
-			LatencyP99Ms: DefaultLatencyP99Ms, ErrorRatePercent: DefaultErrorRatePercent,
-			ClientErrorRatePercent: DefaultClientErrorRatePercent,
-			CPUUtilizationPercent:  DefaultUtilizationPercent, MemoryUtilizationPercent: DefaultUtilizationPercent,
+			LatencyP99Ms: contract.DefaultLatencyP99Ms, ErrorRatePercent: contract.DefaultErrorRatePercent,
+			ClientErrorRatePercent: contract.DefaultClientErrorRatePercent,
+			CPUUtilizationPercent:  contract.DefaultUtilizationPercent, MemoryUtilizationPercent: contract.DefaultUtilizationPercent,
 		},
 	}
 }

@@ -53,3 +53,39 @@ func TestPublicDocsHaveNoInternalWording(t *testing.T) {
 		}
 	}
 }
+
+// TestDesignNotesCitedByCodeExist: every design-note anchor a Go comment or test cites is a
+// heading of docs/design.md (GitHub's anchors: lowercase, punctuation dropped, spaces to hyphens).
+func TestDesignNotesCitedByCodeExist(t *testing.T) {
+	anchors := map[string]bool{}
+	for _, line := range strings.Split(readRepoFile(t, "docs/design.md"), "\n") {
+		if h, ok := strings.CutPrefix(line, "## "); ok {
+			a := regexp.MustCompile(`[^a-z0-9 -]`).ReplaceAllString(strings.ToLower(h), "")
+			anchors[strings.ReplaceAll(a, " ", "-")] = true
+		}
+	}
+	cite := regexp.MustCompile(`docs/design\.md#([a-z0-9-]+)`)
+	cited := 0
+	err := filepath.WalkDir(repoRoot, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == ".git" || d.Name() == "node_modules") {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(path, ".go") {
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, m := range cite.FindAllStringSubmatch(string(b), -1) {
+			cited++
+			assert.True(t, anchors[m[1]], "%s cites docs/design.md#%s, which is no heading there", path, m[1])
+		}
+		return nil
+	})
+	require.NoError(t, err)
+	assert.Greater(t, cited, 10, "the components cite their design notes")
+}

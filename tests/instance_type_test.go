@@ -9,7 +9,7 @@ import (
 	"github.com/inferstack/inferstack/program"
 )
 
-// TestAutoscaledInstanceTypeChangeMovesEverythingToANewEndpoint is DESIGN pitfall 12 end to end:
+// TestAutoscaledInstanceTypeChangeMovesEverythingToANewEndpoint is docs/design.md#instance-type-changes-of-autoscaled-endpoints end to end:
 // SageMaker refuses to change the instance type of a variant registered for autoscaling, so in
 // prod a new instance type means a new endpoint (created before the old one goes), and every part
 // that names the endpoint (scaling target, proxy, alarms, logs) follows it in the same update.

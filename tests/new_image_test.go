@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestChangedServerReachesTheEndpoint is DESIGN pitfalls 2 and 17 end to end: a change to what
+// TestChangedServerReachesTheEndpoint is docs/design.md#new-images-reach-the-endpoint end to end: a change to what
 // goes into the image gives it a new tag, so the push is new (the repository's tags are
 // immutable) and the SageMaker model gets the new digest; an unchanged build keeps both.
 func TestChangedServerReachesTheEndpoint(t *testing.T) {

@@ -10,6 +10,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/inferstack/inferstack/internal/contract"
 )
 
 // config is what one smoke run needs: where the API is, how to get a token, and the limits.
@@ -34,12 +36,12 @@ type config struct {
 
 // Stack output names that the program exports (see main.go) and the flag each one fills.
 var outputKeys = map[string]string{
-	"apiUrl":              "url",
-	"tokenEndpoint":       "token-url",
-	"machineClientId":     "client-id",
-	"machineClientSecret": "client-secret",
-	"invokeScope":         "scope",
-	"apiKeyValue":         "api-key",
+	contract.OutAPIURL:              "url",
+	contract.OutTokenEndpoint:       "token-url",
+	contract.OutMachineClientID:     "client-id",
+	contract.OutMachineClientSecret: "client-secret",
+	contract.OutInvokeScope:         "scope",
+	contract.OutAPIKeyValue:         "api-key",
 }
 
 func parseConfig(args []string, getenv func(string) string, stdout io.Writer) (config, error) {

@@ -15,6 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/inferstack/inferstack/internal/contract"
 )
 
 // sageMakerAPI is what verify and prune call; *sagemaker.Client implements it.
@@ -50,11 +52,11 @@ type endpointFlags struct {
 
 // endpointOutputKeys maps stack outputs (program/program.go) to the flags they fill.
 var endpointOutputKeys = map[string]string{
-	"region":             "region",
-	"endpointName":       "endpoint",
-	"endpointConfigName": "endpoint-config",
-	"modelName":          "model",
-	"stackTag":           "stack-tag",
+	contract.OutRegion:             "region",
+	contract.OutEndpointName:       "endpoint",
+	contract.OutEndpointConfigName: "endpoint-config",
+	contract.OutModelName:          "model",
+	contract.OutStackTag:           "stack-tag",
 }
 
 func (e *endpointFlags) register(fs *flag.FlagSet) *string {

@@ -7,11 +7,14 @@
 package waf
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/wafv2"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/inferstack/inferstack/components"
+
+	"github.com/inferstack/inferstack/internal/contract"
 )
 
 // The type token stays "WebAcl": it is part of every existing stack's URNs.
@@ -27,7 +30,7 @@ const (
 )
 
 // DefaultRateLimit is WebACLArgs.RateLimit's default, requests per 5 minutes per client IP.
-const DefaultRateLimit = 2000
+const DefaultRateLimit = contract.DefaultWAFRateLimit
 
 // Bounds of a WAFv2 rate-based statement's Limit (AWS WAF API reference, RateBasedStatement).
 const (
@@ -63,14 +66,18 @@ func (a WebACLArgs) WithDefaults() WebACLArgs {
 // Validate reports every problem of defaulted args at once; each names the field, the value and
 // what is allowed.
 func (a WebACLArgs) Validate() error {
-	var errs []error
+	var es components.FieldErrors
 	if a.StageARN == nil {
-		errs = append(errs, errors.New("StageARN is required"))
+		es = append(es, components.FieldError{Field: "StageARN", Allowed: "the API stage's ARN (required)"})
 	}
 	if a.RateLimit < MinRateLimit || a.RateLimit > MaxRateLimit {
-		errs = append(errs, fmt.Errorf("RateLimit %d: want %d..%d requests per 5 minutes", a.RateLimit, MinRateLimit, MaxRateLimit))
+		es = append(es, components.FieldError{Field: "RateLimit", Value: a.RateLimit,
+			Allowed: fmt.Sprintf("%d..%d requests per 5 minutes per client IP", MinRateLimit, MaxRateLimit)})
 	}
-	return errors.Join(errs...)
+	if len(es) == 0 {
+		return nil
+	}
+	return es
 }
 
 // WebACL is a regional web ACL associated with one API Gateway stage.

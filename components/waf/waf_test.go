@@ -25,11 +25,7 @@ func runSecuredAPI(t testing.TB, wafOn bool) (*pulumimock.Mocks, *waf.WebACL) {
 	var acl *waf.WebACL
 	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
 		tags := components.StandardTags("ml", "iris", "prod", "prod")
-		api, err := components.NewSecuredAPI(ctx, "api", &components.SecuredAPIArgs{
-			ProxyInvokeARN:   pulumi.String("arn:aws:apigateway:" + pulumimock.Region + ":lambda:path/2015-03-31/functions/" + proxyArn + "/invocations"),
-			ProxyFunctionARN: pulumi.String(proxyArn),
-			Tags:             tags,
-		})
+		api, err := components.NewSecuredAPI(ctx, "api", &components.SecuredAPIArgs{ProxyInvokeARN: pulumi.String("arn:aws:apigateway:" + pulumimock.Region + ":lambda:path/2015-03-31/functions/" + proxyArn + "/invocations"), ProxyFunctionARN: pulumi.String(proxyArn), SecuredAPISettings: components.SecuredAPISettings{Tags: tags}})
 		if err != nil || !wafOn {
 			return err
 		}
@@ -117,8 +113,8 @@ func TestNewWebACLRejectsBadArgs(t *testing.T) {
 		args waf.WebACLArgs
 		want string
 	}{
-		{"no stage", waf.WebACLArgs{RateLimit: 100}, "StageARN is required"},
-		{"rate too low", waf.WebACLArgs{StageARN: pulumi.String("arn"), RateLimit: 5}, "RateLimit 5: want 10..2000000000"},
+		{"no stage", waf.WebACLArgs{RateLimit: 100}, "StageARN unset: want the API stage"},
+		{"rate too low", waf.WebACLArgs{StageARN: pulumi.String("arn"), RateLimit: 5}, "RateLimit 5: want 10..2000000000 requests"},
 		{"rate too high", waf.WebACLArgs{StageARN: pulumi.String("arn"), RateLimit: 2_000_000_001}, "RateLimit 2000000001"},
 	}
 	for _, tc := range tests {

@@ -6,17 +6,19 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/inferstack/inferstack/internal/contract"
 )
 
-// The metrics contract with the Monitoring component: its dashboard computes the hit rate from
-// exactly these names.
+// The metrics contract with the Monitoring component (internal/contract): its dashboard computes
+// the hit rate from exactly these names.
 const (
-	MetricNamespace       = "Inferstack/Proxy"
-	DimensionEndpointName = "EndpointName"
-	MetricCacheHits       = "CacheHits"
-	MetricCacheMisses     = "CacheMisses"
-	MetricLatency         = "Latency"
-	MetricEndpointLatency = "EndpointLatency"
+	MetricNamespace       = contract.ProxyMetricNamespace
+	DimensionEndpointName = contract.ProxyDimensionEndpointName
+	MetricCacheHits       = contract.ProxyMetricCacheHits
+	MetricCacheMisses     = contract.ProxyMetricCacheMisses
+	MetricLatency         = contract.ProxyMetricLatency
+	MetricEndpointLatency = contract.ProxyMetricEndpointLatency
 )
 
 // Cache outcomes, as sent in X-Cache and logged.

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/inferstack/inferstack/internal/contract"
 )
 
 // Environment variables the handler reads.
@@ -52,9 +54,9 @@ const (
 
 // Defaults, matching the `proxy.cache` defaults of the stack config.
 const (
-	DefaultCacheTTL        = 300 * time.Second
-	DefaultCacheMaxEntries = 10000
-	DefaultCacheMaxBytes   = 64 << 20
+	DefaultCacheTTL        = contract.DefaultCacheTTLSeconds * time.Second
+	DefaultCacheMaxEntries = contract.DefaultCacheMaxEntries
+	DefaultCacheMaxBytes   = contract.DefaultCacheMaxMB << 20
 	// DefaultStatusTTL is how long GET /ping remembers the endpoint status: long enough that a
 	// health checker polling every second costs one DescribeEndpoint per few seconds, short enough
 	// that a failed endpoint shows within one check interval.

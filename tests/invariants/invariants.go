@@ -72,7 +72,7 @@ var StarResourceActions = map[string]string{
 
 // AllowedManagedPolicies are the AWS-managed policies a stack may attach, each with the reason.
 var AllowedManagedPolicies = map[string]string{
-	"service-role/AmazonAPIGatewayPushToCloudWatchLogs": "the account-level API Gateway logging role (pitfall 7) " +
+	"service-role/AmazonAPIGatewayPushToCloudWatchLogs": "the account-level API Gateway logging role (docs/design.md#the-accounts-api-gateway-logging-role) " +
 		"is defined by AWS; it is created only with api.createAccountLogsRole",
 }
 
@@ -342,14 +342,14 @@ func (c *checker) encryption() {
 		keys[state(k, "arn")] = k
 	}
 	// SNS: a customer-managed key of this stack whose policy lets CloudWatch and Budgets use it;
-	// the AWS-managed alias/aws/sns (in any spelling) silently drops their notifications (pitfall 14).
+	// the AWS-managed alias/aws/sns (in any spelling) silently drops their notifications (docs/design.md#notification-topics-need-their-own-key).
 	for _, r := range c.ofType("aws:sns/topic:Topic") {
 		key := str(r, "kmsMasterKeyId")
 		switch {
 		case key == "":
 			c.add(EncryptionAtRest, r, "SNS topic is not encrypted (kmsMasterKeyId unset)")
 		case strings.HasSuffix(key, "alias/aws/sns"):
-			c.add(EncryptionAtRest, r, "%s drops CloudWatch and Budgets notifications (pitfall 14)", key)
+			c.add(EncryptionAtRest, r, "%s drops CloudWatch and Budgets notifications (docs/design.md#notification-topics-need-their-own-key)", key)
 		default:
 			k, ok := keys[key]
 			if !ok {
@@ -364,7 +364,7 @@ func (c *checker) encryption() {
 		}
 	}
 	// CloudWatch Logs encrypts every log group at rest; a group with its own key needs a key
-	// policy that lets the logs service use it (pitfall 15).
+	// policy that lets the logs service use it (docs/design.md#log-groups-with-their-own-key).
 	logs := "logs." + c.opts.Region + ".amazonaws.com"
 	for _, r := range c.ofType("aws:cloudwatch/logGroup:LogGroup") {
 		key, ok := keys[str(r, "kmsKeyId")]

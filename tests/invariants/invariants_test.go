@@ -204,12 +204,7 @@ func TestCheckConfiguredKeys(t *testing.T) {
 func TestMonitoringComponentKeepsTheInvariants(t *testing.T) {
 	mocks := pulumimock.New()
 	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
-		_, err := components.NewMonitoring(ctx, "churn-monitoring", &components.MonitoringArgs{
-			EndpointName: pulumi.String("churn-dev"), FunctionName: pulumi.String("churn-proxy"),
-			APIName: pulumi.String("churn-api"), StageName: pulumi.String("v1"),
-			AlarmEmails: []string{"oncall@example.com"}, MonthlyBudgetUSD: 100,
-			Tags: components.StandardTags("ml", "churn", "dev", "dev"),
-		})
+		_, err := components.NewMonitoring(ctx, "churn-monitoring", &components.MonitoringArgs{EndpointName: pulumi.String("churn-dev"), FunctionName: pulumi.String("churn-proxy"), APIName: pulumi.String("churn-api"), StageName: pulumi.String("v1"), MonitoringSettings: components.MonitoringSettings{AlarmEmails: []string{"oncall@example.com"}, MonthlyBudgetUSD: 100, Tags: components.StandardTags("ml", "churn", "dev", "dev")}})
 		return err
 	}, pulumi.WithMocks("inferstack", "dev", mocks))
 	require.NoError(t, err)
