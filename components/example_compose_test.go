@@ -40,7 +40,7 @@ func Example_compose() {
 		}
 		endpoint, err := components.NewSageMakerEndpoint(ctx, "ranker", &components.SageMakerEndpointArgs{
 			ImageURI:      image.ImageURI,
-			RepositoryArn: image.RepositoryArn,
+			RepositoryARN: image.RepositoryARN,
 			Serverless:    &components.ServerlessConfig{MemorySizeMB: 3072, MaxConcurrency: 10},
 			Tags:          tags,
 		})

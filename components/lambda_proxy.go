@@ -16,7 +16,7 @@ const lambdaProxyType = "inferstack:components:LambdaProxy"
 
 // Defaults for LambdaProxyArgs, matching the stack config's `proxy` defaults.
 const (
-	DefaultProxyMemoryMb         = 256
+	DefaultProxyMemoryMB         = 256
 	DefaultProxyTimeoutSeconds   = 30
 	DefaultProxyLogRetentionDays = 30
 	// maxProxyInvokeTimeoutSeconds keeps the endpoint call under API Gateway's 29 s integration
@@ -27,60 +27,63 @@ const (
 // LambdaProxyArgs configures a LambdaProxy.
 type LambdaProxyArgs struct {
 	// EndpointName (required) is the SageMaker endpoint the proxy invokes.
-	EndpointName pulumi.StringInput
-	// EndpointArn (required) is that endpoint's ARN; the role may invoke and describe it alone.
-	EndpointArn pulumi.StringInput
+	EndpointName pulumi.StringInput `pulumi:"endpointName"`
+	// EndpointARN (required) is that endpoint's ARN; the role may invoke and describe it alone.
+	EndpointARN pulumi.StringInput `pulumi:"endpointArn"`
 	// EndpointConfigName (optional) is the endpoint configuration the endpoint was deployed with
 	// (take it from the endpoint, so that it resolves once the endpoint is updated). It becomes
 	// part of every cache key: a rollout changes the function's environment and starts the cache
 	// afresh. Rollbacks are caught by the handler itself (DescribeEndpoint). Default none.
-	EndpointConfigName pulumi.StringInput
+	EndpointConfigName pulumi.StringInput `pulumi:"endpointConfigName,optional"`
 	// ServerlessEndpoint (optional) says the endpoint is serverless: requests and answers are
 	// limited to 4 MiB instead of real-time's 6 MiB. Default false.
-	ServerlessEndpoint bool
-	// ArchivePath (optional) is a prebuilt zip holding an executable `bootstrap`; default: build
-	// HandlerPackage from source with the Go toolchain on PATH.
-	ArchivePath string
-	// HandlerPackage (optional) is the Go import path to build; default ProxyHandlerPackage.
-	HandlerPackage string
+	ServerlessEndpoint bool `pulumi:"serverlessEndpoint,optional"`
+	// ArchivePath (optional) is a prebuilt zip holding an executable `bootstrap`; default: the
+	// handler embedded in this package (EmbeddedProxyArchive), which needs no Go toolchain.
+	ArchivePath string `pulumi:"archivePath,optional"`
+	// HandlerPackage (optional) is a Go import path to build from source with the Go toolchain
+	// on PATH instead of using the embedded handler; ProxyHandlerPackage builds this module's
+	// handler from source. Default none: the embedded handler.
+	HandlerPackage string `pulumi:"handlerPackage,optional"`
 	// BuildDir (optional) is a directory in the Go module whose go.mod and go.sum resolve
-	// HandlerPackage; default the current directory, the Pulumi program's.
-	BuildDir string
-	// MemoryMb (optional) is the function memory, 128..10240; default 256. It must hold the cache.
-	MemoryMb int
+	// HandlerPackage; setting it alone builds ProxyHandlerPackage from source there. Default the
+	// current directory, the Pulumi program's.
+	BuildDir string `pulumi:"buildDir,optional"`
+	// MemoryMB (optional) is the function memory, 128..10240; default 256. It must hold the cache.
+	MemoryMB int `pulumi:"memoryMb,optional"`
 	// TimeoutSeconds (optional) is the function timeout, 1..900; default 30.
-	TimeoutSeconds int
+	TimeoutSeconds int `pulumi:"timeoutSeconds,optional"`
 	// InvokeTimeoutSeconds (optional) bounds each InvokeEndpoint call, 1..900; default
 	// min(TimeoutSeconds-1, 28). Keep it below the API's 29 s integration timeout: API Gateway
 	// answers a bare 504 at that point, whatever the function is still doing.
-	InvokeTimeoutSeconds int
+	InvokeTimeoutSeconds int `pulumi:"invokeTimeoutSeconds,optional"`
 	// ReservedConcurrency (optional) caps concurrent executions; 0 or -1 (default) is unreserved.
-	ReservedConcurrency int
+	ReservedConcurrency int `pulumi:"reservedConcurrency,optional"`
 	// LogRetentionDays (optional) is the log group's retention, a value CloudWatch allows; default 30.
-	LogRetentionDays int
+	LogRetentionDays int `pulumi:"logRetentionDays,optional"`
 	// DisableTracing (optional) turns X-Ray active tracing off; default on.
-	DisableTracing bool
+	DisableTracing bool `pulumi:"disableTracing,optional"`
 	// Cache (optional) configures the response cache; nil means on with the defaults.
-	Cache *ProxyCacheArgs
+	Cache *ProxyCacheArgs `pulumi:"cache,optional"`
 	// LogLevel (optional) is DEBUG, INFO, WARN or ERROR; default INFO.
-	LogLevel string
+	LogLevel string `pulumi:"logLevel,optional"`
 	// CORSOrigins (optional) are the browser origins whose requests get Access-Control-Allow-Origin
-	// on the proxy's answers; give the same list as SecuredApiArgs.CORSOrigins. Default none.
-	CORSOrigins []string
+	// on the proxy's answers; give the same list as SecuredAPIArgs.CORSOrigins. Default none.
+	CORSOrigins []string `pulumi:"corsOrigins,optional"`
 	// Tags (optional) go on every taggable child; use StandardTags.
-	Tags map[string]string
+	Tags map[string]string `pulumi:"tags,optional"`
 }
 
 // ProxyCacheArgs configures the proxy's in-memory response cache.
 type ProxyCacheArgs struct {
 	// Disabled turns the cache off: no cache on the request path at all. Default false.
-	Disabled bool
+	Disabled bool `pulumi:"disabled,optional"`
 	// TTLSeconds (optional) is how long a response is served from the cache; default 300.
-	TTLSeconds int
+	TTLSeconds int `pulumi:"ttlSeconds,optional"`
 	// MaxEntries (optional) bounds the cached responses; default 10000.
-	MaxEntries int
-	// MaxMb (optional) bounds the cached bytes in MiB; default 64.
-	MaxMb int
+	MaxEntries int `pulumi:"maxEntries,optional"`
+	// MaxMB (optional) bounds the cached bytes in MiB; default 64.
+	MaxMB int `pulumi:"maxMb,optional"`
 }
 
 // LambdaProxy is the Go Lambda function between API Gateway and the SageMaker endpoint, with its
@@ -90,17 +93,18 @@ type LambdaProxy struct {
 
 	// FunctionName is the function's name, for CloudWatch dimensions and permissions.
 	FunctionName pulumi.StringOutput `pulumi:"functionName"`
-	// FunctionArn is the function's ARN.
-	FunctionArn pulumi.StringOutput `pulumi:"functionArn"`
-	// InvokeArn is the API Gateway integration URI of the function.
-	InvokeArn pulumi.StringOutput `pulumi:"invokeArn"`
+	// FunctionARN is the function's ARN.
+	FunctionARN pulumi.StringOutput `pulumi:"functionArn"`
+	// InvokeARN is the API Gateway integration URI of the function.
+	InvokeARN pulumi.StringOutput `pulumi:"invokeArn"`
 	// LogGroupName is the log group holding the function's logs and its EMF metrics.
 	LogGroupName pulumi.StringOutput `pulumi:"logGroupName"`
-	// RoleArn is the function's execution role.
-	RoleArn pulumi.StringOutput `pulumi:"roleArn"`
+	// RoleARN is the function's execution role.
+	RoleARN pulumi.StringOutput `pulumi:"roleArn"`
 }
 
-// NewLambdaProxy builds the handler, and creates its log group, role and function.
+// NewLambdaProxy takes the handler (the embedded one unless args name an archive or a package to
+// build), and creates its log group, role and function.
 func NewLambdaProxy(ctx *pulumi.Context, name string, args *LambdaProxyArgs, opts ...pulumi.ResourceOption) (*LambdaProxy, error) {
 	a, cfg, err := lambdaProxyDefaults(name, args)
 	if err != nil {
@@ -142,7 +146,7 @@ func NewLambdaProxy(ctx *pulumi.Context, name string, args *LambdaProxyArgs, opt
 	if err != nil {
 		return nil, err
 	}
-	policy := pulumi.All(a.EndpointArn, logs.Arn).ApplyT(func(v []any) (string, error) {
+	policy := pulumi.All(a.EndpointARN, logs.Arn).ApplyT(func(v []any) (string, error) {
 		return proxyPolicy(v[0].(string), v[1].(string)).JSON()
 	}).(pulumi.StringOutput)
 	rolePolicy, err := iam.NewRolePolicy(ctx, name+"-role-policy", &iam.RolePolicyArgs{
@@ -176,7 +180,7 @@ func NewLambdaProxy(ctx *pulumi.Context, name string, args *LambdaProxyArgs, opt
 		// The hash, not the file path, decides whether the code changed.
 		SourceCodeHash:               pulumi.String(archive.SHA256),
 		Role:                         role.Arn,
-		MemorySize:                   pulumi.Int(a.MemoryMb),
+		MemorySize:                   pulumi.Int(a.MemoryMB),
 		Timeout:                      pulumi.Int(a.TimeoutSeconds),
 		ReservedConcurrentExecutions: pulumi.Int(a.ReservedConcurrency),
 		Environment:                  lambda.FunctionEnvironmentArgs{Variables: env},
@@ -192,16 +196,16 @@ func NewLambdaProxy(ctx *pulumi.Context, name string, args *LambdaProxyArgs, opt
 	}
 
 	c.FunctionName = fn.Name
-	c.FunctionArn = fn.Arn
-	c.InvokeArn = fn.InvokeArn
+	c.FunctionARN = fn.Arn
+	c.InvokeARN = fn.InvokeArn
 	c.LogGroupName = logs.Name
-	c.RoleArn = role.Arn
+	c.RoleARN = role.Arn
 	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
 		"functionName": c.FunctionName,
-		"functionArn":  c.FunctionArn,
-		"invokeArn":    c.InvokeArn,
+		"functionArn":  c.FunctionARN,
+		"invokeArn":    c.InvokeARN,
 		"logGroupName": c.LogGroupName,
-		"roleArn":      c.RoleArn,
+		"roleArn":      c.RoleARN,
 	}); err != nil {
 		return nil, err
 	}
@@ -222,23 +226,23 @@ func lambdaProxyDefaults(name string, args *LambdaProxyArgs) (LambdaProxyArgs, p
 	if a.EndpointName == nil {
 		return fail("EndpointName is required")
 	}
-	if a.EndpointArn == nil {
-		return fail("EndpointArn is required")
+	if a.EndpointARN == nil {
+		return fail("EndpointARN is required")
 	}
 	def := func(v *int, d int) {
 		if *v == 0 {
 			*v = d
 		}
 	}
-	def(&a.MemoryMb, DefaultProxyMemoryMb)
+	def(&a.MemoryMB, DefaultProxyMemoryMB)
 	def(&a.TimeoutSeconds, DefaultProxyTimeoutSeconds)
 	def(&a.LogRetentionDays, DefaultProxyLogRetentionDays)
 	def(&a.ReservedConcurrency, -1)
-	if a.HandlerPackage == "" {
+	if a.HandlerPackage == "" && a.BuildDir != "" {
 		a.HandlerPackage = ProxyHandlerPackage
 	}
-	if a.MemoryMb < 128 || a.MemoryMb > 10240 {
-		return fail("MemoryMb %d: must be from 128 to 10240", a.MemoryMb)
+	if a.MemoryMB < 128 || a.MemoryMB > 10240 {
+		return fail("MemoryMB %d: must be from 128 to 10240", a.MemoryMB)
 	}
 	if a.TimeoutSeconds < 1 || a.TimeoutSeconds > 900 {
 		return fail("TimeoutSeconds %d: must be from 1 to 900", a.TimeoutSeconds)
@@ -271,16 +275,16 @@ func lambdaProxyDefaults(name string, args *LambdaProxyArgs) (LambdaProxyArgs, p
 		if a.Cache.MaxEntries != 0 {
 			cfg.CacheMaxEntries = a.Cache.MaxEntries
 		}
-		if a.Cache.MaxMb != 0 {
-			cfg.CacheMaxBytes = int64(a.Cache.MaxMb) << 20
+		if a.Cache.MaxMB != 0 {
+			cfg.CacheMaxBytes = int64(a.Cache.MaxMB) << 20
 		}
 	}
 	if err := cfg.Validate(); err != nil {
 		return fail("%w", err)
 	}
-	if cfg.CacheEnabled && cfg.CacheMaxBytes > int64(a.MemoryMb)<<20/2 {
-		return fail("Cache.MaxMb %d: must be at most half of MemoryMb %d, leaving room for the runtime and requests",
-			cfg.CacheMaxBytes>>20, a.MemoryMb)
+	if cfg.CacheEnabled && cfg.CacheMaxBytes > int64(a.MemoryMB)<<20/2 {
+		return fail("Cache.MaxMB %d: must be at most half of MemoryMB %d, leaving room for the runtime and requests",
+			cfg.CacheMaxBytes>>20, a.MemoryMB)
 	}
 	return a, cfg, nil
 }
@@ -290,12 +294,17 @@ var validRetention = map[int]bool{1: true, 3: true, 5: true, 7: true, 14: true, 
 	120: true, 150: true, 180: true, 365: true, 400: true, 545: true, 731: true, 1096: true, 1827: true,
 	2192: true, 2557: true, 2922: true, 3288: true, 3653: true}
 
-// proxyArchive returns the prebuilt archive, or builds one.
+// proxyArchive returns the given archive, a build from source when asked for, or the
+// embedded handler.
 func proxyArchive(a LambdaProxyArgs) (ProxyArchive, error) {
-	if a.ArchivePath != "" {
+	switch {
+	case a.ArchivePath != "":
 		return archiveFromFile(a.ArchivePath)
+	case a.HandlerPackage != "":
+		return BuildProxyArchiveIn(a.BuildDir, a.HandlerPackage)
+	default:
+		return EmbeddedProxyArchive()
 	}
-	return BuildProxyArchiveIn(a.BuildDir, a.HandlerPackage)
 }
 
 // proxyPolicy is the execution role's policy: the one endpoint, the function's own log group,

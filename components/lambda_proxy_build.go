@@ -9,11 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
-	"time"
+
+	"github.com/inferstack/inferstack/components/internal/proxybuild"
 )
 
 // ProxyHandlerPackage is the import path of the Lambda proxy program. It is built by import path,
@@ -21,9 +20,8 @@ import (
 // this package (lambda_proxy_deps.go keeps its dependencies in that project's go.sum).
 const ProxyHandlerPackage = "github.com/inferstack/inferstack/lambda/proxy/cmd/bootstrap"
 
-// zipEpoch is the modification time of every archive entry: a fixed time makes the archive's
-// bytes depend on the binary alone. 1980-01-01 is the earliest time the zip format can store.
-var zipEpoch = time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC)
+// zipEpoch is the modification time of every archive entry.
+var zipEpoch = proxybuild.Epoch
 
 // ProxyArchive is a built Lambda deployment package.
 type ProxyArchive struct {
@@ -69,70 +67,17 @@ func BuildProxyArchiveIn(dir, pkg string) (ProxyArchive, error) {
 	return a, nil
 }
 
-// buildProxyZip compiles pkg in the module of dir ("" for the current directory) and returns the
-// zip's bytes.
+// buildProxyZip compiles pkg in the module of dir ("" for the current directory) with the
+// caller's toolchain and returns the zip's bytes.
 func buildProxyZip(dir, pkg string) ([]byte, error) {
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		return nil, fmt.Errorf("build Lambda proxy %s: the Go toolchain is needed (or set ArchivePath to a prebuilt zip): %w", pkg, err)
-	}
-	out, err := os.MkdirTemp("", "inferstack-proxy-build-")
-	if err != nil {
-		return nil, fmt.Errorf("build Lambda proxy: %w", err)
-	}
-	defer os.RemoveAll(out)
-	bin := filepath.Join(out, "bootstrap")
-	cmd := exec.Command(goBin, "build", "-o", bin, "-trimpath", "-buildvcs=false", "-ldflags=-s -w -buildid=", pkg)
-	cmd.Dir = dir
-	cmd.Env = buildEnv(os.Environ())
-	var stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stderr, &stderr
-	if err := cmd.Run(); err != nil {
-		return nil, fmt.Errorf("build Lambda proxy %s: %w\n%s", pkg, err, strings.TrimSpace(stderr.String()))
-	}
-	binary, err := os.ReadFile(bin)
-	if err != nil {
-		return nil, fmt.Errorf("build Lambda proxy: %w", err)
-	}
-	return zipBootstrap(binary)
+	return proxybuild.Zip(dir, pkg, "")
 }
 
-// buildEnv is the caller's environment with the target fixed: static (no cgo, so no libc version
-// to match on Lambda) and arm64 (Graviton, cheaper per GB-second).
-func buildEnv(env []string) []string {
-	out := make([]string, 0, len(env)+3)
-	for _, kv := range env {
-		k, _, _ := strings.Cut(kv, "=")
-		switch k {
-		case "CGO_ENABLED", "GOOS", "GOARCH", "GOARM64", "GOFLAGS":
-			// GOFLAGS could add -race, -cover or other tags to a build that must be reproducible.
-			continue
-		}
-		out = append(out, kv)
-	}
-	return append(out, "CGO_ENABLED=0", "GOOS=linux", "GOARCH=arm64", "GOARM64=v8.0")
-}
+// buildEnv is the build environment: see proxybuild.Env.
+func buildEnv(env []string) []string { return proxybuild.Env(env) }
 
 // zipBootstrap packages binary as an executable `bootstrap` with fixed metadata.
-func zipBootstrap(binary []byte) ([]byte, error) {
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	hdr := &zip.FileHeader{Name: "bootstrap", Method: zip.Deflate, Modified: zipEpoch}
-	// The Unix mode in the header is what keeps the executable bit; without it Lambda fails with
-	// "permission denied" on the bootstrap.
-	hdr.SetMode(0o755)
-	w, err := zw.CreateHeader(hdr)
-	if err != nil {
-		return nil, fmt.Errorf("zip bootstrap: %w", err)
-	}
-	if _, err := w.Write(binary); err != nil {
-		return nil, fmt.Errorf("zip bootstrap: %w", err)
-	}
-	if err := zw.Close(); err != nil {
-		return nil, fmt.Errorf("zip bootstrap: %w", err)
-	}
-	return buf.Bytes(), nil
-}
+func zipBootstrap(binary []byte) ([]byte, error) { return proxybuild.Package(binary) }
 
 // writeArchive stores the zip under a content-addressed name in the user's cache, where it stays
 // readable until the Pulumi engine has uploaded it.

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/inferstack/inferstack/components/internal/proxybuild"
 	"github.com/inferstack/inferstack/internal/pulumimock"
 	"github.com/inferstack/inferstack/lambda/proxyconfig"
 )
@@ -45,7 +46,7 @@ func lpPrebuilt(t *testing.T) string {
 func lpArgs(t *testing.T) *LambdaProxyArgs {
 	return &LambdaProxyArgs{
 		EndpointName: pulumi.String(lpEndpointName),
-		EndpointArn:  pulumi.String(lpEndpointArn),
+		EndpointARN:  pulumi.String(lpEndpointArn),
 		ArchivePath:  lpPrebuilt(t),
 		Tags:         StandardTags("ml-platform", "churn", "dev", "dev"),
 	}
@@ -62,8 +63,8 @@ func lpRun(t *testing.T, args *LambdaProxyArgs) (*pulumimock.Mocks, map[string]s
 		if err != nil {
 			return err
 		}
-		for k, o := range map[string]pulumi.StringOutput{"functionName": p.FunctionName, "functionArn": p.FunctionArn,
-			"invokeArn": p.InvokeArn, "logGroupName": p.LogGroupName, "roleArn": p.RoleArn} {
+		for k, o := range map[string]pulumi.StringOutput{"functionName": p.FunctionName, "functionArn": p.FunctionARN,
+			"invokeArn": p.InvokeARN, "logGroupName": p.LogGroupName, "roleArn": p.RoleARN} {
 			o.ApplyT(func(v string) string { mu.Lock(); out[k] = v; mu.Unlock(); return v })
 		}
 		return nil
@@ -112,9 +113,9 @@ func TestLambdaProxyFunctionShape(t *testing.T) {
 
 func TestLambdaProxySettingsFromArgs(t *testing.T) {
 	a := lpArgs(t)
-	a.MemoryMb, a.TimeoutSeconds, a.ReservedConcurrency, a.LogRetentionDays = 512, 20, 50, 90
+	a.MemoryMB, a.TimeoutSeconds, a.ReservedConcurrency, a.LogRetentionDays = 512, 20, 50, 90
 	a.DisableTracing = true
-	a.Cache = &ProxyCacheArgs{TTLSeconds: 60, MaxEntries: 500, MaxMb: 32}
+	a.Cache = &ProxyCacheArgs{TTLSeconds: 60, MaxEntries: 500, MaxMB: 32}
 	a.LogLevel = "WARN"
 	a.CORSOrigins = []string{"https://app.example.com"}
 	mocks, _ := lpRun(t, a)
@@ -209,13 +210,13 @@ func TestLambdaProxyRejectsBadArgs(t *testing.T) {
 		want   string
 	}{
 		{"no endpoint name", func(a *LambdaProxyArgs) { a.EndpointName = nil }, "EndpointName is required"},
-		{"no endpoint arn", func(a *LambdaProxyArgs) { a.EndpointArn = nil }, "EndpointArn is required"},
-		{"memory", func(a *LambdaProxyArgs) { a.MemoryMb = 64 }, "MemoryMb 64: must be from 128 to 10240"},
+		{"no endpoint arn", func(a *LambdaProxyArgs) { a.EndpointARN = nil }, "EndpointARN is required"},
+		{"memory", func(a *LambdaProxyArgs) { a.MemoryMB = 64 }, "MemoryMB 64: must be from 128 to 10240"},
 		{"timeout", func(a *LambdaProxyArgs) { a.TimeoutSeconds = 901 }, "TimeoutSeconds 901"},
 		{"retention", func(a *LambdaProxyArgs) { a.LogRetentionDays = 10 }, "LogRetentionDays 10: must be one of"},
 		{"concurrency", func(a *LambdaProxyArgs) { a.ReservedConcurrency = -5 }, "ReservedConcurrency -5"},
 		{"cache ttl", func(a *LambdaProxyArgs) { a.Cache = &ProxyCacheArgs{TTLSeconds: 100000} }, "CACHE_TTL_SECONDS"},
-		{"cache larger than memory allows", func(a *LambdaProxyArgs) { a.Cache = &ProxyCacheArgs{MaxMb: 200} }, "Cache.MaxMb 200"},
+		{"cache larger than memory allows", func(a *LambdaProxyArgs) { a.Cache = &ProxyCacheArgs{MaxMB: 200} }, "Cache.MaxMB 200"},
 		{"log level", func(a *LambdaProxyArgs) { a.LogLevel = "LOUD" }, "LOG_LEVEL"},
 		{"invoke timeout", func(a *LambdaProxyArgs) { a.InvokeTimeoutSeconds = 901 }, `INVOKE_TIMEOUT_SECONDS "901"`},
 		{"cors origin", func(a *LambdaProxyArgs) { a.CORSOrigins = []string{"https://app.example.com/"} }, "CORS_ALLOW_ORIGINS"},
@@ -259,20 +260,24 @@ func TestLambdaProxyArchiveMustHoldExecutableBootstrap(t *testing.T) {
 	assert.Len(t, a.SHA256, 44)
 }
 
-// TestLambdaProxyBuildIsReproducible builds the real handler twice: the same source must give
-// the same bytes (or every preview would show a code change), with an executable static arm64
-// bootstrap inside. It also checks that the component uses what it built.
-func TestLambdaProxyBuildIsReproducible(t *testing.T) {
+// TestLambdaProxyEmbeddedArchiveIsFresh builds the real handler afresh, with the toolchain the
+// embedded archive names, and compares bytes: a change to lambda/proxy (or its dependencies)
+// without `go generate ./components` fails here. Equal bytes also show the build is
+// reproducible (the embedded archive was built at another time, in another directory). Inside
+// must be an executable static arm64 `bootstrap`.
+func TestLambdaProxyEmbeddedArchiveIsFresh(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the Lambda handler for linux/arm64")
 	}
-	first, err := buildProxyZip("", ProxyHandlerPackage)
+	toolchain := embeddedProxyToolchain()
+	require.Regexp(t, `^go1\.\d+(\.\d+)?$`, toolchain, "proxyzip/go-version")
+	fresh, err := proxybuild.Zip("", ProxyHandlerPackage, toolchain)
 	require.NoError(t, err)
-	second, err := buildProxyZip("", ProxyHandlerPackage)
-	require.NoError(t, err)
-	require.True(t, bytes.Equal(first, second), "two builds of the same source differ")
+	require.True(t, bytes.Equal(fresh, embeddedProxyZip),
+		"components/proxyzip/bootstrap-arm64.zip is stale (%d bytes; a fresh %s build has %d): run `go generate ./components`",
+		len(embeddedProxyZip), toolchain, len(fresh))
 
-	zr, err := zip.NewReader(bytes.NewReader(first), int64(len(first)))
+	zr, err := zip.NewReader(bytes.NewReader(embeddedProxyZip), int64(len(embeddedProxyZip)))
 	require.NoError(t, err)
 	require.Len(t, zr.File, 1)
 	f := zr.File[0]
@@ -291,18 +296,31 @@ func TestLambdaProxyBuildIsReproducible(t *testing.T) {
 	for _, p := range ef.Progs {
 		assert.NotEqual(t, elf.PT_INTERP, p.Type, "static: no dynamic loader, so no libc to match on Lambda")
 	}
+	assert.Nil(t, ef.Section(".symtab"), "stripped (-s): the archive ships inside the package")
+}
 
-	// The component, given no archive, uses the build and the hash of its bytes.
+// TestLambdaProxyDefaultNeedsNoGoToolchain: given no archive and no package to build, the
+// component deploys the embedded handler, with the hash of its bytes, even with no `go` on PATH
+// (a TypeScript user's machine).
+func TestLambdaProxyDefaultNeedsNoGoToolchain(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
 	a := lpArgs(t)
 	a.ArchivePath = ""
 	mocks, _ := lpRun(t, a)
 	fn := one(t, mocks, lpFunctionType)
-	sum := sha256.Sum256(first)
+	sum := sha256.Sum256(embeddedProxyZip)
 	assert.Equal(t, base64.StdEncoding.EncodeToString(sum[:]), input(t, fn, "sourceCodeHash"))
-	path := fn.Inputs["code"].ArchiveValue().Path
-	stored, err := os.ReadFile(path)
+	stored, err := os.ReadFile(fn.Inputs["code"].ArchiveValue().Path)
 	require.NoError(t, err)
-	assert.True(t, bytes.Equal(first, stored), "the archive the function points at is the build")
+	assert.True(t, bytes.Equal(embeddedProxyZip, stored), "the archive the function points at is the embedded one")
+}
+
+// TestLambdaProxyBuildsFromSourceWhenAsked: HandlerPackage is built, not replaced by the
+// embedded handler (a package that does not exist fails the build, naming it).
+func TestLambdaProxyBuildsFromSourceWhenAsked(t *testing.T) {
+	_, err := proxyArchive(LambdaProxyArgs{HandlerPackage: "example.com/no/such/handler"})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "build Lambda proxy example.com/no/such/handler")
 }
 
 func TestBuildEnvFixesTheTarget(t *testing.T) {

@@ -16,7 +16,7 @@ func TestModelDeploymentWiresImageIntoEndpoint(t *testing.T) {
 	var imageURI, endpointName, planned string
 	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
 		endpoint := *seServerless()
-		endpoint.ImageURI, endpoint.RepositoryArn = nil, nil
+		endpoint.ImageURI, endpoint.RepositoryARN = nil, nil
 		d, err := NewModelDeployment(ctx, "churn", &ModelDeploymentArgs{
 			Image:    ModelImageArgs{Context: miContext(t)},
 			Endpoint: endpoint,
@@ -94,18 +94,18 @@ func TestModelDeploymentJoinsMonitoring(t *testing.T) {
 			var rollback []string
 			err := pulumi.RunErr(func(ctx *pulumi.Context) error {
 				endpoint := tc.endpoint()
-				endpoint.ImageURI, endpoint.RepositoryArn = nil, nil
+				endpoint.ImageURI, endpoint.RepositoryARN = nil, nil
 				d, err := NewModelDeployment(ctx, "churn", &ModelDeploymentArgs{
 					Image:      ModelImageArgs{Context: miContext(t)},
 					Endpoint:   endpoint,
-					Monitoring: &MonitoringArgs{AlarmEmails: []string{"oncall@example.com"}, MonthlyBudgetUsd: 100},
+					Monitoring: &MonitoringArgs{AlarmEmails: []string{"oncall@example.com"}, MonthlyBudgetUSD: 100},
 					Tags:       StandardTags("ml-platform", "churn", "dev", "dev"),
 				})
 				if err != nil {
 					return err
 				}
 				d.EndpointName.ApplyT(func(v string) string { endpointName = v; return v })
-				d.AlarmTopicArn.ApplyT(func(v string) string { topicArn = v; return v })
+				d.AlarmTopicARN.ApplyT(func(v string) string { topicArn = v; return v })
 				d.RollbackAlarmNames.ApplyT(func(v []string) []string { rollback = v; return v })
 				return nil
 			}, pulumi.WithMocks("inferstack", "dev", mocks))
@@ -158,19 +158,19 @@ func TestModelDeploymentJoinsProxy(t *testing.T) {
 	var endpointName, endpointArn, invokeArn, functionName, logGroup string
 	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
 		endpoint := *seServerless()
-		endpoint.ImageURI, endpoint.RepositoryArn = nil, nil
+		endpoint.ImageURI, endpoint.RepositoryARN = nil, nil
 		d, err := NewModelDeployment(ctx, "churn", &ModelDeploymentArgs{
 			Image:      ModelImageArgs{Context: miContext(t)},
 			Endpoint:   endpoint,
-			Monitoring: &MonitoringArgs{AlarmEmails: []string{"oncall@example.com"}, MonthlyBudgetUsd: 100},
+			Monitoring: &MonitoringArgs{AlarmEmails: []string{"oncall@example.com"}, MonthlyBudgetUSD: 100},
 			Proxy:      &LambdaProxyArgs{ArchivePath: lpPrebuilt(t), Cache: &ProxyCacheArgs{TTLSeconds: 60}},
 			Tags:       StandardTags("ml-platform", "churn", "dev", "dev"),
 		})
 		if err != nil {
 			return err
 		}
-		for dst, o := range map[*string]pulumi.StringOutput{&endpointName: d.EndpointName, &endpointArn: d.EndpointArn,
-			&invokeArn: d.ProxyInvokeArn, &functionName: d.ProxyFunctionName, &logGroup: d.ProxyLogGroupName} {
+		for dst, o := range map[*string]pulumi.StringOutput{&endpointName: d.EndpointName, &endpointArn: d.EndpointARN,
+			&invokeArn: d.ProxyInvokeARN, &functionName: d.ProxyFunctionName, &logGroup: d.ProxyLogGroupName} {
 			o.ApplyT(func(v string) string { *dst = v; return v })
 		}
 		return nil
@@ -205,19 +205,19 @@ func TestModelDeploymentJoinsProxy(t *testing.T) {
 	assert.True(t, watched, "an alarm watches the proxy function")
 }
 
-func TestModelDeploymentJoinsSecuredApi(t *testing.T) {
+func TestModelDeploymentJoinsSecuredAPI(t *testing.T) {
 	mocks := pulumimock.New()
 	var d *ModelDeployment
 	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
 		endpoint := *seServerless()
-		endpoint.ImageURI, endpoint.RepositoryArn = nil, nil
+		endpoint.ImageURI, endpoint.RepositoryARN = nil, nil
 		var err error
 		d, err = NewModelDeployment(ctx, "churn", &ModelDeploymentArgs{
 			Image:      ModelImageArgs{Context: miContext(t)},
 			Endpoint:   endpoint,
-			Monitoring: &MonitoringArgs{MonthlyBudgetUsd: 100},
+			Monitoring: &MonitoringArgs{MonthlyBudgetUSD: 100},
 			Proxy:      &LambdaProxyArgs{ArchivePath: lpPrebuilt(t)},
-			Api:        &SecuredApiArgs{RequireAPIKey: true, MachineClient: true},
+			API:        &SecuredAPIArgs{RequireAPIKey: true, MachineClient: true},
 			Tags:       StandardTags("ml-platform", "churn", "dev", "dev"),
 		})
 		return err
@@ -247,11 +247,11 @@ func TestModelDeploymentJoinsSecuredApi(t *testing.T) {
 	}
 	assert.True(t, watched, "an alarm watches the API")
 
-	assert.Regexp(t, `^https://.+/v1$`, apiAwait(t, d.ApiURL))
+	assert.Regexp(t, `^https://.+/v1$`, apiAwait(t, d.APIURL))
 	assert.Contains(t, apiAwait(t, d.TokenEndpoint), "/oauth2/token")
 	assert.NotEmpty(t, apiAwait(t, d.MachineClientID))
-	assert.NotEmpty(t, apiAwait(t, d.ApiKeyID))
-	assert.True(t, pulumi.IsSecret(d.ApiKeyValue))
+	assert.NotEmpty(t, apiAwait(t, d.APIKeyID))
+	assert.True(t, pulumi.IsSecret(d.APIKeyValue))
 	assert.True(t, pulumi.IsSecret(d.MachineClientSecret))
 }
 
@@ -262,28 +262,28 @@ func TestModelDeploymentRejectsPartsWiredByHand(t *testing.T) {
 		name       string
 		monitoring *MonitoringArgs
 		proxy      *LambdaProxyArgs
-		api        *SecuredApiArgs
+		api        *SecuredAPIArgs
 		want       string
 	}{
 		{"monitoring endpoint", &MonitoringArgs{EndpointName: pulumi.String("other")}, nil, nil, "come from Endpoint"},
-		{"proxy endpoint", nil, &LambdaProxyArgs{EndpointArn: pulumi.String("arn:aws:sagemaker:eu-central-1:123456789012:endpoint/other")}, nil,
-			"Proxy.EndpointName, EndpointArn, EndpointConfigName and ServerlessEndpoint come from Endpoint"},
+		{"proxy endpoint", nil, &LambdaProxyArgs{EndpointARN: pulumi.String("arn:aws:sagemaker:eu-central-1:123456789012:endpoint/other")}, nil,
+			"Proxy.EndpointName, EndpointARN, EndpointConfigName and ServerlessEndpoint come from Endpoint"},
 		{"proxy config name", nil, &LambdaProxyArgs{EndpointConfigName: pulumi.String("other-config")}, nil, "come from Endpoint"},
 		{"proxy serverless", nil, &LambdaProxyArgs{ServerlessEndpoint: true}, nil, "come from Endpoint"},
-		{"invoke timeout past the API's", nil, &LambdaProxyArgs{InvokeTimeoutSeconds: 10}, &SecuredApiArgs{IntegrationTimeoutMs: 10000},
-			"Proxy.InvokeTimeoutSeconds 10: must be at most 9, below Api.IntegrationTimeoutMs 10000"},
-		{"api without proxy", nil, nil, &SecuredApiArgs{}, "Api needs Proxy"},
-		{"api invoke arn", nil, &LambdaProxyArgs{}, &SecuredApiArgs{ProxyInvokeArn: pulumi.String("arn")}, "Api needs Proxy"},
-		{"api function", nil, &LambdaProxyArgs{}, &SecuredApiArgs{ProxyFunctionName: pulumi.String("other")}, "Api needs Proxy"},
+		{"invoke timeout past the API's", nil, &LambdaProxyArgs{InvokeTimeoutSeconds: 10}, &SecuredAPIArgs{IntegrationTimeoutMs: 10000},
+			"Proxy.InvokeTimeoutSeconds 10: must be at most 9, below API.IntegrationTimeoutMs 10000"},
+		{"api without proxy", nil, nil, &SecuredAPIArgs{}, "API needs Proxy"},
+		{"api invoke arn", nil, &LambdaProxyArgs{}, &SecuredAPIArgs{ProxyInvokeARN: pulumi.String("arn")}, "API needs Proxy"},
+		{"api function", nil, &LambdaProxyArgs{}, &SecuredAPIArgs{ProxyFunctionName: pulumi.String("other")}, "API needs Proxy"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			err := pulumi.RunErr(func(ctx *pulumi.Context) error {
 				endpoint := *seServerless()
-				endpoint.ImageURI, endpoint.RepositoryArn = nil, nil
+				endpoint.ImageURI, endpoint.RepositoryARN = nil, nil
 				_, err := NewModelDeployment(ctx, "churn", &ModelDeploymentArgs{
 					Image: ModelImageArgs{Context: miContext(t)}, Endpoint: endpoint,
-					Monitoring: tc.monitoring, Proxy: tc.proxy, Api: tc.api,
+					Monitoring: tc.monitoring, Proxy: tc.proxy, API: tc.api,
 				})
 				return err
 			}, pulumi.WithMocks("inferstack", "dev", pulumimock.New()))
@@ -310,7 +310,7 @@ func TestModelDeploymentLimitsFollowTheEndpointType(t *testing.T) {
 			var configName string
 			err := pulumi.RunErr(func(ctx *pulumi.Context) error {
 				endpoint := *tc.endpoint
-				endpoint.ImageURI, endpoint.RepositoryArn = nil, nil
+				endpoint.ImageURI, endpoint.RepositoryARN = nil, nil
 				d, err := NewModelDeployment(ctx, "churn", &ModelDeploymentArgs{
 					Image: ModelImageArgs{Context: miContext(t)}, Endpoint: endpoint,
 					Proxy: &LambdaProxyArgs{ArchivePath: lpPrebuilt(t)},
@@ -353,11 +353,11 @@ func TestModelDeploymentInvokeTimeoutFollowsTheAPI(t *testing.T) {
 			mocks := pulumimock.New()
 			err := pulumi.RunErr(func(ctx *pulumi.Context) error {
 				endpoint := *seServerless()
-				endpoint.ImageURI, endpoint.RepositoryArn = nil, nil
+				endpoint.ImageURI, endpoint.RepositoryARN = nil, nil
 				_, err := NewModelDeployment(ctx, "churn", &ModelDeploymentArgs{
 					Image: ModelImageArgs{Context: miContext(t)}, Endpoint: endpoint,
 					Proxy: &LambdaProxyArgs{ArchivePath: lpPrebuilt(t)},
-					Api:   &SecuredApiArgs{IntegrationTimeoutMs: tc.integrationMs},
+					API:   &SecuredAPIArgs{IntegrationTimeoutMs: tc.integrationMs},
 				})
 				return err
 			}, pulumi.WithMocks("inferstack", "dev", mocks))

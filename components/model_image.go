@@ -23,32 +23,32 @@ const DefaultKeepImages = 10
 // ModelImageArgs configures a ModelImage.
 type ModelImageArgs struct {
 	// Context (required) is the docker build context directory, relative to the Pulumi project.
-	Context string
+	Context string `pulumi:"context"`
 	// Dockerfile (optional) is the Dockerfile path relative to the Pulumi project (not to Context,
 	// per pulumi-docker v4); default Context/Dockerfile.
-	Dockerfile string
+	Dockerfile string `pulumi:"dockerfile,optional"`
 	// Platform (optional) is PlatformAMD64 or PlatformARM64; default PlatformAMD64. PlatformFor
 	// picks it from the endpoint's instance type.
-	Platform string
+	Platform string `pulumi:"platform,optional"`
 	// BuildArgs (optional) are docker build arguments; they are part of the content tag.
-	BuildArgs map[string]string
+	BuildArgs map[string]string `pulumi:"buildArgs,optional"`
 	// Variant (optional) is the inference image variant, VariantStatic or VariantONNX, passed as
 	// the INFERENCE_VARIANT build arg; default ImageVariant of BuildArgs["MODEL_DIR"] in Context.
-	Variant string
+	Variant string `pulumi:"variant,optional"`
 	// Tag (optional) is the image tag; default a hash of the build context, Dockerfile, build args
 	// and platform, so that every distinct build gets a new tag in the immutable repository.
-	Tag string
+	Tag string `pulumi:"tag,optional"`
 	// KeepImages (optional) is how many images the lifecycle policy keeps; default 10.
-	KeepImages int
-	// KMSKeyArn (optional) encrypts the repository with this customer-managed key; default AES256.
-	KMSKeyArn pulumi.StringInput
+	KeepImages int `pulumi:"keepImages,optional"`
+	// KMSKeyARN (optional) encrypts the repository with this customer-managed key; default AES256.
+	KMSKeyARN pulumi.StringInput `pulumi:"kmsKeyArn,optional"`
 	// ForceDelete (optional) lets `pulumi destroy` delete a repository that still holds images;
 	// default false. Set it outside prod only. Without it the repository is retained: destroy
 	// (or a replacement) drops it from the stack and keeps it, with its images, in the account,
 	// instead of failing half-way with RepositoryNotEmptyException.
-	ForceDelete bool
+	ForceDelete bool `pulumi:"forceDelete,optional"`
 	// Tags (optional) go on every taggable child; use StandardTags.
-	Tags map[string]string
+	Tags map[string]string `pulumi:"tags,optional"`
 }
 
 // ModelImage is an ECR repository and the inference image built and pushed into it.
@@ -62,8 +62,8 @@ type ModelImage struct {
 	ImageTag pulumi.StringOutput `pulumi:"imageTag"`
 	// RepositoryURL is `<account>.dkr.ecr.<region>.amazonaws.com/<name>`.
 	RepositoryURL pulumi.StringOutput `pulumi:"repositoryUrl"`
-	// RepositoryArn is the repository's ARN, for pull policies scoped to it.
-	RepositoryArn pulumi.StringOutput `pulumi:"repositoryArn"`
+	// RepositoryARN is the repository's ARN, for pull policies scoped to it.
+	RepositoryARN pulumi.StringOutput `pulumi:"repositoryArn"`
 	// RepositoryName is the repository's name.
 	RepositoryName pulumi.StringOutput `pulumi:"repositoryName"`
 }
@@ -109,8 +109,8 @@ func NewModelImage(ctx *pulumi.Context, name string, args *ModelImageArgs, opts 
 	parent := pulumi.Parent(c)
 
 	enc := ecr.RepositoryEncryptionConfigurationArgs{EncryptionType: pulumi.String("AES256")}
-	if a.KMSKeyArn != nil {
-		enc = ecr.RepositoryEncryptionConfigurationArgs{EncryptionType: pulumi.String("KMS"), KmsKey: a.KMSKeyArn}
+	if a.KMSKeyARN != nil {
+		enc = ecr.RepositoryEncryptionConfigurationArgs{EncryptionType: pulumi.String("KMS"), KmsKey: a.KMSKeyARN}
 	}
 	repoName := name + "-repo"
 	repo, err := ecr.NewRepository(ctx, repoName, &ecr.RepositoryArgs{
@@ -162,13 +162,13 @@ func NewModelImage(ctx *pulumi.Context, name string, args *ModelImageArgs, opts 
 	// Derived from the image so that it resolves once the push is done.
 	c.ImageTag = image.ImageName.ApplyT(func(string) string { return a.Tag }).(pulumi.StringOutput)
 	c.RepositoryURL = repo.RepositoryUrl
-	c.RepositoryArn = repo.Arn
+	c.RepositoryARN = repo.Arn
 	c.RepositoryName = repo.Name
 	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
 		"imageUri":       c.ImageURI,
 		"imageTag":       c.ImageTag,
 		"repositoryUrl":  c.RepositoryURL,
-		"repositoryArn":  c.RepositoryArn,
+		"repositoryArn":  c.RepositoryARN,
 		"repositoryName": c.RepositoryName,
 	}); err != nil {
 		return nil, err

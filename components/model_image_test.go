@@ -55,7 +55,7 @@ func miRun(t *testing.T, args *ModelImageArgs) (*pulumimock.Mocks, map[string]st
 		capture("imageUri", img.ImageURI)
 		capture("imageTag", img.ImageTag)
 		capture("repositoryUrl", img.RepositoryURL)
-		capture("repositoryArn", img.RepositoryArn)
+		capture("repositoryArn", img.RepositoryARN)
 		return nil
 	}, pulumi.WithMocks("inferstack", "dev", mocks))
 	require.NoError(t, err)
@@ -75,7 +75,7 @@ func TestModelImageRepositoryIsScannedImmutableAndEncrypted(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			mocks, _ := miRun(t, &ModelImageArgs{Context: miContext(t), KMSKeyArn: tc.kms, ForceDelete: tc.forceDelete,
+			mocks, _ := miRun(t, &ModelImageArgs{Context: miContext(t), KMSKeyARN: tc.kms, ForceDelete: tc.forceDelete,
 				Tags: StandardTags("ml-platform", "churn", "dev", "dev")})
 			repo, err := mocks.One(ecrRepositoryType)
 			require.NoError(t, err)

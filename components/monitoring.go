@@ -36,10 +36,10 @@ const maxBudgetEmails = 10
 type Monitoring struct {
 	pulumi.ResourceState
 
-	// TopicArn is the SNS topic that receives alarm and budget notifications.
-	TopicArn pulumi.StringOutput `pulumi:"topicArn"`
-	// KeyArn is the customer-managed KMS key that encrypts the topic.
-	KeyArn pulumi.StringOutput `pulumi:"keyArn"`
+	// TopicARN is the SNS topic that receives alarm and budget notifications.
+	TopicARN pulumi.StringOutput `pulumi:"topicArn"`
+	// KeyARN is the customer-managed KMS key that encrypts the topic.
+	KeyARN pulumi.StringOutput `pulumi:"keyArn"`
 	// RollbackAlarmNames are the endpoint alarms (5XX error rate and p99 model latency) to give
 	// SageMaker as auto-rollback alarms of a blue/green update.
 	RollbackAlarmNames pulumi.StringArrayOutput `pulumi:"rollbackAlarmNames"`
@@ -54,55 +54,56 @@ type Monitoring struct {
 // MonitoringThresholds are the alarm thresholds; zero fields take the defaults.
 type MonitoringThresholds struct {
 	// LatencyP99Ms is the p99 latency limit of the model and the API in milliseconds (default 500).
-	LatencyP99Ms float64
+	LatencyP99Ms float64 `pulumi:"latencyP99Ms,optional"`
 	// ErrorRatePercent is the server error (5XX) rate limit in percent (default 1).
-	ErrorRatePercent float64
+	ErrorRatePercent float64 `pulumi:"errorRatePercent,optional"`
 	// ClientErrorRatePercent is the client error (4XX) rate limit in percent (default 5): client
 	// errors are noisier than server errors, and a rise usually means a broken client release.
-	ClientErrorRatePercent float64
+	ClientErrorRatePercent float64 `pulumi:"clientErrorRatePercent,optional"`
 	// CPUUtilizationPercent is the endpoint CPU limit in percent of the whole instance (default
 	// 80). SageMaker reports CPU summed over cores (0 to 100 × vCPUs): with a known
 	// MonitoringArgs.InstanceType the alarm divides by the vCPU count; otherwise the limit
 	// applies to the sum.
-	CPUUtilizationPercent float64
+	CPUUtilizationPercent float64 `pulumi:"cpuUtilizationPercent,optional"`
 	// MemoryUtilizationPercent is the endpoint memory limit in percent (default 80).
-	MemoryUtilizationPercent float64
+	MemoryUtilizationPercent float64 `pulumi:"memoryUtilizationPercent,optional"`
 	// LambdaDurationP99Ms is the proxy Lambda's p99 duration limit in milliseconds (default 24000).
-	LambdaDurationP99Ms float64
+	LambdaDurationP99Ms float64 `pulumi:"lambdaDurationP99Ms,optional"`
 }
 
 // MonitoringArgs configures Monitoring.
 type MonitoringArgs struct {
 	// EndpointName is the SageMaker endpoint's name (required). It must be known before the
 	// endpoint exists when the rollback alarms feed the endpoint's own deployment config.
-	EndpointName pulumi.StringInput
+	EndpointName pulumi.StringInput `pulumi:"endpointName"`
 	// VariantName is the production variant (optional, default "primary").
-	VariantName pulumi.StringInput
+	VariantName pulumi.StringInput `pulumi:"variantName,optional"`
 	// Serverless skips the CPU and memory alarms: serverless endpoints do not publish them.
-	Serverless bool
+	Serverless bool `pulumi:"serverless,optional"`
 	// InstanceType is the endpoint's ml.* instance type (optional): its vCPU count turns
 	// SageMaker's per-core CPU sum into a percentage of the instance.
-	InstanceType string
+	InstanceType string `pulumi:"instanceType,optional"`
 	// FunctionName is the proxy Lambda's name (optional: nil skips the Lambda alarms).
-	FunctionName pulumi.StringInput
-	// ApiName and StageName name the REST API stage (optional: nil skips the API alarms).
-	ApiName   pulumi.StringInput
-	StageName pulumi.StringInput
+	FunctionName pulumi.StringInput `pulumi:"functionName,optional"`
+	// APIName and StageName name the REST API stage (optional: nil skips the API alarms).
+	APIName pulumi.StringInput `pulumi:"apiName,optional"`
+	// StageName is the stage of APIName; set both or neither.
+	StageName pulumi.StringInput `pulumi:"stageName,optional"`
 	// Thresholds of the alarms (zero fields take the defaults).
-	Thresholds MonitoringThresholds
+	Thresholds MonitoringThresholds `pulumi:"thresholds"`
 	// AlarmEmails are subscribed to the topic (optional). Each address must confirm once.
-	AlarmEmails []string
-	// MonthlyBudgetUsd is the cost budget's monthly limit (optional: 0 creates no budget).
-	MonthlyBudgetUsd float64
+	AlarmEmails []string `pulumi:"alarmEmails,optional"`
+	// MonthlyBudgetUSD is the cost budget's monthly limit (optional: 0 creates no budget).
+	MonthlyBudgetUSD float64 `pulumi:"monthlyBudgetUsd,optional"`
 	// BudgetEmails receive the budget notifications directly, besides the topic (optional, at most 10).
-	BudgetEmails []string
+	BudgetEmails []string `pulumi:"budgetEmails,optional"`
 	// AlarmNamePrefix (optional) names the alarms "<prefix>-<alarm>" instead of autonaming them, so
 	// that their names are known before the endpoint exists: see MonitoringRollbackAlarmNames. It
 	// must be unique in the account and region (include the stack).
-	AlarmNamePrefix string
+	AlarmNamePrefix string `pulumi:"alarmNamePrefix,optional"`
 	// Tags are the cost tags (see StandardTags). The budget filters on the stack tag, so it is
-	// required when MonthlyBudgetUsd is set.
-	Tags map[string]string
+	// required when MonthlyBudgetUSD is set.
+	Tags map[string]string `pulumi:"tags,optional"`
 }
 
 // NewMonitoring creates the topic, alarms, dashboard and budget of one deployment.
@@ -190,7 +191,7 @@ func NewMonitoring(ctx *pulumi.Context, name string, args *MonitoringArgs,
 	}
 
 	dashboardName := dashboardNameFor(name, ctx.Stack())
-	body := pulumi.All(a.EndpointName, a.VariantName, optional(a.FunctionName), optional(a.ApiName),
+	body := pulumi.All(a.EndpointName, a.VariantName, optional(a.FunctionName), optional(a.APIName),
 		optional(a.StageName)).ApplyT(func(v []any) (string, error) {
 		return dashboardBody(dashboardInput{
 			Region: region.Name, Endpoint: v[0].(string), Variant: v[1].(string), Serverless: a.Serverless,
@@ -206,7 +207,7 @@ func NewMonitoring(ctx *pulumi.Context, name string, args *MonitoringArgs,
 	}
 
 	budgetName := pulumi.String("").ToStringOutput()
-	if a.MonthlyBudgetUsd > 0 {
+	if a.MonthlyBudgetUSD > 0 {
 		b, err := newCostBudget(ctx, name, &a, topic.Arn, parent)
 		if err != nil {
 			return nil, err
@@ -214,15 +215,15 @@ func NewMonitoring(ctx *pulumi.Context, name string, args *MonitoringArgs,
 		budgetName = b.Name
 	}
 
-	c.TopicArn = topic.Arn
-	c.KeyArn = key.Arn
+	c.TopicARN = topic.Arn
+	c.KeyARN = key.Arn
 	c.RollbackAlarmNames = rollback.ToStringArrayOutput()
 	c.AlarmNames = all.ToStringArrayOutput()
 	c.DashboardName = dashboard.DashboardName
 	c.BudgetName = budgetName
 	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
-		"topicArn":           c.TopicArn,
-		"keyArn":             c.KeyArn,
+		"topicArn":           c.TopicARN,
+		"keyArn":             c.KeyARN,
 		"rollbackAlarmNames": c.RollbackAlarmNames,
 		"alarmNames":         c.AlarmNames,
 		"dashboardName":      c.DashboardName,
@@ -253,7 +254,7 @@ func newCostBudget(ctx *pulumi.Context, name string, a *MonitoringArgs, topicArn
 	return budgets.NewBudget(ctx, name+"-budget", &budgets.BudgetArgs{
 		BudgetType:  pulumi.String("COST"),
 		TimeUnit:    pulumi.String("MONTHLY"),
-		LimitAmount: pulumi.String(fmt.Sprintf("%.2f", a.MonthlyBudgetUsd)),
+		LimitAmount: pulumi.String(fmt.Sprintf("%.2f", a.MonthlyBudgetUSD)),
 		LimitUnit:   pulumi.String("USD"),
 		CostFilters: budgets.BudgetCostFilterArray{budgets.BudgetCostFilterArgs{
 			Name:   pulumi.String("TagKeyValue"),
@@ -281,8 +282,8 @@ func (a *MonitoringArgs) validate() error {
 	if a.EndpointName == nil {
 		errs = append(errs, errors.New("EndpointName is required"))
 	}
-	if (a.ApiName == nil) != (a.StageName == nil) {
-		errs = append(errs, errors.New("ApiName and StageName go together: set both or neither"))
+	if (a.APIName == nil) != (a.StageName == nil) {
+		errs = append(errs, errors.New("APIName and StageName go together: set both or neither"))
 	}
 	t := a.Thresholds
 	for _, f := range []struct {
@@ -324,11 +325,11 @@ func (a *MonitoringArgs) validate() error {
 		errs = append(errs, fmt.Errorf("AlarmNamePrefix is %d characters: CloudWatch alarm names allow 255, so at most %d",
 			len(a.AlarmNamePrefix), maxAlarmNamePrefix))
 	}
-	if a.MonthlyBudgetUsd < 0 {
-		errs = append(errs, fmt.Errorf("MonthlyBudgetUsd is %v: want a positive amount, or 0 for no budget", a.MonthlyBudgetUsd))
+	if a.MonthlyBudgetUSD < 0 {
+		errs = append(errs, fmt.Errorf("MonthlyBudgetUSD is %v: want a positive amount, or 0 for no budget", a.MonthlyBudgetUSD))
 	}
-	if a.MonthlyBudgetUsd > 0 && a.Tags[TagStack] == "" {
-		errs = append(errs, fmt.Errorf("Tags[%q] is required with MonthlyBudgetUsd: the budget filters costs by it", TagStack))
+	if a.MonthlyBudgetUSD > 0 && a.Tags[TagStack] == "" {
+		errs = append(errs, fmt.Errorf("Tags[%q] is required with MonthlyBudgetUSD: the budget filters costs by it", TagStack))
 	}
 	return errors.Join(errs...)
 }

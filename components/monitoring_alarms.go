@@ -146,8 +146,8 @@ func alarmSpecs(a *MonitoringArgs) []alarmSpec {
 				threshold: t.LambdaDurationP99Ms,
 			})
 	}
-	if a.ApiName != nil {
-		stage := pulumi.StringMap{"ApiName": a.ApiName, "Stage": a.StageName}
+	if a.APIName != nil {
+		stage := pulumi.StringMap{"ApiName": a.APIName, "Stage": a.StageName}
 		// API Gateway's 5XXError and 4XXError are 0 or 1 per request: their Average is the error
 		// rate as a fraction, so the percentage thresholds are divided by 100.
 		specs = append(specs,

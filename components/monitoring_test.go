@@ -36,10 +36,10 @@ func monFullArgs() *MonitoringArgs {
 	return &MonitoringArgs{
 		EndpointName:     pulumi.String("churn-dev"),
 		FunctionName:     pulumi.String("churn-proxy-1a2b3c4"),
-		ApiName:          pulumi.String("churn-api"),
+		APIName:          pulumi.String("churn-api"),
 		StageName:        pulumi.String("v1"),
 		AlarmEmails:      []string{"oncall@example.com", "ml@example.com"},
-		MonthlyBudgetUsd: 100,
+		MonthlyBudgetUSD: 100,
 		BudgetEmails:     []string{"finance@example.com"},
 		Tags:             StandardTags("ml", "churn", "dev", "dev"),
 	}
@@ -61,8 +61,8 @@ func monRun(t *testing.T, args *MonitoringArgs) monResult {
 		wg.Add(6)
 		m.RollbackAlarmNames.ApplyT(func(v []string) []string { record(func() { res.rollback = v }); return v })
 		m.AlarmNames.ApplyT(func(v []string) []string { record(func() { res.alarms = v }); return v })
-		m.TopicArn.ApplyT(func(v string) string { record(func() { res.topicArn = v }); return v })
-		m.KeyArn.ApplyT(func(v string) string { record(func() { res.keyArn = v }); return v })
+		m.TopicARN.ApplyT(func(v string) string { record(func() { res.topicArn = v }); return v })
+		m.KeyARN.ApplyT(func(v string) string { record(func() { res.keyArn = v }); return v })
 		m.DashboardName.ApplyT(func(v string) string { record(func() { res.dashboard = v }); return v })
 		m.BudgetName.ApplyT(func(v string) string { record(func() { res.budgetName = v }); return v })
 		return nil
@@ -101,7 +101,7 @@ func TestMonitoringCreatesAlarmsForEachPartThatExists(t *testing.T) {
 			name: "serverless endpoint alone has no instance metrics",
 			args: func() *MonitoringArgs {
 				a := monFullArgs()
-				a.Serverless, a.FunctionName, a.ApiName, a.StageName = true, nil, nil, nil
+				a.Serverless, a.FunctionName, a.APIName, a.StageName = true, nil, nil, nil
 				return a
 			},
 			want: []string{"endpoint-5xx-rate", "endpoint-4xx-rate", "model-latency-p99"},
@@ -325,7 +325,7 @@ func TestMonitoringBudgetFiltersByTheStackCostTag(t *testing.T) {
 
 func TestMonitoringWithoutBudgetCreatesNone(t *testing.T) {
 	args := monFullArgs()
-	args.MonthlyBudgetUsd = 0
+	args.MonthlyBudgetUSD = 0
 	res := monRun(t, args)
 	assert.Empty(t, res.mocks.OfType(monTypeBudget))
 	assert.Empty(t, res.budgetName)
@@ -379,7 +379,7 @@ func TestMonitoringDashboard(t *testing.T) {
 			name: "serverless endpoint alone",
 			args: func() *MonitoringArgs {
 				a := monFullArgs()
-				a.Serverless, a.FunctionName, a.ApiName, a.StageName = true, nil, nil, nil
+				a.Serverless, a.FunctionName, a.APIName, a.StageName = true, nil, nil, nil
 				return a
 			},
 			present:     []string{"AWS/SageMaker/Invocations", "AWS/SageMaker/ModelLatency"},
@@ -468,7 +468,7 @@ func TestMonitoringValidation(t *testing.T) {
 		want   []string
 	}{
 		{"endpoint required", func(a *MonitoringArgs) { a.EndpointName = nil }, []string{"EndpointName is required"}},
-		{"api without stage", func(a *MonitoringArgs) { a.StageName = nil }, []string{"ApiName and StageName"}},
+		{"api without stage", func(a *MonitoringArgs) { a.StageName = nil }, []string{"APIName and StageName"}},
 		{"negative threshold", func(a *MonitoringArgs) { a.Thresholds.LatencyP99Ms = -1 }, []string{"Thresholds.LatencyP99Ms is -1"}},
 		{"error rate over 100", func(a *MonitoringArgs) { a.Thresholds.ErrorRatePercent = 150 }, []string{"Thresholds.ErrorRatePercent is 150"}},
 		{"bad email", func(a *MonitoringArgs) { a.AlarmEmails = []string{"Ops <ops@example.com>"} }, []string{`AlarmEmails has "Ops <ops@example.com>"`}},
@@ -476,8 +476,8 @@ func TestMonitoringValidation(t *testing.T) {
 			a.BudgetEmails = strings.Split("a@x.io b@x.io c@x.io d@x.io e@x.io f@x.io g@x.io h@x.io i@x.io j@x.io k@x.io", " ")
 		}, []string{"BudgetEmails has 11 addresses"}},
 		{"budget needs the stack tag", func(a *MonitoringArgs) { delete(a.Tags, TagStack) }, []string{`Tags["stack"] is required`}},
-		{"all errors at once", func(a *MonitoringArgs) { a.EndpointName = nil; a.MonthlyBudgetUsd = -5 },
-			[]string{"EndpointName is required", "MonthlyBudgetUsd is -5"}},
+		{"all errors at once", func(a *MonitoringArgs) { a.EndpointName = nil; a.MonthlyBudgetUSD = -5 },
+			[]string{"EndpointName is required", "MonthlyBudgetUSD is -5"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

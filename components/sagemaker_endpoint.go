@@ -30,46 +30,46 @@ const (
 // from before it exists, are plain Go values; the rest are inputs.
 type SageMakerEndpointArgs struct {
 	// ImageURI (required) is the inference image, pinned by digest (ModelImage.ImageURI).
-	ImageURI pulumi.StringInput
-	// RepositoryArn (required) is the image's ECR repository; the role may pull from it only.
-	RepositoryArn pulumi.StringInput
+	ImageURI pulumi.StringInput `pulumi:"imageUri"`
+	// RepositoryARN (required) is the image's ECR repository; the role may pull from it only.
+	RepositoryARN pulumi.StringInput `pulumi:"repositoryArn"`
 	// ModelDataURL (optional) is an s3://bucket/key.tar.gz extracted into /opt/ml/model; the role
 	// may read that object only.
-	ModelDataURL string
+	ModelDataURL string `pulumi:"modelDataUrl,optional"`
 	// Environment (optional) are extra container environment variables.
-	Environment pulumi.StringMapInput
+	Environment pulumi.StringMapInput `pulumi:"environment,optional"`
 	// EndpointName (optional) is the base of the endpoint's name; default "<name>-<stack>". A short
 	// hash is appended (see endpointName) so names stay unique and within 63 characters.
-	EndpointName string
+	EndpointName string `pulumi:"endpointName,optional"`
 	// VariantName (optional) is the production variant's name; default "primary".
-	VariantName string
+	VariantName string `pulumi:"variantName,optional"`
 
 	// InstanceType (real-time, required) is an ml.* instance type.
-	InstanceType string
+	InstanceType string `pulumi:"instanceType,optional"`
 	// InstanceCount (real-time) is the initial instance count; default 1.
-	InstanceCount int
+	InstanceCount int `pulumi:"instanceCount,optional"`
 	// VolumeSizeGB (real-time, optional) is the ML storage volume; 0 keeps SageMaker's default.
-	VolumeSizeGB int
+	VolumeSizeGB int `pulumi:"volumeSizeGb,optional"`
 	// Serverless (optional) makes the endpoint serverless; then VPC, NetworkIsolation, DataCapture
 	// and Autoscaling must be unset (DESIGN pitfall 11).
-	Serverless *ServerlessConfig
+	Serverless *ServerlessConfig `pulumi:"serverless,optional"`
 	// Autoscaling (optional, real-time only) is target tracking on invocations per instance.
-	Autoscaling *AutoscalingConfig
+	Autoscaling *AutoscalingConfig `pulumi:"autoscaling,optional"`
 	// DataCapture (optional, real-time only) captures requests and responses to S3.
-	DataCapture *DataCaptureConfig
-	// KMSKeyArn (optional) encrypts the ML storage volume and captured data (real-time only).
-	KMSKeyArn string
+	DataCapture *DataCaptureConfig `pulumi:"dataCapture,optional"`
+	// KMSKeyARN (optional) encrypts the ML storage volume and captured data (real-time only).
+	KMSKeyARN string `pulumi:"kmsKeyArn,optional"`
 	// VPC (optional, real-time only) runs the container in these subnets.
-	VPC *VPCConfig
+	VPC *VPCConfig `pulumi:"vpc,optional"`
 	// NetworkIsolation (optional, real-time only) blocks the container's network access.
-	NetworkIsolation bool
+	NetworkIsolation bool `pulumi:"networkIsolation,optional"`
 	// Rollback (optional) turns on blue/green updates that roll back when an alarm fires.
-	Rollback *RollbackConfig
+	Rollback *RollbackConfig `pulumi:"rollback,optional"`
 	// LogRetentionDays (optional) is the retention of the endpoint's log group, which the
 	// component owns so that SageMaker does not create it without retention; default 30.
-	LogRetentionDays int
+	LogRetentionDays int `pulumi:"logRetentionDays,optional"`
 	// Tags (optional) go on every taggable child; use StandardTags.
-	Tags map[string]string
+	Tags map[string]string `pulumi:"tags,optional"`
 	// LiveReader (optional, autoscaled endpoints) reads the live endpoint during preview and up so
 	// that a rollout keeps the capacity autoscaling reached (see rolloutCount); default an
 	// aws-sdk-go-v2 client with the default credentials in the stack's region, none under mocks.
@@ -79,33 +79,39 @@ type SageMakerEndpointArgs struct {
 // ServerlessConfig sizes a serverless variant.
 type ServerlessConfig struct {
 	// MemorySizeMB is 1024..6144 in steps of 1024.
-	MemorySizeMB int
+	MemorySizeMB int `pulumi:"memorySizeMb"`
 	// MaxConcurrency is 1..200.
-	MaxConcurrency int
+	MaxConcurrency int `pulumi:"maxConcurrency"`
 }
 
 // AutoscalingConfig is target tracking of SageMakerVariantInvocationsPerInstance.
 type AutoscalingConfig struct {
-	MinCapacity int
-	MaxCapacity int
+	// MinCapacity is the fewest instances autoscaling keeps, at least 1.
+	MinCapacity int `pulumi:"minCapacity"`
+	// MaxCapacity is the most instances autoscaling starts, at least MinCapacity.
+	MaxCapacity int `pulumi:"maxCapacity"`
 	// TargetInvocationsPerInstance is invocations per instance per minute.
-	TargetInvocationsPerInstance float64
-	ScaleInCooldownSeconds       int
-	ScaleOutCooldownSeconds      int
+	TargetInvocationsPerInstance float64 `pulumi:"targetInvocationsPerInstance"`
+	// ScaleInCooldownSeconds (optional) is the seconds after a scale-in before another may start; default 0.
+	ScaleInCooldownSeconds int `pulumi:"scaleInCooldownSeconds,optional"`
+	// ScaleOutCooldownSeconds (optional) is the seconds after a scale-out before another may start; default 0.
+	ScaleOutCooldownSeconds int `pulumi:"scaleOutCooldownSeconds,optional"`
 }
 
 // DataCaptureConfig sends a sample of requests and responses to S3.
 type DataCaptureConfig struct {
 	// DestinationS3URI is s3://bucket/prefix; the role may write below it only.
-	DestinationS3URI string
+	DestinationS3URI string `pulumi:"destinationS3Uri"`
 	// SamplingPercentage is 1..100.
-	SamplingPercentage int
+	SamplingPercentage int `pulumi:"samplingPercentage,optional"`
 }
 
 // VPCConfig places the model containers in a VPC.
 type VPCConfig struct {
-	SubnetIDs        []string
-	SecurityGroupIDs []string
+	// SubnetIDs are the subnets the endpoint's instances attach to (at least one).
+	SubnetIDs []string `pulumi:"subnetIds"`
+	// SecurityGroupIDs are the security groups of those attachments (at least one).
+	SecurityGroupIDs []string `pulumi:"securityGroupIds"`
 }
 
 // RollbackConfig is a blue/green deployment with automatic rollback.
@@ -114,19 +120,19 @@ type RollbackConfig struct {
 	// Monitoring component's. They are names, not outputs: the alarms watch this endpoint, so their
 	// names must be known before it exists. When empty, the component creates two alarms of its
 	// own on Invocation5XXErrors and ModelLatency p99, so rollback never runs blind.
-	AlarmNames []string
+	AlarmNames []string `pulumi:"alarmNames,optional"`
 	// TrafficRouting is ALL_AT_ONCE (default), CANARY or LINEAR.
-	TrafficRouting string
+	TrafficRouting string `pulumi:"trafficRouting,optional"`
 	// CanaryPercent is the capacity share per CANARY or LINEAR step; default 10.
-	CanaryPercent int
+	CanaryPercent int `pulumi:"canaryPercent,optional"`
 	// WaitIntervalSeconds is the bake time between traffic shifts; default 300.
-	WaitIntervalSeconds int
+	WaitIntervalSeconds int `pulumi:"waitIntervalSeconds,optional"`
 	// TerminationWaitSeconds keeps the old fleet after the switch; default 300.
-	TerminationWaitSeconds int
+	TerminationWaitSeconds int `pulumi:"terminationWaitSeconds,optional"`
 	// LatencyP99Ms is the threshold of the component's own latency alarm; default 1000.
-	LatencyP99Ms float64
+	LatencyP99Ms float64 `pulumi:"latencyP99Ms,optional"`
 	// ErrorCount is the threshold of the component's own 5XX alarm, errors per minute; default 1.
-	ErrorCount float64
+	ErrorCount float64 `pulumi:"errorCount,optional"`
 }
 
 // SageMakerEndpoint serves a model image on a SageMaker real-time or serverless endpoint.
@@ -135,12 +141,12 @@ type SageMakerEndpoint struct {
 
 	// EndpointName is the endpoint's name, for InvokeEndpoint and CloudWatch dimensions.
 	EndpointName pulumi.StringOutput `pulumi:"endpointName"`
-	// EndpointArn is the endpoint's ARN, for sagemaker:InvokeEndpoint policies.
-	EndpointArn pulumi.StringOutput `pulumi:"endpointArn"`
+	// EndpointARN is the endpoint's ARN, for sagemaker:InvokeEndpoint policies.
+	EndpointARN pulumi.StringOutput `pulumi:"endpointArn"`
 	// VariantName is the production variant's name ("primary" by default).
 	VariantName pulumi.StringOutput `pulumi:"variantName"`
-	// RoleArn is the execution role's ARN.
-	RoleArn pulumi.StringOutput `pulumi:"roleArn"`
+	// RoleARN is the execution role's ARN.
+	RoleARN pulumi.StringOutput `pulumi:"roleArn"`
 	// ModelName is the SageMaker model's (autonamed) name.
 	ModelName pulumi.StringOutput `pulumi:"modelName"`
 	// EndpointConfigName is the current (autonamed) endpoint configuration's name.
@@ -203,7 +209,7 @@ func NewSageMakerEndpoint(ctx *pulumi.Context, name string, args *SageMakerEndpo
 	if err != nil {
 		return nil, err
 	}
-	policy := a.RepositoryArn.ToStringOutput().ApplyT(func(repoArn string) (string, error) {
+	policy := a.RepositoryARN.ToStringOutput().ApplyT(func(repoArn string) (string, error) {
 		return executionPolicy(env, endpointName, repoArn, alarmNames, a).JSON()
 	}).(pulumi.StringOutput)
 	rolePolicy, err := iam.NewRolePolicy(ctx, name+"-role-policy", &iam.RolePolicyArgs{
@@ -254,18 +260,18 @@ func NewSageMakerEndpoint(ctx *pulumi.Context, name string, args *SageMakerEndpo
 	}
 
 	c.EndpointName = endpoint.Name
-	c.EndpointArn = endpoint.Arn
+	c.EndpointARN = endpoint.Arn
 	// Derived from the endpoint so that they resolve with it and carry its dependency.
 	c.VariantName = endpoint.Name.ApplyT(func(string) string { return a.VariantName }).(pulumi.StringOutput)
-	c.RoleArn = role.Arn
+	c.RoleARN = role.Arn
 	c.ModelName = model.Name
 	c.EndpointConfigName = config.Name
 	c.RollbackAlarmNames = endpoint.Name.ApplyT(func(string) []string { return alarmNames }).(pulumi.StringArrayOutput)
 	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
 		"endpointName":       c.EndpointName,
-		"endpointArn":        c.EndpointArn,
+		"endpointArn":        c.EndpointARN,
 		"variantName":        c.VariantName,
-		"roleArn":            c.RoleArn,
+		"roleArn":            c.RoleARN,
 		"modelName":          c.ModelName,
 		"endpointConfigName": c.EndpointConfigName,
 		"rollbackAlarmNames": c.RollbackAlarmNames,
@@ -327,8 +333,8 @@ func newEndpointConfig(ctx *pulumi.Context, name string, a SageMakerEndpointArgs
 		if a.VolumeSizeGB > 0 {
 			variant.VolumeSizeInGb = pulumi.Int(a.VolumeSizeGB)
 		}
-		if a.KMSKeyArn != "" {
-			args.KmsKeyArn = pulumi.String(a.KMSKeyArn)
+		if a.KMSKeyARN != "" {
+			args.KmsKeyArn = pulumi.String(a.KMSKeyARN)
 		}
 		if d := a.DataCapture; d != nil {
 			capture := sagemaker.EndpointConfigurationDataCaptureConfigArgs{
@@ -340,8 +346,8 @@ func newEndpointConfig(ctx *pulumi.Context, name string, a SageMakerEndpointArgs
 					sagemaker.EndpointConfigurationDataCaptureConfigCaptureOptionArgs{CaptureMode: pulumi.String("Output")},
 				},
 			}
-			if a.KMSKeyArn != "" {
-				capture.KmsKeyId = pulumi.String(a.KMSKeyArn)
+			if a.KMSKeyARN != "" {
+				capture.KmsKeyId = pulumi.String(a.KMSKeyARN)
 			}
 			args.DataCaptureConfig = capture
 		}

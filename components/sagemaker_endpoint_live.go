@@ -46,7 +46,7 @@ var _ SageMakerReader = (*sagemaker.Client)(nil)
 type liveConfig struct {
 	VariantName, ModelName, InstanceType string
 	VolumeSizeGB                         int
-	KMSKeyArn                            string
+	KMSKeyARN                            string
 	Capture                              *DataCaptureConfig
 }
 
@@ -103,13 +103,13 @@ func sameConfig(cfg *sagemaker.DescribeEndpointConfigOutput, want liveConfig) (i
 	if want.VolumeSizeGB > 0 && int(aws.ToInt32(v.VolumeSizeInGB)) != want.VolumeSizeGB {
 		return 0, false
 	}
-	if want.KMSKeyArn != "" && aws.ToString(cfg.KmsKeyId) != want.KMSKeyArn {
+	if want.KMSKeyARN != "" && aws.ToString(cfg.KmsKeyId) != want.KMSKeyARN {
 		return 0, false
 	}
 	if d := want.Capture; d != nil {
 		c := cfg.DataCaptureConfig
 		if c == nil || aws.ToString(c.DestinationS3Uri) != d.DestinationS3URI || int(aws.ToInt32(c.InitialSamplingPercentage)) != d.SamplingPercentage ||
-			(want.KMSKeyArn != "" && aws.ToString(c.KmsKeyId) != want.KMSKeyArn) {
+			(want.KMSKeyARN != "" && aws.ToString(c.KmsKeyId) != want.KMSKeyARN) {
 			return 0, false
 		}
 	}
@@ -156,7 +156,7 @@ func initialInstanceCount(ctx *pulumi.Context, endpointName, region string, a Sa
 			}
 		}
 		want := liveConfig{VariantName: a.VariantName, ModelName: model, InstanceType: a.InstanceType,
-			VolumeSizeGB: a.VolumeSizeGB, KMSKeyArn: a.KMSKeyArn, Capture: a.DataCapture}
+			VolumeSizeGB: a.VolumeSizeGB, KMSKeyARN: a.KMSKeyARN, Capture: a.DataCapture}
 		n, why, err := rolloutCount(goctx, r, endpointName, want, a)
 		if err != nil {
 			return 0, err

@@ -44,8 +44,8 @@ func endpointDefaults(name string, args *SageMakerEndpointArgs) (SageMakerEndpoi
 	if a.ImageURI == nil {
 		return fail("ImageURI is required")
 	}
-	if a.RepositoryArn == nil {
-		return fail("RepositoryArn is required")
+	if a.RepositoryARN == nil {
+		return fail("RepositoryARN is required")
 	}
 	if a.VariantName == "" {
 		a.VariantName = DefaultVariantName
@@ -69,8 +69,8 @@ func endpointDefaults(name string, args *SageMakerEndpointArgs) (SageMakerEndpoi
 			return fail("VPC is not supported on a serverless endpoint")
 		case a.NetworkIsolation:
 			return fail("NetworkIsolation is not supported on a serverless endpoint")
-		case a.KMSKeyArn != "":
-			return fail("KMSKeyArn is not supported on a serverless endpoint (it has no ML storage volume)")
+		case a.KMSKeyARN != "":
+			return fail("KMSKeyARN is not supported on a serverless endpoint (it has no ML storage volume)")
 		}
 		if m := a.Serverless.MemorySizeMB; m < 1024 || m > 6144 || m%1024 != 0 {
 			return fail("Serverless.MemorySizeMB %d: must be 1024, 2048, 3072, 4096, 5120 or 6144", m)
@@ -258,8 +258,8 @@ func executionPolicy(env awsEnv, endpointName, repoArn string, alarmNames []stri
 		}
 		st = append(st, Allow("WriteDataCapture", []string{"s3:PutObject"}, object))
 	}
-	if a.KMSKeyArn != "" {
-		st = append(st, Allow("UseKmsKey", []string{"kms:Decrypt", "kms:GenerateDataKey", "kms:CreateGrant", "kms:DescribeKey"}, a.KMSKeyArn))
+	if a.KMSKeyARN != "" {
+		st = append(st, Allow("UseKmsKey", []string{"kms:Decrypt", "kms:GenerateDataKey", "kms:CreateGrant", "kms:DescribeKey"}, a.KMSKeyARN))
 	}
 	if len(alarmNames) > 0 {
 		// SageMaker reads the rollback alarms' state during a blue/green deployment (DESIGN pitfall 4).

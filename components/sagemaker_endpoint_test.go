@@ -34,13 +34,13 @@ const (
 // seRealtime is a prod-like real-time endpoint: 2 instances, autoscaling, canary rollback.
 func seRealtime() *SageMakerEndpointArgs {
 	return &SageMakerEndpointArgs{
-		ImageURI: pulumi.String(seImageURI), RepositoryArn: pulumi.String(seRepoArn),
+		ImageURI: pulumi.String(seImageURI), RepositoryARN: pulumi.String(seRepoArn),
 		ModelDataURL: seModelData, Environment: pulumi.StringMap{"LOG_LEVEL": pulumi.String("info")},
 		InstanceType: "ml.m5.xlarge", InstanceCount: 2, VolumeSizeGB: 30,
 		Autoscaling: &AutoscalingConfig{MinCapacity: 2, MaxCapacity: 8, TargetInvocationsPerInstance: 100,
 			ScaleInCooldownSeconds: 300, ScaleOutCooldownSeconds: 60},
 		DataCapture: &DataCaptureConfig{DestinationS3URI: seCaptureURI, SamplingPercentage: 20},
-		KMSKeyArn:   seKMSKey,
+		KMSKeyARN:   seKMSKey,
 		VPC:         &VPCConfig{SubnetIDs: []string{seSubnet}, SecurityGroupIDs: []string{seSecGrp}},
 		Rollback:    &RollbackConfig{TrafficRouting: "CANARY", CanaryPercent: 50, LatencyP99Ms: 500},
 		Tags:        StandardTags("ml-platform", "churn", "prod", "prod"),
@@ -49,7 +49,7 @@ func seRealtime() *SageMakerEndpointArgs {
 
 func seServerless() *SageMakerEndpointArgs {
 	return &SageMakerEndpointArgs{
-		ImageURI: pulumi.String(seImageURI), RepositoryArn: pulumi.String(seRepoArn),
+		ImageURI: pulumi.String(seImageURI), RepositoryARN: pulumi.String(seRepoArn),
 		Serverless: &ServerlessConfig{MemorySizeMB: 2048, MaxConcurrency: 5},
 		Tags:       StandardTags("ml-platform", "churn", "dev", "dev"),
 	}
@@ -66,8 +66,8 @@ func seRun(t *testing.T, args *SageMakerEndpointArgs) (*pulumimock.Mocks, map[st
 		if err != nil {
 			return err
 		}
-		for k, o := range map[string]pulumi.StringOutput{"endpointName": e.EndpointName, "endpointArn": e.EndpointArn,
-			"variantName": e.VariantName, "roleArn": e.RoleArn, "modelName": e.ModelName, "endpointConfigName": e.EndpointConfigName} {
+		for k, o := range map[string]pulumi.StringOutput{"endpointName": e.EndpointName, "endpointArn": e.EndpointARN,
+			"variantName": e.VariantName, "roleArn": e.RoleARN, "modelName": e.ModelName, "endpointConfigName": e.EndpointConfigName} {
 			o.ApplyT(func(v string) string { set(k, v); return v })
 		}
 		e.RollbackAlarmNames.ApplyT(func(v []string) []string { set("rollbackAlarmNames", v); return v })
@@ -303,12 +303,12 @@ func TestSageMakerEndpointRejectsBadArgs(t *testing.T) {
 	}{
 		{"nil args", nil, "args are required"},
 		{"no image", with(func(a *SageMakerEndpointArgs) { a.ImageURI = nil }), "ImageURI is required"},
-		{"no repository", with(func(a *SageMakerEndpointArgs) { a.RepositoryArn = nil }), "RepositoryArn is required"},
+		{"no repository", with(func(a *SageMakerEndpointArgs) { a.RepositoryARN = nil }), "RepositoryARN is required"},
 		{"serverless autoscaling", with(func(a *SageMakerEndpointArgs) { a.Autoscaling = &AutoscalingConfig{MinCapacity: 1, MaxCapacity: 2} }), "Autoscaling is not supported on a serverless"},
 		{"serverless data capture", with(func(a *SageMakerEndpointArgs) { a.DataCapture = &DataCaptureConfig{DestinationS3URI: seCaptureURI} }), "DataCapture is not supported"},
 		{"serverless vpc", with(func(a *SageMakerEndpointArgs) { a.VPC = &VPCConfig{} }), "VPC is not supported"},
 		{"serverless isolation", with(func(a *SageMakerEndpointArgs) { a.NetworkIsolation = true }), "NetworkIsolation is not supported"},
-		{"serverless kms", with(func(a *SageMakerEndpointArgs) { a.KMSKeyArn = "arn:aws:kms:eu-central-1:123456789012:key/k" }), "KMSKeyArn is not supported on a serverless"},
+		{"serverless kms", with(func(a *SageMakerEndpointArgs) { a.KMSKeyARN = "arn:aws:kms:eu-central-1:123456789012:key/k" }), "KMSKeyARN is not supported on a serverless"},
 		{"serverless memory unset", with(func(a *SageMakerEndpointArgs) { a.Serverless = &ServerlessConfig{MaxConcurrency: 5} }), "Serverless.MemorySizeMB 0"},
 		{"serverless memory step", with(func(a *SageMakerEndpointArgs) { a.Serverless.MemorySizeMB = 1500 }), "Serverless.MemorySizeMB 1500"},
 		{"serverless concurrency", with(func(a *SageMakerEndpointArgs) { a.Serverless.MaxConcurrency = 201 }), "Serverless.MaxConcurrency 201"},

@@ -306,7 +306,7 @@ func TestSameConfigComparesEveryFieldTheComponentSets(t *testing.T) {
 				KmsKeyId: aws.String(seKMSKey)},
 		}
 	}
-	want := liveConfig{VariantName: "primary", ModelName: "m-1", InstanceType: "ml.m5.xlarge", VolumeSizeGB: 30, KMSKeyArn: seKMSKey,
+	want := liveConfig{VariantName: "primary", ModelName: "m-1", InstanceType: "ml.m5.xlarge", VolumeSizeGB: 30, KMSKeyARN: seKMSKey,
 		Capture: &DataCaptureConfig{DestinationS3URI: seCaptureURI, SamplingPercentage: 20}}
 	n, same := sameConfig(live(), want)
 	require.True(t, same)
@@ -321,7 +321,7 @@ func TestSameConfigComparesEveryFieldTheComponentSets(t *testing.T) {
 		{"variant", func(w *liveConfig) { w.VariantName = "blue" }, false},
 		{"instance type", func(w *liveConfig) { w.InstanceType = "ml.m5.2xlarge" }, false},
 		{"volume", func(w *liveConfig) { w.VolumeSizeGB = 50 }, false},
-		{"kms key", func(w *liveConfig) { w.KMSKeyArn = seKMSKey + "0" }, false},
+		{"kms key", func(w *liveConfig) { w.KMSKeyARN = seKMSKey + "0" }, false},
 		{"capture destination", func(w *liveConfig) {
 			w.Capture = &DataCaptureConfig{DestinationS3URI: "s3://other", SamplingPercentage: 20}
 		}, false},

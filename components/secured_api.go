@@ -12,10 +12,9 @@ import (
 
 const securedAPIType = "inferstack:components:SecuredApi"
 
-// Defaults of SecuredApiArgs.
+// Defaults of SecuredAPIArgs.
 const (
 	DefaultStageName          = "v1"
-	DefaultWAFRateLimit       = 2000
 	DefaultAPILogRetention    = 30
 	DefaultAPILoggingLevel    = "ERROR"
 	DefaultIntegrationTimeout = 29000 // milliseconds, API Gateway's default and regional maximum without a quota raise
@@ -32,116 +31,95 @@ const (
 // defaults in place.
 type APIThrottle struct {
 	// RateLimit is requests per second.
-	RateLimit float64
+	RateLimit float64 `pulumi:"rateLimit,optional"`
 	// BurstLimit is the token bucket size.
-	BurstLimit int
+	BurstLimit int `pulumi:"burstLimit,optional"`
 }
 
 // APIQuota is a request budget per period for the usage plan.
 type APIQuota struct {
 	// Limit is requests per Period; 0 means no quota.
-	Limit int
+	Limit int `pulumi:"limit,optional"`
 	// Period is DAY, WEEK or MONTH.
-	Period string
+	Period string `pulumi:"period,optional"`
 }
 
-// FirewallArgs is what a Firewall gets to protect the API's stage.
-type FirewallArgs struct {
-	// StageArn is the API Gateway stage ARN the web ACL is associated with.
-	StageArn pulumi.StringInput
-	// RateLimit is the number of requests per 5 minutes per client IP before blocking.
-	RateLimit int
-	// Tags are the tags for the firewall's taggable children.
-	Tags pulumi.StringMap
-}
-
-// Firewall creates a web application firewall in front of an API stage and returns the web ACL's
-// ARN. It is a function so that this package does not import the wafv2 SDK, which costs minutes
-// and gigabytes to compile: pass waf.Attach from github.com/inferstack/inferstack/components/waf.
-type Firewall func(ctx *pulumi.Context, name string, args FirewallArgs,
-	opts ...pulumi.ResourceOption) (pulumi.StringOutput, error)
-
-// SecuredApiArgs configures a SecuredApi.
-type SecuredApiArgs struct {
-	// ProxyInvokeArn (required) is the Lambda proxy's invoke ARN, the integration URI.
-	ProxyInvokeArn pulumi.StringInput
-	// ProxyFunctionArn is the Lambda proxy's ARN; it or ProxyFunctionName is required. API Gateway
+// SecuredAPIArgs configures a SecuredAPI.
+type SecuredAPIArgs struct {
+	// ProxyInvokeARN (required) is the Lambda proxy's invoke ARN, the integration URI.
+	ProxyInvokeARN pulumi.StringInput `pulumi:"proxyInvokeArn"`
+	// ProxyFunctionARN is the Lambda proxy's ARN; it or ProxyFunctionName is required. API Gateway
 	// is allowed to invoke this function.
-	ProxyFunctionArn pulumi.StringInput
-	// ProxyFunctionName is the Lambda proxy's name, used when ProxyFunctionArn is not set.
-	ProxyFunctionName pulumi.StringInput
+	ProxyFunctionARN pulumi.StringInput `pulumi:"proxyFunctionArn,optional"`
+	// ProxyFunctionName is the Lambda proxy's name, used when ProxyFunctionARN is not set.
+	ProxyFunctionName pulumi.StringInput `pulumi:"proxyFunctionName,optional"`
 
 	// StageName is the API stage (default "v1").
-	StageName string
+	StageName string `pulumi:"stageName,optional"`
 	// RequireAPIKey makes every method require an x-api-key header and creates a key in the
 	// usage plan (default false; the dev preset sets it).
-	RequireAPIKey bool
+	RequireAPIKey bool `pulumi:"requireApiKey,optional"`
 	// AcceptUserTokens (default false) also lets access tokens of people signed in through
 	// Cognito's user API (SRP, USER_PASSWORD_AUTH) call the API. Those tokens cannot carry the
 	// invoke scope, only aws.cognito.signin.user.admin, so accepting them admits every user of the
 	// pool; without it, only tokens granted InvokeScope (the machine client's) are accepted.
-	AcceptUserTokens bool
+	AcceptUserTokens bool `pulumi:"acceptUserTokens,optional"`
 	// MFA is the user pool's MFA: "off" (default), "optional" or "on"; TOTP software tokens.
-	MFA string
+	MFA string `pulumi:"mfa,optional"`
 	// MachineClient creates the client-credentials app client (default false). Cognito bills
 	// machine-to-machine clients monthly and per token request.
-	MachineClient bool
+	MachineClient bool `pulumi:"machineClient,optional"`
 	// CORSOrigins are the browser origins allowed to call the API (default none: no OPTIONS
 	// methods exist).
-	CORSOrigins []string
+	CORSOrigins []string `pulumi:"corsOrigins,optional"`
 	// Throttle is the stage-wide and usage-plan throttle (default: account limits).
-	Throttle APIThrottle
+	Throttle APIThrottle `pulumi:"throttle"`
 	// Quota is the usage plan's quota (default none).
-	Quota APIQuota
-	// WAF puts a WAFv2 web ACL in front of the stage (default false); Firewall is then required.
-	WAF bool
-	// WAFRateLimit is requests per 5 minutes per IP before WAF blocks (default 2000).
-	WAFRateLimit int
-	// Firewall builds the web ACL when WAF is set: pass waf.Attach.
-	Firewall Firewall
+	Quota APIQuota `pulumi:"quota"`
 	// CreateAccountLogsRole makes this stack own the region's account-level API Gateway
 	// CloudWatch Logs role (default false). There is one per account and region: let exactly one
 	// stack own it, or set it up outside Pulumi.
-	CreateAccountLogsRole bool
+	CreateAccountLogsRole bool `pulumi:"createAccountLogsRole,optional"`
 	// LogRetentionDays is the retention of access and execution logs (default 30).
-	LogRetentionDays int
+	LogRetentionDays int `pulumi:"logRetentionDays,optional"`
 	// LoggingLevel is the execution log level INFO, ERROR or OFF (default ERROR). Anything but OFF
 	// also writes JSON access logs and needs the account's CloudWatch Logs role to exist or to be
 	// created by CreateAccountLogsRole; OFF turns both off so a fresh account deploys without it.
-	LoggingLevel string
+	LoggingLevel string `pulumi:"loggingLevel,optional"`
 	// CognitoDomainPrefix is the hosted domain prefix of the token endpoint; it must be unique in
 	// the region (default: the component name plus a hash of project, stack and name).
-	CognitoDomainPrefix string
+	CognitoDomainPrefix string `pulumi:"cognitoDomainPrefix,optional"`
 	// DeletionProtection protects the user pool from deletion (default false; set it in prod).
-	DeletionProtection bool
+	DeletionProtection bool `pulumi:"deletionProtection,optional"`
 	// IntegrationTimeoutMs is the Lambda integration timeout (default 29000).
-	IntegrationTimeoutMs int
+	IntegrationTimeoutMs int `pulumi:"integrationTimeoutMs,optional"`
 	// Tags go on every taggable child (see StandardTags).
-	Tags map[string]string
+	Tags map[string]string `pulumi:"tags,optional"`
 }
 
-// SecuredApi is a regional API Gateway REST API in front of the Lambda proxy: GET /ping and POST
+// SecuredAPI is a regional API Gateway REST API in front of the Lambda proxy: GET /ping and POST
 // /invocations, each requiring a Cognito access token with the invoke scope (and an API key when
-// configured), with a usage plan, JSON access logs, X-Ray and an optional WAF.
-type SecuredApi struct {
+// configured), with a usage plan, JSON access logs and X-Ray. Package waf's WebACL puts a firewall
+// in front of its stage.
+type SecuredAPI struct {
 	pulumi.ResourceState
 
 	// InvokeURL is the stage URL; append /ping or /invocations.
 	InvokeURL pulumi.StringOutput `pulumi:"invokeUrl"`
-	// RestApiID is the REST API's ID.
-	RestApiID pulumi.StringOutput `pulumi:"restApiId"`
-	// RestApiName is the REST API's name, the ApiName dimension of its CloudWatch metrics.
-	RestApiName pulumi.StringOutput `pulumi:"restApiName"`
+	// RestAPIID is the REST API's ID.
+	RestAPIID pulumi.StringOutput `pulumi:"restApiId"`
+	// RestAPIName is the REST API's name, the ApiName dimension of its CloudWatch metrics.
+	RestAPIName pulumi.StringOutput `pulumi:"restApiName"`
 	// StageName is the stage's name, read from the Stage.
 	StageName pulumi.StringOutput `pulumi:"stageName"`
-	// StageArn is the stage's ARN (WAF associations use it).
-	StageArn pulumi.StringOutput `pulumi:"stageArn"`
-	// ExecutionArn is the REST API's execute-api ARN.
-	ExecutionArn pulumi.StringOutput `pulumi:"executionArn"`
+	// StageARN is the stage's ARN (WAF associations use it).
+	StageARN pulumi.StringOutput `pulumi:"stageArn"`
+	// ExecutionARN is the REST API's execute-api ARN.
+	ExecutionARN pulumi.StringOutput `pulumi:"executionArn"`
 	// UserPoolID is the Cognito user pool's ID.
 	UserPoolID pulumi.StringOutput `pulumi:"userPoolId"`
-	// UserPoolArn is the Cognito user pool's ARN.
-	UserPoolArn pulumi.StringOutput `pulumi:"userPoolArn"`
+	// UserPoolARN is the Cognito user pool's ARN.
+	UserPoolARN pulumi.StringOutput `pulumi:"userPoolArn"`
 	// UserClientID is the app client for people (SRP and USER_PASSWORD_AUTH).
 	UserClientID pulumi.StringOutput `pulumi:"userClientId"`
 	// MachineClientID is the client-credentials app client; "" when MachineClient is off.
@@ -150,19 +128,17 @@ type SecuredApi struct {
 	MachineClientSecret pulumi.StringOutput `pulumi:"machineClientSecret"`
 	// TokenEndpoint is the Cognito OAuth 2.0 token URL.
 	TokenEndpoint pulumi.StringOutput `pulumi:"tokenEndpoint"`
-	// ApiKeyID is the API key's ID; "" when RequireAPIKey is off.
-	ApiKeyID pulumi.StringOutput `pulumi:"apiKeyId"`
-	// ApiKeyValue is the API key, a secret output; "" when RequireAPIKey is off.
-	ApiKeyValue pulumi.StringOutput `pulumi:"apiKeyValue"`
+	// APIKeyID is the API key's ID; "" when RequireAPIKey is off.
+	APIKeyID pulumi.StringOutput `pulumi:"apiKeyId"`
+	// APIKeyValue is the API key, a secret output; "" when RequireAPIKey is off.
+	APIKeyValue pulumi.StringOutput `pulumi:"apiKeyValue"`
 	// UsagePlanID is the usage plan's ID.
 	UsagePlanID pulumi.StringOutput `pulumi:"usagePlanId"`
-	// WebAclArn is the WAF web ACL's ARN; "" when WAF is off.
-	WebAclArn pulumi.StringOutput `pulumi:"webAclArn"`
 }
 
-// NewSecuredApi creates the API, its Cognito user pool, stage, usage plan and permissions.
-func NewSecuredApi(ctx *pulumi.Context, name string, args *SecuredApiArgs,
-	opts ...pulumi.ResourceOption) (*SecuredApi, error) {
+// NewSecuredAPI creates the API, its Cognito user pool, stage, usage plan and permissions.
+func NewSecuredAPI(ctx *pulumi.Context, name string, args *SecuredAPIArgs,
+	opts ...pulumi.ResourceOption) (*SecuredAPI, error) {
 	if args == nil {
 		return nil, fmt.Errorf("secured api %q: args are required", name)
 	}
@@ -172,7 +148,7 @@ func NewSecuredApi(ctx *pulumi.Context, name string, args *SecuredApiArgs,
 		return nil, fmt.Errorf("secured api %q: %w", name, err)
 	}
 
-	c := &SecuredApi{}
+	c := &SecuredAPI{}
 	if err := ctx.RegisterComponentResource(securedAPIType, name, c, opts...); err != nil {
 		return nil, err
 	}
@@ -190,63 +166,49 @@ func NewSecuredApi(ctx *pulumi.Context, name string, args *SecuredApiArgs,
 	}
 
 	c.InvokeURL = stage.invokeURL
-	c.RestApiID = rest.id
-	c.RestApiName = rest.api.Name
+	c.RestAPIID = rest.id
+	c.RestAPIName = rest.api.Name
 	c.StageName = stage.name
-	c.StageArn = stage.arn
-	c.ExecutionArn = rest.executionArn
+	c.StageARN = stage.arn
+	c.ExecutionARN = rest.executionArn
 	c.UserPoolID = pool.id
-	c.UserPoolArn = pool.arn
+	c.UserPoolARN = pool.arn
 	c.UserClientID = pool.userClientID
 	c.MachineClientID = pool.machineClientID
 	c.MachineClientSecret = pool.machineClientSecret
 	c.TokenEndpoint = pool.tokenEndpoint
-	c.ApiKeyID = stage.apiKeyID
-	c.ApiKeyValue = stage.apiKeyValue
+	c.APIKeyID = stage.apiKeyID
+	c.APIKeyValue = stage.apiKeyValue
 	c.UsagePlanID = stage.usagePlanID
-	c.WebAclArn = pulumi.String("").ToStringOutput()
-	if a.WAF {
-		acl, err := a.Firewall(ctx, name+"-waf", FirewallArgs{
-			StageArn: stage.arn, RateLimit: a.WAFRateLimit, Tags: tagsFor(a.Tags, name+"-waf"),
-		}, pulumi.Parent(c))
-		if err != nil {
-			return nil, fmt.Errorf("secured api %q: firewall: %w", name, err)
-		}
-		c.WebAclArn = acl
-	}
 
 	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
 		"invokeUrl":           c.InvokeURL,
-		"restApiId":           c.RestApiID,
-		"restApiName":         c.RestApiName,
+		"restApiId":           c.RestAPIID,
+		"restApiName":         c.RestAPIName,
 		"stageName":           c.StageName,
-		"stageArn":            c.StageArn,
-		"executionArn":        c.ExecutionArn,
+		"stageArn":            c.StageARN,
+		"executionArn":        c.ExecutionARN,
 		"userPoolId":          c.UserPoolID,
-		"userPoolArn":         c.UserPoolArn,
+		"userPoolArn":         c.UserPoolARN,
 		"userClientId":        c.UserClientID,
 		"machineClientId":     c.MachineClientID,
 		"machineClientSecret": c.MachineClientSecret,
 		"tokenEndpoint":       c.TokenEndpoint,
-		"apiKeyId":            c.ApiKeyID,
-		"apiKeyValue":         c.ApiKeyValue,
+		"apiKeyId":            c.APIKeyID,
+		"apiKeyValue":         c.APIKeyValue,
 		"usagePlanId":         c.UsagePlanID,
-		"webAclArn":           c.WebAclArn,
 	}); err != nil {
 		return nil, err
 	}
 	return c, nil
 }
 
-func (a *SecuredApiArgs) applyDefaults(ctx *pulumi.Context, name string) {
+func (a *SecuredAPIArgs) applyDefaults(ctx *pulumi.Context, name string) {
 	if a.StageName == "" {
 		a.StageName = DefaultStageName
 	}
 	if a.MFA == "" {
 		a.MFA = MFAOff
-	}
-	if a.WAFRateLimit == 0 {
-		a.WAFRateLimit = DefaultWAFRateLimit
 	}
 	if a.LogRetentionDays == 0 {
 		a.LogRetentionDays = DefaultAPILogRetention
@@ -271,14 +233,14 @@ var (
 )
 
 // validate reports every problem at once, each naming the field, the value and what is allowed.
-func (a *SecuredApiArgs) validate() error {
+func (a *SecuredAPIArgs) validate() error {
 	var errs []error
 	bad := func(format string, v ...any) { errs = append(errs, fmt.Errorf(format, v...)) }
-	if a.ProxyInvokeArn == nil {
-		bad("ProxyInvokeArn is required")
+	if a.ProxyInvokeARN == nil {
+		bad("ProxyInvokeARN is required")
 	}
-	if a.ProxyFunctionArn == nil && a.ProxyFunctionName == nil {
-		bad("ProxyFunctionArn or ProxyFunctionName is required")
+	if a.ProxyFunctionARN == nil && a.ProxyFunctionName == nil {
+		bad("ProxyFunctionARN or ProxyFunctionName is required")
 	}
 	if !stageNamePattern.MatchString(a.StageName) {
 		bad("StageName %q: want 1-128 letters, digits, '-' or '_'", a.StageName)
@@ -300,12 +262,6 @@ func (a *SecuredApiArgs) validate() error {
 	}
 	if a.Quota.Limit > 0 && !slices.Contains([]string{"DAY", "WEEK", "MONTH"}, a.Quota.Period) {
 		bad("Quota.Period %q: want DAY, WEEK or MONTH", a.Quota.Period)
-	}
-	if a.WAF && a.Firewall == nil {
-		bad("WAF is on but Firewall is nil: pass waf.Attach from github.com/inferstack/inferstack/components/waf")
-	}
-	if a.WAFRateLimit < 10 || a.WAFRateLimit > 2_000_000_000 {
-		bad("WAFRateLimit %d: want 10..2000000000 requests per 5 minutes", a.WAFRateLimit)
 	}
 	if a.IntegrationTimeoutMs < 50 || a.IntegrationTimeoutMs > 29000 {
 		bad("IntegrationTimeoutMs %d: want 50..29000", a.IntegrationTimeoutMs)

@@ -10,7 +10,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-// apiUserPool is what the rest of SecuredApi needs from Cognito.
+// apiUserPool is what the rest of SecuredAPI needs from Cognito.
 type apiUserPool struct {
 	id, arn                            pulumi.StringOutput
 	userClientID, machineClientID      pulumi.StringOutput
@@ -26,7 +26,7 @@ const (
 
 // newAPIUserPool creates the user pool, the resource server with the invoke scope, the app
 // clients and the domain that hosts the token endpoint.
-func newAPIUserPool(ctx *pulumi.Context, name string, a *SecuredApiArgs, parent pulumi.Resource) (*apiUserPool, error) {
+func newAPIUserPool(ctx *pulumi.Context, name string, a *SecuredAPIArgs, parent pulumi.Resource) (*apiUserPool, error) {
 	opt := pulumi.Parent(parent)
 	poolArgs := &cognito.UserPoolArgs{
 		// Email is the username; only administrators create users, so every pool user is a person

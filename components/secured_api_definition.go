@@ -10,14 +10,14 @@ import (
 
 // Names that clients and tests rely on.
 const (
-	// ResourceServerIdentifier is the Cognito resource server of every SecuredApi; scopes are
+	// ResourceServerIdentifier is the Cognito resource server of every SecuredAPI; scopes are
 	// "<identifier>/<scope>".
 	ResourceServerIdentifier = "inferstack"
 	// InvokeScope is the full OAuth scope a token needs to call the API.
 	InvokeScope = ResourceServerIdentifier + "/invoke"
 	// CognitoUserScope is the scope Cognito puts in every access token it issues through its user
 	// API (InitiateAuth with USER_PASSWORD_AUTH or SRP). Those tokens cannot carry custom scopes,
-	// so methods accept it only with SecuredApiArgs.AcceptUserTokens; the pool only admits users
+	// so methods accept it only with SecuredAPIArgs.AcceptUserTokens; the pool only admits users
 	// an administrator created.
 	CognitoUserScope = "aws.cognito.signin.user.admin"
 	// AuthorizationCognito is the API Gateway authorization type of every protected method.

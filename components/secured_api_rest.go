@@ -18,7 +18,7 @@ type apiRest struct {
 
 // newAPIRest creates the REST API from its definition, the Lambda permissions and the Deployment
 // whose trigger is the definition's hash.
-func newAPIRest(ctx *pulumi.Context, name string, a *SecuredApiArgs, pool *apiUserPool,
+func newAPIRest(ctx *pulumi.Context, name string, a *SecuredAPIArgs, pool *apiUserPool,
 	parent pulumi.Resource) (*apiRest, error) {
 	opt := pulumi.Parent(parent)
 	def := newAPIDefinition(apiOptions{
@@ -106,7 +106,7 @@ func newAPIRest(ctx *pulumi.Context, name string, a *SecuredApiArgs, pool *apiUs
 			HttpMethod:            method.HttpMethod,
 			Type:                  pulumi.String(r.Integration.Type),
 			IntegrationHttpMethod: pulumi.String(r.Integration.HTTPMethod),
-			Uri:                   a.ProxyInvokeArn,
+			Uri:                   a.ProxyInvokeARN,
 			TimeoutMilliseconds:   pulumi.Int(r.Integration.TimeoutMillis),
 		}, opt)
 		if err != nil {
@@ -116,8 +116,8 @@ func newAPIRest(ctx *pulumi.Context, name string, a *SecuredApiArgs, pool *apiUs
 
 		// Only this API's stage may invoke the proxy, and only on this method and path.
 		function := pulumi.Input(a.ProxyFunctionName)
-		if a.ProxyFunctionArn != nil {
-			function = a.ProxyFunctionArn
+		if a.ProxyFunctionARN != nil {
+			function = a.ProxyFunctionARN
 		}
 		if _, err := lambda.NewPermission(ctx, child+"-permission", &lambda.PermissionArgs{
 			Action:    pulumi.String("lambda:InvokeFunction"),
@@ -157,7 +157,7 @@ func newAPIRest(ctx *pulumi.Context, name string, a *SecuredApiArgs, pool *apiUs
 	}
 	snapshot = append(snapshot, authorizer, validator)
 
-	trigger := pulumi.All(a.ProxyInvokeArn, pool.arn).ApplyT(func(v []any) (string, error) {
+	trigger := pulumi.All(a.ProxyInvokeARN, pool.arn).ApplyT(func(v []any) (string, error) {
 		return def.withResolved(v[0].(string), v[1].(string)).Hash()
 	}).(pulumi.StringOutput)
 	// No StageName here and no DeleteBeforeReplace: a changed trigger creates the new Deployment,

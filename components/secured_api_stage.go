@@ -54,7 +54,7 @@ var accessLogFormat = func() string {
 const apiGatewayLogsPolicy = "policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
 
 // newAPIStage creates the logs, the stage, its method settings, the usage plan and the API key.
-func newAPIStage(ctx *pulumi.Context, name string, a *SecuredApiArgs, rest *apiRest,
+func newAPIStage(ctx *pulumi.Context, name string, a *SecuredAPIArgs, rest *apiRest,
 	parent pulumi.Resource) (*apiStage, error) {
 	opt := pulumi.Parent(parent)
 	logging := a.LoggingLevel != "OFF"
@@ -182,7 +182,7 @@ func newAPIStage(ctx *pulumi.Context, name string, a *SecuredApiArgs, rest *apiR
 
 // newAccountLogsRole sets the region's account-level API Gateway CloudWatch Logs role. Destroying
 // the stack resets the setting instead of leaving it pointing at a deleted role.
-func newAccountLogsRole(ctx *pulumi.Context, name string, a *SecuredApiArgs,
+func newAccountLogsRole(ctx *pulumi.Context, name string, a *SecuredAPIArgs,
 	opt pulumi.ResourceOrInvokeOption) (*apigateway.Account, error) {
 	partition, err := aws.GetPartition(ctx, nil, opt)
 	if err != nil {

@@ -44,10 +44,10 @@ const (
 	apiResponseType    = "aws:apigateway/response:Response"
 )
 
-// apiRun is one SecuredApi program run under the recording mock.
+// apiRun is one SecuredAPI program run under the recording mock.
 type apiRun struct {
 	mocks *pulumimock.Mocks
-	api   *SecuredApi
+	api   *SecuredAPI
 	// requests are the raw registrations, for dependencies and resource options.
 	mu       sync.Mutex
 	requests map[string]*pulumirpc.RegisterResourceRequest // by logical name
@@ -68,10 +68,10 @@ func apiURN(typ, name string) string {
 	return "urn:pulumi:dev::inferstack::" + securedAPIType + "$" + typ + "::" + name
 }
 
-func apiBaseArgs() *SecuredApiArgs {
-	return &SecuredApiArgs{
-		ProxyInvokeArn:   pulumi.String(testProxyInvokeArn),
-		ProxyFunctionArn: pulumi.String(testProxyArn),
+func apiBaseArgs() *SecuredAPIArgs {
+	return &SecuredAPIArgs{
+		ProxyInvokeARN:   pulumi.String(testProxyInvokeArn),
+		ProxyFunctionARN: pulumi.String(testProxyArn),
 		RequireAPIKey:    true,
 		MachineClient:    true,
 		LoggingLevel:     "INFO",
@@ -81,14 +81,14 @@ func apiBaseArgs() *SecuredApiArgs {
 	}
 }
 
-func runAPI(t *testing.T, mutate func(*SecuredApiArgs)) *apiRun {
+func runAPI(t *testing.T, mutate func(*SecuredAPIArgs)) *apiRun {
 	t.Helper()
 	run, err := tryRunAPI(mutate)
 	require.NoError(t, err)
 	return run
 }
 
-func tryRunAPI(mutate func(*SecuredApiArgs)) (*apiRun, error) {
+func tryRunAPI(mutate func(*SecuredAPIArgs)) (*apiRun, error) {
 	run := &apiRun{mocks: pulumimock.New(), requests: map[string]*pulumirpc.RegisterResourceRequest{}}
 	run.mocks.OnNewResource = func(args pulumi.MockResourceArgs) resource.PropertyMap {
 		run.mu.Lock()
@@ -101,7 +101,7 @@ func tryRunAPI(mutate func(*SecuredApiArgs)) (*apiRun, error) {
 		mutate(args)
 	}
 	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
-		api, err := NewSecuredApi(ctx, "api", args)
+		api, err := NewSecuredAPI(ctx, "api", args)
 		run.api = api
 		return err
 	}, pulumi.WithMocks("inferstack", "dev", run.mocks))
@@ -132,10 +132,10 @@ func apiAwait(t *testing.T, o pulumi.StringOutput) string {
 	return <-ch
 }
 
-// TestSecuredApiEveryMethodRequiresCognitoScopeAndKey walks every registered method (pitfall 8): each
+// TestSecuredAPIEveryMethodRequiresCognitoScopeAndKey walks every registered method (pitfall 8): each
 // must use the Cognito authorizer with the invoke scope and, where configured, the API key. The
 // only exception is a CORS preflight, which must be a MOCK that never reaches the proxy.
-func TestSecuredApiEveryMethodRequiresCognitoScopeAndKey(t *testing.T) {
+func TestSecuredAPIEveryMethodRequiresCognitoScopeAndKey(t *testing.T) {
 	tests := []struct {
 		name        string
 		requireKey  bool
@@ -149,7 +149,7 @@ func TestSecuredApiEveryMethodRequiresCognitoScopeAndKey(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			run := runAPI(t, func(a *SecuredApiArgs) {
+			run := runAPI(t, func(a *SecuredAPIArgs) {
 				a.RequireAPIKey, a.AcceptUserTokens, a.CORSOrigins = tc.requireKey, tc.userTokens, tc.cors
 			})
 			wantScopes := []any{InvokeScope}
@@ -203,7 +203,7 @@ func apiIntegrationFor(t *testing.T, all []pulumimock.Resource, resourceID, verb
 	return pulumimock.Resource{}
 }
 
-func TestSecuredApiPostInvocationsValidatesJSONBodies(t *testing.T) {
+func TestSecuredAPIPostInvocationsValidatesJSONBodies(t *testing.T) {
 	run := runAPI(t, nil)
 	validator, err := run.mocks.One("aws:apigateway/requestValidator:RequestValidator")
 	require.NoError(t, err)
@@ -223,8 +223,8 @@ func TestSecuredApiPostInvocationsValidatesJSONBodies(t *testing.T) {
 	}
 }
 
-func TestSecuredApiGatewayResponsesAreJSONErrors(t *testing.T) {
-	run := runAPI(t, func(a *SecuredApiArgs) { a.CORSOrigins = []string{"https://app.example.com"} })
+func TestSecuredAPIGatewayResponsesAreJSONErrors(t *testing.T) {
+	run := runAPI(t, func(a *SecuredAPIArgs) { a.CORSOrigins = []string{"https://app.example.com"} })
 	responses := run.mocks.OfType(apiResponseType)
 	types := map[string]string{}
 	for _, r := range responses {
@@ -258,10 +258,10 @@ func TestSecuredApiGatewayResponsesAreJSONErrors(t *testing.T) {
 	}
 }
 
-// TestSecuredApiDefinitionHashChangesWithEveryPartOfTheAPI is the redeploy contract (pitfall 5): the
+// TestSecuredAPIDefinitionHashChangesWithEveryPartOfTheAPI is the redeploy contract (pitfall 5): the
 // Deployment trigger changes when any route, integration, authorizer, validator, model or
 // response changes, and stays equal otherwise.
-func TestSecuredApiDefinitionHashChangesWithEveryPartOfTheAPI(t *testing.T) {
+func TestSecuredAPIDefinitionHashChangesWithEveryPartOfTheAPI(t *testing.T) {
 	base := func() apiDefinition {
 		return newAPIDefinition(apiOptions{RequireAPIKey: true, IntegrationTimeout: 29000}).
 			withResolved(testProxyInvokeArn, "arn:aws:cognito-idp:eu-central-1:123456789012:userpool/eu-central-1_A")
@@ -318,10 +318,10 @@ func TestSecuredApiDefinitionHashChangesWithEveryPartOfTheAPI(t *testing.T) {
 	}
 }
 
-// TestSecuredApiDeploymentTriggerFollowsTheDefinitionOnly checks the same contract through the component:
+// TestSecuredAPIDeploymentTriggerFollowsTheDefinitionOnly checks the same contract through the component:
 // settings that live on the stage or usage plan must not redeploy, API changes must.
-func TestSecuredApiDeploymentTriggerFollowsTheDefinitionOnly(t *testing.T) {
-	trigger := func(mutate func(*SecuredApiArgs)) string {
+func TestSecuredAPIDeploymentTriggerFollowsTheDefinitionOnly(t *testing.T) {
+	trigger := func(mutate func(*SecuredAPIArgs)) string {
 		run := runAPI(t, mutate)
 		d, err := run.mocks.One(apiDeploymentType)
 		require.NoError(t, err)
@@ -330,19 +330,19 @@ func TestSecuredApiDeploymentTriggerFollowsTheDefinitionOnly(t *testing.T) {
 	base := trigger(nil)
 	tests := []struct {
 		name    string
-		mutate  func(*SecuredApiArgs)
+		mutate  func(*SecuredAPIArgs)
 		changed bool
 	}{
-		{"tags", func(a *SecuredApiArgs) { a.Tags = StandardTags("other", "iris", "dev", "dev") }, false},
-		{"throttle and quota", func(a *SecuredApiArgs) { a.Throttle.RateLimit = 1; a.Quota.Limit = 5 }, false},
-		{"logging", func(a *SecuredApiArgs) { a.LoggingLevel = "ERROR"; a.LogRetentionDays = 90 }, false},
-		{"machine client", func(a *SecuredApiArgs) { a.MachineClient = false }, false},
-		{"api key requirement", func(a *SecuredApiArgs) { a.RequireAPIKey = false }, true},
-		{"cors origins", func(a *SecuredApiArgs) { a.CORSOrigins = []string{"https://app.example.com"} }, true},
-		{"proxy function replaced", func(a *SecuredApiArgs) {
-			a.ProxyInvokeArn = pulumi.String(strings.Replace(testProxyInvokeArn, "proxy", "proxy2", 1))
+		{"tags", func(a *SecuredAPIArgs) { a.Tags = StandardTags("other", "iris", "dev", "dev") }, false},
+		{"throttle and quota", func(a *SecuredAPIArgs) { a.Throttle.RateLimit = 1; a.Quota.Limit = 5 }, false},
+		{"logging", func(a *SecuredAPIArgs) { a.LoggingLevel = "ERROR"; a.LogRetentionDays = 90 }, false},
+		{"machine client", func(a *SecuredAPIArgs) { a.MachineClient = false }, false},
+		{"api key requirement", func(a *SecuredAPIArgs) { a.RequireAPIKey = false }, true},
+		{"cors origins", func(a *SecuredAPIArgs) { a.CORSOrigins = []string{"https://app.example.com"} }, true},
+		{"proxy function replaced", func(a *SecuredAPIArgs) {
+			a.ProxyInvokeARN = pulumi.String(strings.Replace(testProxyInvokeArn, "proxy", "proxy2", 1))
 		}, true},
-		{"integration timeout", func(a *SecuredApiArgs) { a.IntegrationTimeoutMs = 10000 }, true},
+		{"integration timeout", func(a *SecuredAPIArgs) { a.IntegrationTimeoutMs = 10000 }, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -356,9 +356,9 @@ func TestSecuredApiDeploymentTriggerFollowsTheDefinitionOnly(t *testing.T) {
 	}
 }
 
-// TestSecuredApiDeploymentIsReplacedBeforeTheStageMoves guards the other half of pitfall 5.
-func TestSecuredApiDeploymentIsReplacedBeforeTheStageMoves(t *testing.T) {
-	run := runAPI(t, func(a *SecuredApiArgs) { a.CORSOrigins = []string{"https://app.example.com"} })
+// TestSecuredAPIDeploymentIsReplacedBeforeTheStageMoves guards the other half of pitfall 5.
+func TestSecuredAPIDeploymentIsReplacedBeforeTheStageMoves(t *testing.T) {
+	run := runAPI(t, func(a *SecuredAPIArgs) { a.CORSOrigins = []string{"https://app.example.com"} })
 	d, err := run.mocks.One(apiDeploymentType)
 	require.NoError(t, err)
 	_, hasStage := d.Input("stageName")
@@ -375,8 +375,8 @@ func TestSecuredApiDeploymentIsReplacedBeforeTheStageMoves(t *testing.T) {
 	assert.Equal(t, d.ID, apiStr(t, stage, "deployment"))
 }
 
-func TestSecuredApiPermissionsAreScopedToStageMethodAndPath(t *testing.T) {
-	run := runAPI(t, func(a *SecuredApiArgs) { a.StageName = "prod" })
+func TestSecuredAPIPermissionsAreScopedToStageMethodAndPath(t *testing.T) {
+	run := runAPI(t, func(a *SecuredAPIArgs) { a.StageName = "prod" })
 	api, err := run.mocks.One(apiRestApiType)
 	require.NoError(t, err)
 	exec := apiState(t, api, "executionArn")
@@ -391,9 +391,9 @@ func TestSecuredApiPermissionsAreScopedToStageMethodAndPath(t *testing.T) {
 	assert.ElementsMatch(t, []string{exec + "/prod/GET/ping", exec + "/prod/POST/invocations"}, arns)
 }
 
-func TestSecuredApiStageLogsAndTraces(t *testing.T) {
+func TestSecuredAPIStageLogsAndTraces(t *testing.T) {
 	t.Run("logging on", func(t *testing.T) {
-		run := runAPI(t, func(a *SecuredApiArgs) { a.LogRetentionDays = 90 })
+		run := runAPI(t, func(a *SecuredAPIArgs) { a.LogRetentionDays = 90 })
 		stage, err := run.mocks.One(apiStageType)
 		require.NoError(t, err)
 		assert.Equal(t, true, input(t, stage, "xrayTracingEnabled"))
@@ -423,7 +423,7 @@ func TestSecuredApiStageLogsAndTraces(t *testing.T) {
 		assert.Empty(t, run.mocks.OfType(apiAccountType), "the account-level role is opt-in (pitfall 7)")
 	})
 	t.Run("logging off needs no account role", func(t *testing.T) {
-		run := runAPI(t, func(a *SecuredApiArgs) { a.LoggingLevel = "OFF" })
+		run := runAPI(t, func(a *SecuredAPIArgs) { a.LoggingLevel = "OFF" })
 		stage, err := run.mocks.One(apiStageType)
 		require.NoError(t, err)
 		_, hasLogs := stage.Input("accessLogSettings")
@@ -435,7 +435,7 @@ func TestSecuredApiStageLogsAndTraces(t *testing.T) {
 		assert.Equal(t, "OFF", apiStr(t, settings, "settings.loggingLevel"))
 	})
 	t.Run("account role created first (pitfall 16)", func(t *testing.T) {
-		run := runAPI(t, func(a *SecuredApiArgs) { a.CreateAccountLogsRole = true })
+		run := runAPI(t, func(a *SecuredAPIArgs) { a.CreateAccountLogsRole = true })
 		account, err := run.mocks.One(apiAccountType)
 		require.NoError(t, err)
 		role, ok := run.mocks.Named("aws:iam/role:Role", "api-account-logs-role")
@@ -454,7 +454,7 @@ func TestSecuredApiStageLogsAndTraces(t *testing.T) {
 	})
 }
 
-func TestSecuredApiUsagePlanUsesTheStageOutput(t *testing.T) {
+func TestSecuredAPIUsagePlanUsesTheStageOutput(t *testing.T) {
 	run := runAPI(t, nil)
 	plan, err := run.mocks.One(apiUsagePlanType)
 	require.NoError(t, err)
@@ -475,37 +475,37 @@ func TestSecuredApiUsagePlanUsesTheStageOutput(t *testing.T) {
 	assert.Equal(t, key.ID, apiStr(t, planKey, "keyId"))
 	assert.Equal(t, plan.ID, apiStr(t, planKey, "usagePlanId"))
 	assert.Equal(t, "API_KEY", apiStr(t, planKey, "keyType"))
-	assert.Equal(t, key.ID, apiAwait(t, run.api.ApiKeyID))
+	assert.Equal(t, key.ID, apiAwait(t, run.api.APIKeyID))
 
 	t.Run("no key when not required", func(t *testing.T) {
-		run := runAPI(t, func(a *SecuredApiArgs) { a.RequireAPIKey = false; a.Quota = APIQuota{} })
+		run := runAPI(t, func(a *SecuredAPIArgs) { a.RequireAPIKey = false; a.Quota = APIQuota{} })
 		assert.Empty(t, run.mocks.OfType(apiApiKeyType))
 		assert.Empty(t, run.mocks.OfType(apiPlanKeyType))
 		plan, err := run.mocks.One(apiUsagePlanType)
 		require.NoError(t, err)
 		_, hasQuota := plan.Input("quotaSettings")
 		assert.False(t, hasQuota)
-		assert.Equal(t, "", apiAwait(t, run.api.ApiKeyID))
+		assert.Equal(t, "", apiAwait(t, run.api.APIKeyID))
 	})
 }
 
-func TestSecuredApiSecretsAreSecret(t *testing.T) {
+func TestSecuredAPISecretsAreSecret(t *testing.T) {
 	run := runAPI(t, nil)
-	assert.True(t, pulumi.IsSecret(run.api.ApiKeyValue))
+	assert.True(t, pulumi.IsSecret(run.api.APIKeyValue))
 	assert.True(t, pulumi.IsSecret(run.api.MachineClientSecret))
 	key, err := run.mocks.One(apiApiKeyType)
 	require.NoError(t, err)
-	assert.Equal(t, apiState(t, key, "value"), apiAwait(t, run.api.ApiKeyValue))
+	assert.Equal(t, apiState(t, key, "value"), apiAwait(t, run.api.APIKeyValue))
 	machine, ok := run.mocks.Named(apiPoolClientType, "api-machine")
 	require.True(t, ok)
 	assert.Equal(t, apiState(t, machine, "clientSecret"), apiAwait(t, run.api.MachineClientSecret))
-	for _, o := range []pulumi.StringOutput{run.api.InvokeURL, run.api.ApiKeyID, run.api.MachineClientID, run.api.TokenEndpoint} {
+	for _, o := range []pulumi.StringOutput{run.api.InvokeURL, run.api.APIKeyID, run.api.MachineClientID, run.api.TokenEndpoint} {
 		assert.False(t, pulumi.IsSecret(o), "identifiers stay readable")
 	}
 }
 
-func TestSecuredApiCognitoClientsAndTokenEndpoint(t *testing.T) {
-	run := runAPI(t, func(a *SecuredApiArgs) {
+func TestSecuredAPICognitoClientsAndTokenEndpoint(t *testing.T) {
+	run := runAPI(t, func(a *SecuredAPIArgs) {
 		a.CognitoDomainPrefix = "iris-dev-models"
 		a.MFA = MFAOptional
 		a.DeletionProtection = true
@@ -541,11 +541,11 @@ func TestSecuredApiCognitoClientsAndTokenEndpoint(t *testing.T) {
 	assert.Equal(t, people.ID, apiAwait(t, run.api.UserClientID))
 	api, err := run.mocks.One(apiRestApiType)
 	require.NoError(t, err)
-	assert.Equal(t, apiState(t, api, "name"), apiAwait(t, run.api.RestApiName), "monitoring's ApiName dimension")
+	assert.Equal(t, apiState(t, api, "name"), apiAwait(t, run.api.RestAPIName), "monitoring's ApiName dimension")
 	assert.Regexp(t, `^https://[a-z0-9]+\.execute-api\.`+pulumimock.Region+`\.amazonaws\.com/v1$`, apiAwait(t, run.api.InvokeURL))
 
 	t.Run("machine client is optional (pitfall 18)", func(t *testing.T) {
-		run := runAPI(t, func(a *SecuredApiArgs) { a.MachineClient = false })
+		run := runAPI(t, func(a *SecuredAPIArgs) { a.MachineClient = false })
 		clients := run.mocks.OfType(apiPoolClientType)
 		require.Len(t, clients, 1)
 		assert.Equal(t, "api-people", clients[0].Name)
@@ -557,8 +557,8 @@ func TestSecuredApiCognitoClientsAndTokenEndpoint(t *testing.T) {
 	})
 }
 
-func TestSecuredApiEveryTaggableChildIsTagged(t *testing.T) {
-	run := runAPI(t, func(a *SecuredApiArgs) { a.CreateAccountLogsRole = true })
+func TestSecuredAPIEveryTaggableChildIsTagged(t *testing.T) {
+	run := runAPI(t, func(a *SecuredAPIArgs) { a.CreateAccountLogsRole = true })
 	tagged := 0
 	for _, r := range run.mocks.Resources() {
 		if !r.Custom {
@@ -575,35 +575,34 @@ func TestSecuredApiEveryTaggableChildIsTagged(t *testing.T) {
 	assert.Equal(t, 8, tagged)
 }
 
-func TestSecuredApiRejectsBadArgsAllAtOnce(t *testing.T) {
-	_, err := tryRunAPI(func(a *SecuredApiArgs) {
-		a.ProxyInvokeArn = nil
-		a.ProxyFunctionArn = nil
+func TestSecuredAPIRejectsBadArgsAllAtOnce(t *testing.T) {
+	_, err := tryRunAPI(func(a *SecuredAPIArgs) {
+		a.ProxyInvokeARN = nil
+		a.ProxyFunctionARN = nil
 		a.StageName = "v 1"
 		a.MFA = "sometimes"
 		a.LoggingLevel = "DEBUG"
 		a.LogRetentionDays = 42
 		a.Quota = APIQuota{Limit: 10, Period: "YEAR"}
-		a.WAF = true
 		a.CognitoDomainPrefix = "my-aws-api"
 		a.CORSOrigins = []string{"*"}
 	})
 	require.Error(t, err)
-	for _, want := range []string{"ProxyInvokeArn", "ProxyFunctionArn or ProxyFunctionName", `StageName "v 1"`,
+	for _, want := range []string{"ProxyInvokeARN", "ProxyFunctionARN or ProxyFunctionName", `StageName "v 1"`,
 		`MFA "sometimes"`, `LoggingLevel "DEBUG"`, "LogRetentionDays 42", `Quota.Period "YEAR"`,
-		"Firewall is nil", `must not contain "aws"`, `CORSOrigins "*"`} {
+		`must not contain "aws"`, `CORSOrigins "*"`} {
 		assert.Contains(t, err.Error(), want)
 	}
-	_, err = tryRunAPI(func(a *SecuredApiArgs) {})
+	_, err = tryRunAPI(func(a *SecuredAPIArgs) {})
 	require.NoError(t, err)
 	err = pulumi.RunErr(func(ctx *pulumi.Context) error {
-		_, err := NewSecuredApi(ctx, "api", nil)
+		_, err := NewSecuredAPI(ctx, "api", nil)
 		return err
 	}, pulumi.WithMocks("inferstack", "dev", pulumimock.New()))
 	assert.ErrorContains(t, err, "args are required")
 }
 
-func TestSecuredApiDefaultDomainPrefix(t *testing.T) {
+func TestSecuredAPIDefaultDomainPrefix(t *testing.T) {
 	tests := []struct{ project, stack, name, wantPrefix string }{
 		{"inferstack", "dev", "iris", "iris-"},
 		{"inferstack", "dev", "My_AWS.Api", "my-api-"},
@@ -623,9 +622,9 @@ func TestSecuredApiDefaultDomainPrefix(t *testing.T) {
 	assert.True(t, slices.IsSorted(logRetentionDays))
 }
 
-// TestSecuredApiComponentsDoNotImportWAFv2 keeps the wafv2 SDK (about 100 CPU-seconds and 4 GB to compile)
-// out of this package: WAF is reached through the Firewall function, implemented in package waf.
-func TestSecuredApiComponentsDoNotImportWAFv2(t *testing.T) {
+// TestSecuredAPIComponentsDoNotImportWAFv2 keeps the wafv2 SDK (about 100 CPU-seconds and 4 GB to compile)
+// out of this package: the web ACL is a component of its own, in package waf.
+func TestSecuredAPIComponentsDoNotImportWAFv2(t *testing.T) {
 	files, err := filepath.Glob("*.go")
 	require.NoError(t, err)
 	require.NotEmpty(t, files)
@@ -641,9 +640,9 @@ func TestSecuredApiComponentsDoNotImportWAFv2(t *testing.T) {
 	}
 }
 
-func TestSecuredApiPreflightEchoesOnlyAllowedOrigins(t *testing.T) {
+func TestSecuredAPIPreflightEchoesOnlyAllowedOrigins(t *testing.T) {
 	origins := []string{"https://app.example.com", "https://admin.example.com"}
-	run := runAPI(t, func(a *SecuredApiArgs) { a.CORSOrigins = origins })
+	run := runAPI(t, func(a *SecuredAPIArgs) { a.CORSOrigins = origins })
 	responses := run.mocks.OfType("aws:apigateway/integrationResponse:IntegrationResponse")
 	require.Len(t, responses, 2, "one preflight per resource")
 	for _, r := range responses {
@@ -665,17 +664,17 @@ func TestSecuredApiPreflightEchoesOnlyAllowedOrigins(t *testing.T) {
 	}
 }
 
-// BenchmarkSecuredApiUnderMocks is the cost of one whole SecuredApi program run in tests.
-func BenchmarkSecuredApiUnderMocks(b *testing.B) {
+// BenchmarkSecuredAPIUnderMocks is the cost of one whole SecuredAPI program run in tests.
+func BenchmarkSecuredAPIUnderMocks(b *testing.B) {
 	for b.Loop() {
-		if _, err := tryRunAPI(func(a *SecuredApiArgs) { a.CORSOrigins = []string{"https://app.example.com"} }); err != nil {
+		if _, err := tryRunAPI(func(a *SecuredAPIArgs) { a.CORSOrigins = []string{"https://app.example.com"} }); err != nil {
 			b.Fatal(err)
 		}
 	}
 }
 
-// BenchmarkSecuredApiDefinitionHash is the cost of the Deployment trigger, paid on every preview.
-func BenchmarkSecuredApiDefinitionHash(b *testing.B) {
+// BenchmarkSecuredAPIDefinitionHash is the cost of the Deployment trigger, paid on every preview.
+func BenchmarkSecuredAPIDefinitionHash(b *testing.B) {
 	d := newAPIDefinition(apiOptions{RequireAPIKey: true, CORSOrigins: []string{"https://a.example"}, IntegrationTimeout: 29000}).
 		withResolved(testProxyInvokeArn, "arn:aws:cognito-idp:eu-central-1:123456789012:userpool/eu-central-1_A")
 	for b.Loop() {

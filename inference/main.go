@@ -16,6 +16,7 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"net"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -42,6 +43,7 @@ var sageMakerModelDir = "/opt/ml/model"
 
 // config is the start-up configuration, from flags and the environment.
 type config struct {
+	host           string // "" listens on every interface, as SageMaker needs
 	port           int
 	modelDir       string // "" serves the embedded default model
 	modelDirFrom   string // where modelDir came from, for the log
@@ -52,6 +54,7 @@ type config struct {
 	predictTimeout time.Duration
 	drainDelay     time.Duration
 	logLevel       slog.Level
+	sagemaker      sageMakerConfig
 }
 
 // maxStopTime is how long after SIGTERM the process may take to exit: SageMaker sends SIGKILL
@@ -77,6 +80,7 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 		fs.PrintDefaults()
 	}
 	port := fs.Int("port", 8080, "port to listen on; SAGEMAKER_BIND_TO_PORT overrides it")
+	host := fs.String("host", "", "interface address to listen on, e.g. 127.0.0.1 (default every interface, as SageMaker needs)")
 	modelDir := fs.String("model-dir", "", "model directory (default $MODEL_DIR, else "+sageMakerModelDir+" if it exists, else the embedded default model)")
 	maxBody := fs.Int64("max-body-bytes", envInt(getenv, "MAX_BODY_BYTES", server.DefaultMaxBodyBytes),
 		"largest request body; larger ones get 413 (env MAX_BODY_BYTES)")
@@ -111,8 +115,11 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 		}
 	}
 
-	c := config{port: *port, maxBodyBytes: *maxBody, maxRows: *maxRows, maxRespBytes: *maxResp, memoryBudget: *memoryBudget,
+	c := config{host: *host, port: *port, maxBodyBytes: *maxBody, maxRows: *maxRows, maxRespBytes: *maxResp, memoryBudget: *memoryBudget,
 		predictTimeout: *predictTimeout, drainDelay: *drainDelay}
+	explicit := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { explicit[f.Name] = true })
+	problems = append(problems, applySageMakerEnv(&c, getenv, explicit)...)
 	if p := getenv("SAGEMAKER_BIND_TO_PORT"); p != "" {
 		n, err := strconv.Atoi(p)
 		if err != nil || n < 0 || n > 65535 {
@@ -218,18 +225,24 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	log.Info("model loaded",
 		slog.String("format", info.Format), slog.String("source", info.Source), slog.String("objective", info.Objective),
 		slog.String("task", info.Task.String()), slog.Int("features", info.NumFeatures), slog.Int("classes", info.NumClasses),
-		slog.Bool("feature_names", len(info.Features) > 0), slog.Float64("load_ms", float64(loadTime.Microseconds())/1000))
+		slog.Bool("feature_names", len(info.Features) > 0), slog.Float64("load_ms", float64(loadTime.Microseconds())/1000),
+		slog.Bool("builtin_artifact", info.Builtin), slog.Int("ensemble", info.Ensemble))
 
+	if c := cfg.sagemaker.compatFor(info); c != nil {
+		log.Info("answering as SageMaker's built-in XGBoost container", slog.Bool("builtin_artifact", info.Builtin),
+			slog.String("compat", cfg.sagemaker.compatEnv), slog.String("default_accept", c.DefaultAccept),
+			slog.Any("output_keys", c.OutputKeys), slog.Bool("batch", c.Batch))
+	}
 	budget := setMemoryLimits(log, getenv, cfg.memoryBudget)
 	health := &server.Health{}
 	srv, err := server.NewServer(log, m, server.Options{
 		MaxBodyBytes: cfg.maxBodyBytes, MaxRows: int(cfg.maxRows), MaxResponseBytes: cfg.maxRespBytes, MemoryBudget: budget,
-		PredictTimeout: cfg.predictTimeout, ModelLoadTime: loadTime, Health: health,
+		PredictTimeout: cfg.predictTimeout, ModelLoadTime: loadTime, Health: health, Compat: cfg.sagemaker.compatFor(info),
 	})
 	if err != nil {
 		return fmt.Errorf("starting the server for this model: %w", err)
 	}
-	ln, err := server.Listen(ctx, ":"+strconv.Itoa(cfg.port))
+	ln, err := server.Listen(ctx, net.JoinHostPort(cfg.host, strconv.Itoa(cfg.port)))
 	if err != nil {
 		return fmt.Errorf("listening: %w", err)
 	}
@@ -275,7 +288,7 @@ func loadModel(log *slog.Logger, cfg config) (model.Model, error) {
 		return m, nil
 	}
 	log.Info("loading model", slog.String("dir", cfg.modelDir), slog.String("from", cfg.modelDirFrom))
-	m, err := model.Load(cfg.modelDir)
+	m, err := model.LoadWith(cfg.modelDir, model.LoadOptions{NoEnsemble: cfg.sagemaker.noEnsemble})
 	if err != nil {
 		return nil, fmt.Errorf("loading the model (directory from %s): %w", cfg.modelDirFrom, err)
 	}

@@ -227,7 +227,8 @@ func TestRunServesTheDefaultModel(t *testing.T) {
 	memory := logs.logLine("memory")
 	require.NotNil(t, memory)
 	assert.Positive(t, memory["limit_bytes"], "this machine's memory is known (/proc/meminfo at least)")
-	assert.Equal(t, memory["limit_bytes"].(float64)/2, memory["request_budget_bytes"], "half of it for requests in flight")
+	// Integer halving: an odd limit gives a budget half a byte below limit/2.
+	assert.InDelta(t, memory["limit_bytes"].(float64)/2, memory["request_budget_bytes"], 0.5, "half of it for requests in flight")
 
 	resp, err := http.Get(base + "/ping")
 	require.NoError(t, err)
@@ -355,6 +356,31 @@ func TestRunServesAModelDirectory(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.Contains(t, string(body), `"label":"virginica"`)
+	cancel()
+	require.NoError(t, <-done)
+}
+
+// TestRunListensOnTheGivenHost checks -host: a benchmark or a laptop can keep the server on
+// loopback, while the default (every interface) is what SageMaker's health checks need.
+func TestRunListensOnTheGivenHost(t *testing.T) {
+	noSageMakerDir(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	logs := &lockedBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"server", "-host", "127.0.0.1", "-port", "0", "-drain-delay", "0s"}, env(nil), logs)
+	}()
+	var addr string
+	require.Eventually(t, func() bool {
+		if line := logs.logLine("listening"); line != nil {
+			addr, _ = line["addr"].(string)
+		}
+		return addr != ""
+	}, 30*time.Second, 5*time.Millisecond, "the server never logged that it listens: %s", logs)
+	host, _, err := net.SplitHostPort(addr)
+	require.NoError(t, err)
+	assert.Equal(t, "127.0.0.1", host)
 	cancel()
 	require.NoError(t, <-done)
 }

@@ -17,7 +17,7 @@ func DeploymentArgs(c stackconfig.Config) components.ModelDeploymentArgs {
 		Image:      ImageArgs(c),
 		Endpoint:   EndpointArgs(c),
 		Proxy:      ProxyArgs(c),
-		Api:        APIArgs(c),
+		API:        APIArgs(c),
 		Monitoring: MonitoringArgs(c),
 		Tags:       Tags(c),
 	}
@@ -37,7 +37,7 @@ func MonitoringArgs(c stackconfig.Config) *components.MonitoringArgs {
 			LambdaDurationP99Ms:      m.LambdaDurationP99Ms,
 		},
 		AlarmEmails:      m.AlarmEmails,
-		MonthlyBudgetUsd: m.MonthlyBudgetUSD,
+		MonthlyBudgetUSD: m.MonthlyBudgetUSD,
 		BudgetEmails:     m.BudgetEmails,
 		Tags:             Tags(c),
 	}
@@ -67,18 +67,19 @@ func ImageArgs(c stackconfig.Config) components.ModelImageArgs {
 		// A prod repository keeps its images even through `pulumi destroy`.
 		ForceDelete: !c.IsProd(),
 		Tags:        Tags(c),
+		Variant:     c.Model.Variant,
 	}
 	if c.Model.Dir != "" {
 		a.BuildArgs = map[string]string{ModelDirBuildArg: c.Model.Dir}
 	}
-	if c.Image.KMSKeyArn != "" {
-		a.KMSKeyArn = pulumi.String(c.Image.KMSKeyArn)
+	if c.Image.KMSKeyARN != "" {
+		a.KMSKeyARN = pulumi.String(c.Image.KMSKeyARN)
 	}
 	return a
 }
 
 // EndpointArgs maps `endpoint` (and model.dataUrl, model.environment) to the SageMakerEndpoint
-// args; ImageURI and RepositoryArn come from the image inside ModelDeployment.
+// args; ImageURI and RepositoryARN come from the image inside ModelDeployment.
 func EndpointArgs(c stackconfig.Config) components.SageMakerEndpointArgs {
 	e := c.Endpoint
 	a := components.SageMakerEndpointArgs{
@@ -87,14 +88,14 @@ func EndpointArgs(c stackconfig.Config) components.SageMakerEndpointArgs {
 		InstanceType:     e.InstanceType,
 		InstanceCount:    e.InstanceCount,
 		VolumeSizeGB:     e.VolumeSizeGB,
-		KMSKeyArn:        e.KMSKeyArn,
+		KMSKeyARN:        e.KMSKeyARN,
 		NetworkIsolation: e.NetworkIsolation,
 		LogRetentionDays: e.LogRetentionDays,
 		Tags:             Tags(c),
 	}
 	if s := e.Serverless; s != nil {
 		a.Serverless = &components.ServerlessConfig{MemorySizeMB: s.MemorySizeMB, MaxConcurrency: s.MaxConcurrency}
-		a.InstanceType, a.InstanceCount, a.VolumeSizeGB, a.KMSKeyArn = "", 0, 0, ""
+		a.InstanceType, a.InstanceCount, a.VolumeSizeGB, a.KMSKeyARN = "", 0, 0, ""
 	}
 	if s := e.Autoscaling; s.Enabled {
 		a.Autoscaling = &components.AutoscalingConfig{MinCapacity: s.MinCapacity, MaxCapacity: s.MaxCapacity,
@@ -119,7 +120,7 @@ func EndpointArgs(c stackconfig.Config) components.SageMakerEndpointArgs {
 func ProxyArgs(c stackconfig.Config) *components.LambdaProxyArgs {
 	p := c.Proxy
 	return &components.LambdaProxyArgs{
-		MemoryMb:            p.MemoryMB,
+		MemoryMB:            p.MemoryMB,
 		TimeoutSeconds:      p.TimeoutSeconds,
 		ReservedConcurrency: p.ReservedConcurrency,
 		LogRetentionDays:    p.LogRetentionDays,
@@ -128,7 +129,7 @@ func ProxyArgs(c stackconfig.Config) *components.LambdaProxyArgs {
 			Disabled:   !p.Cache.Enabled,
 			TTLSeconds: p.Cache.TTLSeconds,
 			MaxEntries: p.Cache.MaxEntries,
-			MaxMb:      p.Cache.MaxMB,
+			MaxMB:      p.Cache.MaxMB,
 		},
 		// The API answers preflights; the proxy's answers need the header as well.
 		CORSOrigins: c.API.CORSOrigins,
@@ -136,11 +137,11 @@ func ProxyArgs(c stackconfig.Config) *components.LambdaProxyArgs {
 	}
 }
 
-// APIArgs maps `api` to the SecuredApi args; the proxy is wired inside ModelDeployment. WAF goes
-// through waf.Attach, so the wafv2 SDK is compiled into this program only, not into components.
-func APIArgs(c stackconfig.Config) *components.SecuredApiArgs {
+// APIArgs maps `api` to the SecuredAPI args; the proxy is wired inside ModelDeployment. The WAF is
+// a component of its own (WebACLArgs).
+func APIArgs(c stackconfig.Config) *components.SecuredAPIArgs {
 	a := c.API
-	return &components.SecuredApiArgs{
+	return &components.SecuredAPIArgs{
 		StageName:             a.StageName,
 		RequireAPIKey:         a.RequireAPIKey,
 		AcceptUserTokens:      a.UserTokens,
@@ -149,9 +150,6 @@ func APIArgs(c stackconfig.Config) *components.SecuredApiArgs {
 		CORSOrigins:           a.CORSOrigins,
 		Throttle:              components.APIThrottle{RateLimit: a.Throttle.RateLimit, BurstLimit: a.Throttle.BurstLimit},
 		Quota:                 components.APIQuota{Limit: a.Quota.Limit, Period: a.Quota.Period},
-		WAF:                   a.WAF,
-		WAFRateLimit:          a.WAFRateLimit,
-		Firewall:              waf.Attach,
 		CreateAccountLogsRole: a.CreateAccountLogsRole,
 		LogRetentionDays:      a.LogRetentionDays,
 		LoggingLevel:          a.LoggingLevel,
@@ -160,4 +158,14 @@ func APIArgs(c stackconfig.Config) *components.SecuredApiArgs {
 		DeletionProtection: c.IsProd(),
 		Tags:               Tags(c),
 	}
+}
+
+// WebACLArgs maps `api.waf*` to the web ACL args, or nil when WAF is off. The stage is wired in
+// deploy, from the API that ModelDeployment created. The WAF lives in package waf, so the wafv2
+// SDK is compiled into this program only, not into components.
+func WebACLArgs(c stackconfig.Config) *waf.WebACLArgs {
+	if !c.API.WAF {
+		return nil
+	}
+	return &waf.WebACLArgs{RateLimit: c.API.WAFRateLimit, Tags: Tags(c)}
 }

@@ -50,9 +50,19 @@ func TestImageArgsFollowEnvironmentAndPlatform(t *testing.T) {
 			assert.Equal(t, ".", a.Context)
 			assert.Equal(t, stackconfig.DefaultDockerfile, a.Dockerfile)
 			assert.Equal(t, "churn/"+c.Stack, a.Tags[components.TagStack], "unique per deployment, not just per stack name")
-			assert.Nil(t, a.KMSKeyArn)
+			assert.Nil(t, a.KMSKeyARN)
 		})
 	}
+}
+
+// TestModelVariantReachesModelImage: model.variant chooses the image variant where ModelImage
+// cannot look at the model (model.dataUrl), and its allowed values are ModelImage's own.
+func TestModelVariantReachesModelImage(t *testing.T) {
+	c := config(t, stackconfig.EnvDev, map[string]string{
+		stackconfig.KeyModel: `{"name":"churn","dataUrl":"s3://models/churn/model.tar.gz","variant":"onnx"}`})
+	assert.Equal(t, components.VariantONNX, ImageArgs(c).Variant)
+	assert.Empty(t, ImageArgs(config(t, stackconfig.EnvDev, nil)).Variant, "unset: ModelImage sniffs model.dir")
+	assert.Equal(t, []string{components.VariantStatic, components.VariantONNX}, stackconfig.ImageVariants)
 }
 
 func TestEndpointArgsRealtimeAndServerless(t *testing.T) {
@@ -93,7 +103,7 @@ func TestMonitoringArgsFromConfig(t *testing.T) {
 	assert.Equal(t, 500.0, dev.Thresholds.LatencyP99Ms)
 	assert.Equal(t, 1.0, dev.Thresholds.ErrorRatePercent)
 	assert.Equal(t, 5.0, dev.Thresholds.ClientErrorRatePercent)
-	assert.Equal(t, 100.0, dev.MonthlyBudgetUsd)
+	assert.Equal(t, 100.0, dev.MonthlyBudgetUSD)
 	assert.Equal(t, 24000.0, dev.Thresholds.LambdaDurationP99Ms, "80% of the default 30 s proxy timeout")
 	assert.Nil(t, dev.EndpointName, "wired inside ModelDeployment")
 
@@ -105,7 +115,7 @@ func TestMonitoringArgsFromConfig(t *testing.T) {
 		MemoryUtilizationPercent: 80, LambdaDurationP99Ms: 24000}, prod.Thresholds)
 	assert.Equal(t, []string{"oncall@example.com"}, prod.AlarmEmails)
 	assert.Equal(t, []string{"finance@example.com"}, prod.BudgetEmails)
-	assert.Equal(t, 5000.0, prod.MonthlyBudgetUsd)
+	assert.Equal(t, 5000.0, prod.MonthlyBudgetUSD)
 	assert.Equal(t, "prod", prod.Tags[components.TagEnvironment])
 }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/inferstack/inferstack/components"
+	"github.com/inferstack/inferstack/components/waf"
 	"github.com/inferstack/inferstack/stackconfig"
 )
 
@@ -84,30 +85,46 @@ func deploy(ctx *pulumi.Context) (pulumi.Map, error) {
 		return nil, fmt.Errorf("Pulumi.%s.yaml: %w", ctx.Stack(), err)
 	}
 	args := DeploymentArgs(cfg)
+	wafArgs := WebACLArgs(cfg)
+	if wafArgs != nil {
+		// Checked before anything is registered; the stage is the one unknown yet.
+		check := wafArgs.WithDefaults()
+		check.StageARN = pulumi.String("")
+		if err := check.Validate(); err != nil {
+			return nil, fmt.Errorf("Pulumi.%s.yaml: %w", ctx.Stack(), err)
+		}
+	}
 	d, err := components.NewModelDeployment(ctx, cfg.Model.Name, &args)
 	if err != nil {
 		return nil, err
 	}
+	if wafArgs != nil && d.API != nil {
+		// Named and parented as the API's child, where it has always been: its URN is unchanged.
+		wafArgs.StageARN = d.API.StageARN
+		if _, err := waf.NewWebACL(ctx, cfg.Model.Name+"-api-waf", wafArgs, pulumi.Parent(d.API)); err != nil {
+			return nil, err
+		}
+	}
 	return pulumi.Map{
 		OutEndpointName:      d.EndpointName,
-		OutEndpointArn:       d.EndpointArn,
+		OutEndpointArn:       d.EndpointARN,
 		OutVariantName:       d.VariantName,
 		OutImageURI:          d.ImageURI,
 		OutRepositoryURL:     d.RepositoryURL,
 		OutRegion:            pulumi.String(cfg.Region),
 		OutProxyFunctionName: d.ProxyFunctionName,
 		OutProxyLogGroup:     d.ProxyLogGroupName,
-		OutAPIURL:            d.ApiURL,
+		OutAPIURL:            d.APIURL,
 		OutTokenEndpoint:     d.TokenEndpoint,
 		OutInvokeScope:       pulumi.String(components.InvokeScope),
 		OutUserPoolID:        d.UserPoolID,
 		OutUserClientID:      d.UserClientID,
 		OutMachineClientID:   d.MachineClientID,
-		OutAPIKeyID:          d.ApiKeyID,
+		OutAPIKeyID:          d.APIKeyID,
 		// Already secret; ToSecret states it where the export happens.
 		OutMachineClientSecret: pulumi.ToSecret(d.MachineClientSecret),
-		OutAPIKeyValue:         pulumi.ToSecret(d.ApiKeyValue),
-		OutAlarmTopicArn:       d.AlarmTopicArn,
+		OutAPIKeyValue:         pulumi.ToSecret(d.APIKeyValue),
+		OutAlarmTopicArn:       d.AlarmTopicARN,
 		OutDashboardName:       d.DashboardName,
 		OutRollbackAlarmNames:  d.RollbackAlarmNames,
 		OutEndpointConfigName:  d.EndpointConfigName,

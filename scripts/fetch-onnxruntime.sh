@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Fetches ONNX Runtime's shared library for the `onnx` build of the inference server and prints
-# its path. The library comes from Microsoft's npm package onnxruntime-node, which ships the same
-# libonnxruntime.so.1 as the official release for linux/x64 and linux/arm64; npm is the one
-# source of it reachable from CI here (no GitHub release downloads). Both the package tarball and
+# its path. The library comes from Microsoft's npm package onnxruntime-node, which ships a
+# libonnxruntime.so.1 of the same version as the official release for linux/x64 and linux/arm64
+# (from Microsoft's npm pipeline; not necessarily byte-identical to the tarball's); npm is the one
+# source of it reachable from CI here (no GitHub release downloads). The image uses the release
+# tarball by default (inference/Dockerfile, ONNXRUNTIME_SOURCE). Both the package tarball and
 # the extracted library are checked against pinned sha256 sums, and only the library is kept.
 #
 # Usage: scripts/fetch-onnxruntime.sh [cache-dir]     (default ${XDG_CACHE_HOME:-~/.cache}/inferstack/onnxruntime)

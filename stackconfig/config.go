@@ -50,6 +50,10 @@ type Model struct {
 	Dir string `json:"dir,omitempty"`
 	// DataURL (optional) is an s3://bucket/key.tar.gz that SageMaker extracts into /opt/ml/model.
 	DataURL string `json:"dataUrl,omitempty"`
+	// Variant (optional) is the inference image variant, "static" (the pure-Go server: XGBoost,
+	// LightGBM) or "onnx" (ONNX Runtime); default: ModelImage picks it from dir's content. With
+	// dataUrl there is no local directory to look at, so an ONNX model needs variant: onnx.
+	Variant string `json:"variant,omitempty"`
 	// Environment holds extra container environment variables.
 	Environment map[string]string `json:"environment,omitempty"`
 	// Description is free text shown in outputs.
@@ -64,8 +68,8 @@ type Image struct {
 	Dockerfile string `json:"dockerfile"`
 	// KeepImages is how many images the ECR lifecycle policy keeps (default 10).
 	KeepImages int `json:"keepImages"`
-	// KMSKeyArn (optional) encrypts the repository with this key instead of AES256.
-	KMSKeyArn string `json:"kmsKeyArn,omitempty"`
+	// KMSKeyARN (optional) encrypts the repository with this key instead of AES256.
+	KMSKeyARN string `json:"kmsKeyArn,omitempty"`
 }
 
 // Endpoint is `inferstack:endpoint`: the SageMaker endpoint.
@@ -84,8 +88,8 @@ type Endpoint struct {
 	Autoscaling Autoscaling `json:"autoscaling"`
 	// DataCapture sends requests and responses to S3 (real-time only).
 	DataCapture DataCapture `json:"dataCapture"`
-	// KMSKeyArn (optional) encrypts the ML storage volume and captured data.
-	KMSKeyArn string `json:"kmsKeyArn,omitempty"`
+	// KMSKeyARN (optional) encrypts the ML storage volume and captured data.
+	KMSKeyARN string `json:"kmsKeyArn,omitempty"`
 	// VPC (optional) runs the model containers in these subnets (real-time only).
 	VPC VPC `json:"vpc"`
 	// NetworkIsolation blocks all network access from the container (real-time only).

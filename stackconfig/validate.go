@@ -78,6 +78,9 @@ func (k *checker) top(c Config) {
 	}
 }
 
+// ImageVariants are the values of model.variant: the inference image's build variants.
+var ImageVariants = []string{"static", "onnx"}
+
 func (k *checker) model(m Model) {
 	const p = KeyModel + "."
 	if len(m.Name) > maxModelNameLen || !reModelName.MatchString(m.Name) {
@@ -89,6 +92,10 @@ func (k *checker) model(m Model) {
 	if m.DataURL != "" && m.Dir != "" {
 		// SageMaker extracts ModelDataUrl into /opt/ml/model, where the baked directory lives.
 		k.add(p+"dir", m.Dir, "empty when model.dataUrl is set: both would provide /opt/ml/model")
+	}
+	if m.Variant != "" {
+		// The same names as components.VariantStatic and VariantONNX (program's tests check it).
+		k.oneOf(p+"variant", m.Variant, ImageVariants...)
 	}
 	for _, name := range sortedKeys(m.Environment) {
 		if !reEnvVar.MatchString(name) {
@@ -106,7 +113,7 @@ func (k *checker) image(i Image) {
 		k.add(p+"dockerfile", i.Dockerfile, "a Dockerfile path relative to the project, such as %q", DefaultDockerfile)
 	}
 	k.intIn(p+"keepImages", i.KeepImages, 1, maxKeepImages)
-	k.kmsKey(p+"kmsKeyArn", i.KMSKeyArn)
+	k.kmsKey(p+"kmsKeyArn", i.KMSKeyARN)
 }
 
 func (k *checker) kmsKey(key, arn string) {
@@ -133,8 +140,8 @@ func (k *checker) endpoint(e Endpoint, prod bool) {
 		if e.NetworkIsolation {
 			k.add(p+"networkIsolation", true, why)
 		}
-		if e.KMSKeyArn != "" {
-			k.add(p+"kmsKeyArn", e.KMSKeyArn, "unset on a serverless endpoint, which has no ML storage volume to encrypt")
+		if e.KMSKeyARN != "" {
+			k.add(p+"kmsKeyArn", e.KMSKeyARN, "unset on a serverless endpoint, which has no ML storage volume to encrypt")
 		}
 		if e.VPC.IsSet() {
 			k.add(p+"vpc", e.VPC.SubnetIDs, "no VPC on a serverless endpoint; set endpoint.serverless to null for a real-time endpoint")
@@ -159,9 +166,9 @@ func (k *checker) endpoint(e Endpoint, prod bool) {
 				k.add(p+"volumeSizeGb", e.VolumeSizeGB, "0 with %s, which has local NVMe storage instead of an EBS volume", e.InstanceType)
 			}
 		}
-		if e.KMSKeyArn != "" && hasLocalStorage(e.InstanceType) {
+		if e.KMSKeyARN != "" && hasLocalStorage(e.InstanceType) {
 			// SageMaker rejects the endpoint configuration: local storage is encrypted by the instance.
-			k.add(p+"kmsKeyArn", e.KMSKeyArn, "unset with %s, whose local NVMe storage is encrypted by the instance", e.InstanceType)
+			k.add(p+"kmsKeyArn", e.KMSKeyARN, "unset with %s, whose local NVMe storage is encrypted by the instance", e.InstanceType)
 		}
 		k.autoscaling(e, prod)
 	}
@@ -171,7 +178,7 @@ func (k *checker) endpoint(e Endpoint, prod bool) {
 		}
 		k.intIn(p+"dataCapture.samplingPercentage", d.SamplingPercentage, 1, 100)
 	}
-	k.kmsKey(p+"kmsKeyArn", e.KMSKeyArn)
+	k.kmsKey(p+"kmsKeyArn", e.KMSKeyARN)
 	k.retention(p+"logRetentionDays", e.LogRetentionDays)
 	k.vpc(e.VPC)
 	k.rollback(e.Rollback, prod)

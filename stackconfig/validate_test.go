@@ -70,11 +70,13 @@ func TestValidateRules(t *testing.T) {
 		{"model name ending in hyphen", EnvDev, func(c *Config) { c.Model.Name = "churn-" }, "inferstack:model.name", `"churn-"`, "hyphen"},
 		{"data url not s3", EnvDev, func(c *Config) { c.Model.DataURL = "https://x/model.tar.gz" }, "inferstack:model.dataUrl", `"https://x/model.tar.gz"`, "s3://"},
 		{"data url not a tarball", EnvDev, func(c *Config) { c.Model.DataURL = "s3://bucket/model.zip" }, "inferstack:model.dataUrl", `"s3://bucket/model.zip"`, ".tar.gz"},
+		{"unknown image variant", EnvDev, func(c *Config) { c.Model.Variant = "gpu" }, "inferstack:model.variant", `"gpu"`, "static, onnx"},
+		{"image variant in capitals", EnvDev, func(c *Config) { c.Model.Variant = "ONNX" }, "inferstack:model.variant", `"ONNX"`, "static, onnx"},
 		{"dir and data url", EnvDev, func(c *Config) { c.Model.Dir = "models/churn"; c.Model.DataURL = "s3://bucket/m.tar.gz" }, "inferstack:model.dir", `"models/churn"`, "/opt/ml/model"},
 		{"bad env var name", EnvDev, func(c *Config) { c.Model.Environment = map[string]string{"1BAD": "x"} }, "inferstack:model.environment.1BAD", `"1BAD"`, "environment variable name"},
 		{"empty dockerfile", EnvDev, func(c *Config) { c.Image.Dockerfile = "" }, "inferstack:image.dockerfile", `""`, "Dockerfile"},
 		{"keep zero images", EnvDev, func(c *Config) { c.Image.KeepImages = 0 }, "inferstack:image.keepImages", "0", "from 1 to 1000"},
-		{"image kms not an arn", EnvDev, func(c *Config) { c.Image.KMSKeyArn = "my-key" }, "inferstack:image.kmsKeyArn", `"my-key"`, "KMS key"},
+		{"image kms not an arn", EnvDev, func(c *Config) { c.Image.KMSKeyARN = "my-key" }, "inferstack:image.kmsKeyArn", `"my-key"`, "KMS key"},
 		{"instance type not ml", EnvQA, func(c *Config) { c.Endpoint.InstanceType = "m5.large" }, "inferstack:endpoint.instanceType", `"m5.large"`, "ml.<family>.<size>"},
 		{"instance count zero", EnvQA, func(c *Config) { c.Endpoint.InstanceCount = 0 }, "inferstack:endpoint.instanceCount", "0", "at least 1"},
 		{"prod with one instance", EnvProd, func(c *Config) { c.Endpoint.InstanceCount = 1 }, "inferstack:endpoint.instanceCount", "1", "at least 2 in prod"},
@@ -82,7 +84,7 @@ func TestValidateRules(t *testing.T) {
 		{"volume on local storage", EnvQA, func(c *Config) { c.Endpoint.InstanceType = "ml.g4dn.xlarge"; c.Endpoint.VolumeSizeGB = 30 }, "inferstack:endpoint.volumeSizeGb", "30", "local NVMe"},
 		{"kms on local storage", EnvQA, func(c *Config) {
 			c.Endpoint.InstanceType = "ml.c6gd.large"
-			c.Endpoint.KMSKeyArn = "arn:aws:kms:eu-central-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+			c.Endpoint.KMSKeyARN = "arn:aws:kms:eu-central-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 		}, "inferstack:endpoint.kmsKeyArn", "", "local NVMe"},
 		{"volume negative", EnvQA, func(c *Config) { c.Endpoint.VolumeSizeGB = -1 }, "inferstack:endpoint.volumeSizeGb", "-1", "from 1 to 512"},
 		{"serverless memory off step", EnvDev, func(c *Config) { c.Endpoint.Serverless.MemorySizeMB = 1500 }, "inferstack:endpoint.serverless.memorySizeMb", "1500", "1024, 2048"},
@@ -97,7 +99,7 @@ func TestValidateRules(t *testing.T) {
 			c.Endpoint.DataCapture = DataCapture{Enabled: true, DestinationS3URI: "s3://capture-bucket/churn", SamplingPercentage: 10}
 		}, "inferstack:endpoint.dataCapture.enabled", "true", "serverless"},
 		{"serverless kms key", EnvDev, func(c *Config) {
-			c.Endpoint.KMSKeyArn = "arn:aws:kms:eu-central-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+			c.Endpoint.KMSKeyARN = "arn:aws:kms:eu-central-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 		}, "inferstack:endpoint.kmsKeyArn", "", "serverless"},
 		{"serverless in prod", EnvProd, func(c *Config) {
 			c.Endpoint.Serverless = &Serverless{MemorySizeMB: 2048, MaxConcurrency: 5}
@@ -125,7 +127,7 @@ func TestValidateRules(t *testing.T) {
 		{"data capture sampling zero", EnvQA, func(c *Config) {
 			c.Endpoint.DataCapture = DataCapture{Enabled: true, DestinationS3URI: "s3://capture-bucket", SamplingPercentage: 0}
 		}, "inferstack:endpoint.dataCapture.samplingPercentage", "0", "from 1 to 100"},
-		{"endpoint kms not an arn", EnvQA, func(c *Config) { c.Endpoint.KMSKeyArn = "alias/x" }, "inferstack:endpoint.kmsKeyArn", `"alias/x"`, "KMS key"},
+		{"endpoint kms not an arn", EnvQA, func(c *Config) { c.Endpoint.KMSKeyARN = "alias/x" }, "inferstack:endpoint.kmsKeyArn", `"alias/x"`, "KMS key"},
 		{"vpc without security groups", EnvQA, func(c *Config) { c.Endpoint.VPC.SubnetIDs = []string{"subnet-0123456789abcdef0"} }, "inferstack:endpoint.vpc.securityGroupIds", "[]", "1 to 5"},
 		{"vpc bad subnet id", EnvQA, func(c *Config) {
 			c.Endpoint.VPC = VPC{SubnetIDs: []string{"subnet-xyz"}, SecurityGroupIDs: []string{"sg-0123456789abcdef0"}}
@@ -232,7 +234,7 @@ func TestValidateAcceptsValidVariations(t *testing.T) {
 	c.Endpoint.DataCapture = DataCapture{Enabled: true, DestinationS3URI: "s3://capture-bucket/churn", SamplingPercentage: 20}
 	c.Endpoint.VPC = VPC{SubnetIDs: []string{"subnet-0123456789abcdef0", "subnet-0123456789abcdef1"}, SecurityGroupIDs: []string{"sg-0123456789abcdef0"}}
 	c.Endpoint.NetworkIsolation = true
-	c.Endpoint.KMSKeyArn = "arn:aws:kms:eu-central-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+	c.Endpoint.KMSKeyARN = "arn:aws:kms:eu-central-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 	c.Model.DataURL = "s3://models-bucket/churn/model.tar.gz"
 	c.Model.Environment = map[string]string{"LOG_LEVEL": "debug"}
 	c.API.CORSOrigins = []string{"https://app.example.com", "http://localhost:3000"}

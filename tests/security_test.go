@@ -31,7 +31,7 @@ func TestSecurityInvariants(t *testing.T) {
 				Region: cfg.Region,
 				RequiredTags: []string{components.TagTeam, components.TagModel, components.TagEnvironment,
 					components.TagStack, components.TagManagedBy},
-				ImageKmsKeyArn: cfg.Image.KMSKeyArn, EndpointKmsKeyArn: cfg.Endpoint.KMSKeyArn,
+				ImageKMSKeyARN: cfg.Image.KMSKeyARN, EndpointKMSKeyARN: cfg.Endpoint.KMSKeyARN,
 			})
 			for _, v := range append(vs, fromConfig...) {
 				found[v.Invariant] = append(found[v.Invariant], v.Resource+": "+v.Detail)

@@ -294,7 +294,7 @@ func TestEveryStackFile(t *testing.T) {
 
 			// The API in front of the proxy, configured from `api` (invariants check every method's
 			// authorizer below): the proxy's integration, key and WAF as configured.
-			assert.Equal(t, 1, inv["inferstack:components:SecuredApi"], "%s: want one SecuredApi", stack)
+			assert.Equal(t, 1, inv["inferstack:components:SecuredApi"], "%s: want one SecuredAPI", stack)
 			for _, i := range m.OfType("aws:apigateway/integration:Integration") {
 				if input(t, i, "type") == "AWS_PROXY" {
 					assert.Equal(t, fn.State["invokeArn"].StringValue(), input(t, i, "uri"), "the API calls the proxy")
@@ -384,7 +384,7 @@ func TestEveryStackFile(t *testing.T) {
 				Region: cfg.Region,
 				RequiredTags: []string{components.TagTeam, components.TagModel, components.TagEnvironment,
 					components.TagStack, components.TagManagedBy},
-				ImageKmsKeyArn: cfg.Image.KMSKeyArn, EndpointKmsKeyArn: cfg.Endpoint.KMSKeyArn,
+				ImageKMSKeyARN: cfg.Image.KMSKeyARN, EndpointKMSKeyARN: cfg.Endpoint.KMSKeyARN,
 			})
 			assert.Empty(t, invariantsOf(violations, nil))
 			assert.Equal(t, cfg.Model.Name+"/"+stack, input(t, endpoint, "tags.stack"))

@@ -1,19 +1,20 @@
-// Package waf puts a WAFv2 web ACL in front of a SecuredApi stage. It lives apart from package
+// Package waf puts a WAFv2 web ACL in front of a SecuredAPI stage. It lives apart from package
 // components because the wafv2 SDK takes about 100 CPU-seconds and 4 GB of memory to compile:
 // programs that do not turn WAF on never import it.
 //
-//	components.NewSecuredApi(ctx, "api", &components.SecuredApiArgs{WAF: true, Firewall: waf.Attach, ...})
+//	api, _ := components.NewSecuredAPI(ctx, "api", &components.SecuredAPIArgs{...})
+//	waf.NewWebACL(ctx, "api-waf", &waf.WebACLArgs{StageARN: api.StageARN}, pulumi.Parent(api))
 package waf
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/wafv2"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-
-	"github.com/inferstack/inferstack/components"
 )
 
+// The type token stays "WebAcl": it is part of every existing stack's URNs.
 const webACLType = "inferstack:components:WebAcl"
 
 // Rule names and priorities, in evaluation order. Rate limiting goes first so a flood is
@@ -25,41 +26,79 @@ const (
 	commonRulePrio = 2
 )
 
+// DefaultRateLimit is WebACLArgs.RateLimit's default, requests per 5 minutes per client IP.
+const DefaultRateLimit = 2000
+
+// Bounds of a WAFv2 rate-based statement's Limit (AWS WAF API reference, RateBasedStatement).
+const (
+	MinRateLimit = 10
+	MaxRateLimit = 2_000_000_000
+)
+
 // bodySizeRule is the common rule set's rule that blocks bodies over 8 KB. Model inputs are
 // often larger and the Lambda proxy enforces its own limit, so it only counts.
 const bodySizeRule = "SizeRestrictions_BODY"
 
-// WebAcl is a regional web ACL associated with one API Gateway stage.
-type WebAcl struct {
+// WebACLArgs configures a WebACL.
+type WebACLArgs struct {
+	// StageARN (required) is the API Gateway stage the web ACL is associated with
+	// (SecuredAPI.StageARN).
+	StageARN pulumi.StringInput `pulumi:"stageArn"`
+	// RateLimit (optional) is the number of requests per 5 minutes per client IP before blocking,
+	// 10..2000000000; default 2000.
+	RateLimit int `pulumi:"rateLimit,optional"`
+	// Tags (optional) go on the web ACL, with a Name tag of the component's name; use
+	// components.StandardTags.
+	Tags map[string]string `pulumi:"tags,optional"`
+}
+
+// WithDefaults returns the args with every unset optional field at its default.
+func (a WebACLArgs) WithDefaults() WebACLArgs {
+	if a.RateLimit == 0 {
+		a.RateLimit = DefaultRateLimit
+	}
+	return a
+}
+
+// Validate reports every problem of defaulted args at once; each names the field, the value and
+// what is allowed.
+func (a WebACLArgs) Validate() error {
+	var errs []error
+	if a.StageARN == nil {
+		errs = append(errs, errors.New("StageARN is required"))
+	}
+	if a.RateLimit < MinRateLimit || a.RateLimit > MaxRateLimit {
+		errs = append(errs, fmt.Errorf("RateLimit %d: want %d..%d requests per 5 minutes", a.RateLimit, MinRateLimit, MaxRateLimit))
+	}
+	return errors.Join(errs...)
+}
+
+// WebACL is a regional web ACL associated with one API Gateway stage.
+type WebACL struct {
 	pulumi.ResourceState
 
-	// Arn is the web ACL's ARN.
-	Arn pulumi.StringOutput `pulumi:"arn"`
+	// ARN is the web ACL's ARN.
+	ARN pulumi.StringOutput `pulumi:"arn"`
 }
 
-var _ components.Firewall = Attach
-
-// Attach creates the web ACL and associates it with args.StageArn; it is a components.Firewall.
-func Attach(ctx *pulumi.Context, name string, args components.FirewallArgs,
-	opts ...pulumi.ResourceOption) (pulumi.StringOutput, error) {
-	acl, err := NewWebAcl(ctx, name, &args, opts...)
-	if err != nil {
-		return pulumi.StringOutput{}, err
-	}
-	return acl.Arn, nil
-}
-
-// NewWebAcl creates a regional web ACL with AWS's common rule set and a per-IP rate limit, and
+// NewWebACL creates a regional web ACL with AWS's common rule set and a per-IP rate limit, and
 // associates it with the stage.
-func NewWebAcl(ctx *pulumi.Context, name string, args *components.FirewallArgs,
-	opts ...pulumi.ResourceOption) (*WebAcl, error) {
-	if args == nil || args.StageArn == nil {
-		return nil, fmt.Errorf("web acl %q: StageArn is required", name)
+func NewWebACL(ctx *pulumi.Context, name string, args *WebACLArgs,
+	opts ...pulumi.ResourceOption) (*WebACL, error) {
+	if args == nil {
+		return nil, fmt.Errorf("web acl %q: args are required", name)
 	}
-	if args.RateLimit < 10 || args.RateLimit > 2_000_000_000 {
-		return nil, fmt.Errorf("web acl %q: RateLimit %d: want 10..2000000000 requests per 5 minutes", name, args.RateLimit)
+	a := args.WithDefaults()
+	if err := a.Validate(); err != nil {
+		return nil, fmt.Errorf("web acl %q: %w", name, err)
 	}
-	c := &WebAcl{}
+	args = &a
+	tags := pulumi.StringMap{}
+	for k, v := range a.Tags {
+		tags[k] = pulumi.String(v)
+	}
+	tags["Name"] = pulumi.String(name) // as components' children: the Name tag is the child's name
+	c := &WebACL{}
 	if err := ctx.RegisterComponentResource(webACLType, name, c, opts...); err != nil {
 		return nil, err
 	}
@@ -114,19 +153,19 @@ func NewWebAcl(ctx *pulumi.Context, name string, args *components.FirewallArgs,
 			MetricName:               pulumi.String(name),
 			SampledRequestsEnabled:   pulumi.Bool(true),
 		},
-		Tags: args.Tags,
+		Tags: tags,
 	}, pulumi.Parent(c))
 	if err != nil {
 		return nil, err
 	}
 	if _, err := wafv2.NewWebAclAssociation(ctx, name+"-association", &wafv2.WebAclAssociationArgs{
-		ResourceArn: args.StageArn,
+		ResourceArn: args.StageARN,
 		WebAclArn:   acl.Arn,
 	}, pulumi.Parent(c)); err != nil {
 		return nil, err
 	}
-	c.Arn = acl.Arn
-	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{"arn": c.Arn}); err != nil {
+	c.ARN = acl.Arn
+	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{"arn": c.ARN}); err != nil {
 		return nil, err
 	}
 	return c, nil

@@ -18,24 +18,27 @@ const (
 	proxyArn        = "arn:aws:lambda:" + pulumimock.Region + ":" + pulumimock.AccountID + ":function:proxy"
 )
 
-func runSecuredAPI(t testing.TB, wafOn bool) (*pulumimock.Mocks, *components.SecuredApi) {
+// runSecuredAPI runs a SecuredAPI and, with wafOn, a WebACL on its stage, as program does.
+func runSecuredAPI(t testing.TB, wafOn bool) (*pulumimock.Mocks, *waf.WebACL) {
 	t.Helper()
 	mocks := pulumimock.New()
-	var api *components.SecuredApi
+	var acl *waf.WebACL
 	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
-		var err error
-		api, err = components.NewSecuredApi(ctx, "api", &components.SecuredApiArgs{
-			ProxyInvokeArn:   pulumi.String("arn:aws:apigateway:" + pulumimock.Region + ":lambda:path/2015-03-31/functions/" + proxyArn + "/invocations"),
-			ProxyFunctionArn: pulumi.String(proxyArn),
-			WAF:              wafOn,
-			WAFRateLimit:     500,
-			Firewall:         waf.Attach,
-			Tags:             components.StandardTags("ml", "iris", "prod", "prod"),
+		tags := components.StandardTags("ml", "iris", "prod", "prod")
+		api, err := components.NewSecuredAPI(ctx, "api", &components.SecuredAPIArgs{
+			ProxyInvokeARN:   pulumi.String("arn:aws:apigateway:" + pulumimock.Region + ":lambda:path/2015-03-31/functions/" + proxyArn + "/invocations"),
+			ProxyFunctionARN: pulumi.String(proxyArn),
+			Tags:             tags,
 		})
+		if err != nil || !wafOn {
+			return err
+		}
+		acl, err = waf.NewWebACL(ctx, "api-waf", &waf.WebACLArgs{StageARN: api.StageARN, RateLimit: 500, Tags: tags},
+			pulumi.Parent(api))
 		return err
 	}, pulumi.WithMocks("inferstack", "prod", mocks))
 	require.NoError(t, err)
-	return mocks, api
+	return mocks, acl
 }
 
 func await(o pulumi.StringOutput) string {
@@ -45,7 +48,7 @@ func await(o pulumi.StringOutput) string {
 }
 
 func TestWebACLProtectsTheStage(t *testing.T) {
-	mocks, api := runSecuredAPI(t, true)
+	mocks, component := runSecuredAPI(t, true)
 	acl, err := mocks.One(webACLType)
 	require.NoError(t, err)
 	assoc, err := mocks.One(associationType)
@@ -60,8 +63,11 @@ func TestWebACLProtectsTheStage(t *testing.T) {
 	aclArn, _ := pulumimock.Lookup(acl.State, "arn")
 	got, _ = assoc.Input("webAclArn")
 	assert.Equal(t, aclArn, got)
-	assert.Equal(t, aclArn, await(api.WebAclArn))
-	assert.Contains(t, acl.Parent, "inferstack:components:WebAcl::api-waf")
+	assert.Equal(t, aclArn, await(component.ARN))
+	assert.Contains(t, acl.Parent, "inferstack:components:SecuredApi$inferstack:components:WebAcl::api-waf",
+		"the URN of existing stacks' web ACL: a child of the API")
+	name, _ := acl.Input("tags.Name")
+	assert.Equal(t, "api-waf", name)
 
 	scope, _ := acl.Input("scope")
 	assert.Equal(t, "REGIONAL", scope)
@@ -100,25 +106,25 @@ func TestWebACLProtectsTheStage(t *testing.T) {
 }
 
 func TestNoWebACLWhenWAFIsOff(t *testing.T) {
-	mocks, api := runSecuredAPI(t, false)
+	mocks, _ := runSecuredAPI(t, false)
 	assert.Empty(t, mocks.OfType(webACLType))
 	assert.Empty(t, mocks.OfType(associationType))
-	assert.Equal(t, "", await(api.WebAclArn))
 }
 
-func TestAttachRejectsBadArgs(t *testing.T) {
+func TestNewWebACLRejectsBadArgs(t *testing.T) {
 	tests := []struct {
 		name string
-		args components.FirewallArgs
+		args waf.WebACLArgs
 		want string
 	}{
-		{"no stage", components.FirewallArgs{RateLimit: 100}, "StageArn is required"},
-		{"rate too low", components.FirewallArgs{StageArn: pulumi.String("arn"), RateLimit: 5}, "RateLimit 5"},
+		{"no stage", waf.WebACLArgs{RateLimit: 100}, "StageARN is required"},
+		{"rate too low", waf.WebACLArgs{StageARN: pulumi.String("arn"), RateLimit: 5}, "RateLimit 5: want 10..2000000000"},
+		{"rate too high", waf.WebACLArgs{StageARN: pulumi.String("arn"), RateLimit: 2_000_000_001}, "RateLimit 2000000001"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			err := pulumi.RunErr(func(ctx *pulumi.Context) error {
-				_, err := waf.Attach(ctx, "waf", tc.args)
+				_, err := waf.NewWebACL(ctx, "waf", &tc.args)
 				return err
 			}, pulumi.WithMocks("inferstack", "prod", pulumimock.New()))
 			assert.ErrorContains(t, err, tc.want)
@@ -126,8 +132,8 @@ func TestAttachRejectsBadArgs(t *testing.T) {
 	}
 }
 
-// BenchmarkSecuredApiWithWAFUnderMocks is the cost of one SecuredApi run with the web ACL.
-func BenchmarkSecuredApiWithWAFUnderMocks(b *testing.B) {
+// BenchmarkSecuredAPIWithWAFUnderMocks is the cost of one SecuredAPI run with the web ACL.
+func BenchmarkSecuredAPIWithWAFUnderMocks(b *testing.B) {
 	for b.Loop() {
 		runSecuredAPI(b, true)
 	}

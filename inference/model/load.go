@@ -45,7 +45,14 @@ var ErrNoModel = errors.New("no loadable model")
 // present, is validated against the model and supplies feature names, class names and a
 // description. When dir holds no loadable model the error wraps ErrNoModel and names the
 // directory, the files in it and the formats accepted.
-func Load(dir string) (Model, error) {
+//
+// A directory holding SageMaker's built-in XGBoost artifact (xgboost-model, or the k-fold
+// xgboost-model-0 .. -k) loads every fold, combined as that container combines them, and its
+// Info says Builtin, so that the server answers as that container does.
+func Load(dir string) (Model, error) { return LoadWith(dir, LoadOptions{}) }
+
+// LoadWith is Load with options for a built-in algorithm artifact.
+func LoadWith(dir string, opts LoadOptions) (Model, error) {
 	st, err := os.Stat(dir)
 	if err != nil {
 		return nil, fmt.Errorf("model directory: %w", err)
@@ -53,7 +60,7 @@ func Load(dir string) (Model, error) {
 	if !st.IsDir() {
 		return nil, fmt.Errorf("model directory %s: not a directory", dir)
 	}
-	return load(os.DirFS(dir), dir, func(name string) string { return filepath.Join(dir, name) })
+	return load(os.DirFS(dir), dir, func(name string) string { return filepath.Join(dir, name) }, opts)
 }
 
 //go:embed defaultmodel/xgboost-model.json defaultmodel/manifest.json
@@ -71,7 +78,7 @@ func Default() (Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	return load(sub, DefaultSource, func(string) string { return DefaultSource })
+	return load(sub, DefaultSource, func(string) string { return DefaultSource }, LoadOptions{})
 }
 
 // predictor is what each format package's model offers.
@@ -107,7 +114,7 @@ func (m *loadedModel) Predict(x []float64, out []float64) error { return m.p.Pre
 
 // load finds, parses and describes the model in fsys; where names the directory in errors and
 // source gives Info.Source for a file name.
-func load(fsys fs.FS, where string, source func(name string) string) (Model, error) {
+func load(fsys fs.FS, where string, source func(name string) string, opts LoadOptions) (Model, error) {
 	var manifest *Manifest
 	switch data, err := fs.ReadFile(fsys, ManifestName); {
 	case err == nil:
@@ -118,6 +125,21 @@ func load(fsys fs.FS, where string, source func(name string) string) (Model, err
 		return nil, fmt.Errorf("model directory %s: %w", where, err)
 	}
 
+	if manifest == nil || manifest.Model == "" {
+		entries, err := fs.ReadDir(fsys, ".")
+		if err != nil {
+			return nil, fmt.Errorf("model directory %s: %w", where, err)
+		}
+		names, err := builtinFiles(entries)
+		if err != nil {
+			return nil, fmt.Errorf("model directory %s: %w", where, err)
+		}
+		// A single xgboost-model is found as any one model file is, so that a file of another
+		// format under that name, or a damaged one, is told as before.
+		if len(names) > 0 && names[0] != BuiltinModelName {
+			return loadBuiltin(fsys, where, source, names, manifest, opts)
+		}
+	}
 	name, format, err := findModel(fsys, where, manifest)
 	if err != nil {
 		return nil, err
@@ -131,6 +153,9 @@ func load(fsys fs.FS, where string, source func(name string) string) (Model, err
 		return nil, fmt.Errorf("model %s: %w", source(name), err)
 	}
 	info.Source = source(name)
+	if name == BuiltinModelName && strings.HasPrefix(format, "xgboost") {
+		info.Builtin, info.Ensemble = true, 1
+	}
 	if manifest != nil {
 		if err := manifest.apply(&info); err != nil {
 			return nil, fmt.Errorf("model directory %s: %w", where, err)

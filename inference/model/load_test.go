@@ -75,7 +75,7 @@ func TestLoad(t *testing.T) {
 			files:  map[string]file{"xgboost-model": {from: xgbBinary}},
 			source: "xgboost-model",
 			want: model.Info{Format: "xgboost-json", Objective: "binary:logistic", NumFeatures: 5, Task: model.Binary,
-				NumClasses: 2, OutputWidth: 1, Features: fNames},
+				NumClasses: 2, OutputWidth: 1, Features: fNames, Builtin: true, Ensemble: 1},
 		},
 		{
 			name:   "any name: recognised by content",
@@ -97,14 +97,14 @@ func TestLoad(t *testing.T) {
 			files:  map[string]file{"xgboost-model": {from: "testdata/tiny.ubj"}},
 			source: "xgboost-model",
 			want: model.Info{Format: "xgboost-ubjson", Objective: "binary:logistic", NumFeatures: 2, Task: model.Binary,
-				NumClasses: 2, OutputWidth: 1},
+				NumClasses: 2, OutputWidth: 1, Builtin: true, Ensemble: 1},
 		},
 		{
 			name:   "legacy binary under the SageMaker name",
 			files:  map[string]file{"xgboost-model": {from: xgbLegacy + "binary_logistic.model"}},
 			source: "xgboost-model",
 			want: model.Info{Format: "xgboost-binary", Objective: "binary:logistic", NumFeatures: 5, Task: model.Binary,
-				NumClasses: 2, OutputWidth: 1},
+				NumClasses: 2, OutputWidth: 1, Builtin: true, Ensemble: 1},
 		},
 		{
 			name:   "legacy binary as XGBoost 0.90 wrote it, any name",
@@ -125,14 +125,14 @@ func TestLoad(t *testing.T) {
 			files:  map[string]file{"xgboost-model": {from: "testdata/tiny.pkl"}},
 			source: "xgboost-model",
 			want: model.Info{Format: "xgboost-pickle", Objective: "binary:logistic", NumFeatures: 2, Task: model.Binary,
-				NumClasses: 2, OutputWidth: 1},
+				NumClasses: 2, OutputWidth: 1, Builtin: true, Ensemble: 1},
 		},
 		{
 			name:   "SageMaker XGBoost 0.90 pickle: feature names from the pickle",
 			files:  map[string]file{"xgboost-model": {from: xgbLegacy + "multi_softprob.v090.pkl"}},
 			source: "xgboost-model",
 			want: model.Info{Format: "xgboost-pickle", Objective: "multi:softprob", NumFeatures: 5, Task: model.MultiProba,
-				NumClasses: 3, OutputWidth: 3, Features: fNames},
+				NumClasses: 3, OutputWidth: 3, Features: fNames, Builtin: true, Ensemble: 1},
 		},
 		{
 			name:   "LightGBM under an XGBoost name",

@@ -60,6 +60,23 @@ type Info struct {
 	Categories  [][]string
 	Classes     []string // class names from the manifest; nil when unknown (labels are then indices)
 	Description string   // free text from the manifest
+	// Inputs are the model's input tensors (ONNX graphs), in the order their values are laid
+	// out in a row of NumFeatures values; nil for models that take one [N, NumFeatures] matrix
+	// (XGBoost, LightGBM). With several inputs, or one of more than two dimensions, a JSON
+	// instance may also be written as nested arrays or as an object keyed by input name.
+	Inputs []Input
+	// Builtin says the model is SageMaker's built-in XGBoost algorithm artifact (xgboost-model or
+	// k-fold xgboost-model-0 .. -k), so the server answers as that container does.
+	Builtin bool
+	// Ensemble is how many k-fold models Predict combines; 0 or 1 for a single model.
+	Ensemble int
+}
+
+// Input is one input tensor of a model: its values for a row are Shape's product of numbers.
+type Input struct {
+	Name  string // the graph's input name
+	Type  string // element type: "float32", "float64" or "int64"
+	Shape []int  // the dimensions after the batch dimension; empty for one value per row
 }
 
 // Model predicts. Implementations are safe for concurrent use.

@@ -16,6 +16,9 @@ func parseONNX(data []byte, opts onnx.Options) (Info, predictor, error) {
 	}
 	info := Info{Format: formatONNX, Objective: m.Objective(), NumFeatures: m.NumFeatures(),
 		OutputWidth: m.OutputWidth(), Classes: nilIfEmpty(m.Classes()), Description: m.Description()}
+	for _, in := range m.Inputs() {
+		info.Inputs = append(info.Inputs, Input{Name: in.Name, Type: in.Type, Shape: in.Shape})
+	}
 	switch m.Kind() {
 	case output.ClassProbabilities:
 		info.Task, info.NumClasses = MultiProba, m.NumClass()

@@ -402,6 +402,9 @@ type featureIndex struct {
 	cols  map[string]int
 	names []string
 	cats  []map[string]float64 // per column, category name -> code; nil when none
+	// tensors (tensor.go) splits a row among the model's inputs when they are not one
+	// [N, features] matrix; nil otherwise.
+	tensors *tensorLayout
 }
 
 func newFeatureIndex(names []string, categories [][]string) *featureIndex {
@@ -590,6 +593,9 @@ func (d *jsonDecoder) arrayRow(row int) error {
 	s.pos++ // '['
 	start := len(d.x)
 	c, ok := s.peek()
+	if ok && c == '[' && d.features.tensorLayout() != nil {
+		return d.nestedRow(row)
+	}
 	if ok && c == ']' {
 		s.pos++
 	} else {
@@ -619,6 +625,9 @@ func (d *jsonDecoder) arrayRow(row int) error {
 
 func (d *jsonDecoder) objectRow(row int) error {
 	s := d.s
+	if d.features.tensorLayout() != nil {
+		return d.namedInputsRow(row)
+	}
 	if d.features == nil || len(d.features.names) == 0 {
 		return badRequest(CodeUnknownFeature,
 			"row %d (instances[%d]): this model's feature names are unknown, so an instance must be an array of %d values",
@@ -768,6 +777,14 @@ func decodeCSV(s *scanner, nf, maxRows int, x []float64) ([]float64, int, error)
 		}
 		start := len(x)
 		for col := 1; ; col++ {
+			if v, n, ok := csvPlain(b); ok {
+				x = append(x, v)
+				if n == len(b) {
+					break
+				}
+				b = b[n+1:]
+				continue
+			}
 			i := bytes.IndexByte(b, ',')
 			f := b
 			if i >= 0 {
@@ -795,6 +812,100 @@ func decodeCSV(s *scanner, nf, maxRows int, x []float64) ([]float64, int, error)
 		return x, 0, badRequest(CodeEmptyInput, "the CSV body has no rows; send one row of %d values per line", nf)
 	}
 	return x, rows, nil
+}
+
+// csvPlain reads the field at the start of b in one pass when it is what nearly every CSV
+// writer produces: empty (missing), or a JSON-grammar number (isJSONNumber) whose digits make
+// an integer below 2^53 and whose power of ten is at most 22, ended by ',' or the end of b.
+// Those are Clinger's fast path (see fastFloat): two exact float64s and one correctly rounded
+// operation, so the value is ParseFloat's. It returns the value, where the field ends, and
+// false for anything else (spaces, quotes, NaN, long numbers, a mistake), which csvField then
+// reads, so it changes no result or error.
+func csvPlain(b []byte) (v float64, end int, ok bool) {
+	if len(b) == 0 || b[0] == ',' {
+		return math.NaN(), 0, true
+	}
+	i := 0
+	neg := b[0] == '-'
+	if neg {
+		i++
+	}
+	var mant uint64
+	start := i
+	for ; i < len(b); i++ {
+		c := b[i] - '0'
+		if c > 9 {
+			break
+		}
+		mant = mant*10 + uint64(c)
+	}
+	digits := i - start
+	if digits == 0 || digits > 1 && b[start] == '0' {
+		return 0, 0, false // no digit, or a leading zero: csvField names the mistake
+	}
+	exp := 0
+	if i < len(b) && b[i] == '.' {
+		i++
+		frac := i
+		for ; i < len(b); i++ {
+			c := b[i] - '0'
+			if c > 9 {
+				break
+			}
+			mant = mant*10 + uint64(c)
+		}
+		if i == frac {
+			return 0, 0, false
+		}
+		exp = frac - i
+		digits += i - frac
+	}
+	// Nineteen digits cannot overflow mant; beyond 2^53 it is not exact in a float64.
+	if digits > 19 || mant > 1<<53 {
+		return 0, 0, false
+	}
+	if i < len(b) && b[i]|0x20 == 'e' {
+		i++
+		eneg := false
+		if i < len(b) && (b[i] == '-' || b[i] == '+') {
+			eneg = b[i] == '-'
+			i++
+		}
+		e, first := 0, i
+		for ; i < len(b); i++ {
+			c := b[i] - '0'
+			if c > 9 {
+				break
+			}
+			if i-first == 4 {
+				return 0, 0, false
+			}
+			e = e*10 + int(c)
+		}
+		if i == first {
+			return 0, 0, false
+		}
+		if eneg {
+			e = -e
+		}
+		exp += e
+	}
+	if i < len(b) && b[i] != ',' {
+		return 0, 0, false
+	}
+	switch {
+	case mant == 0:
+	case exp >= 0 && exp < len(pow10):
+		v = float64(mant) * pow10[exp]
+	case exp < 0 && -exp < len(pow10):
+		v = float64(mant) / pow10[-exp]
+	default:
+		return 0, 0, false
+	}
+	if neg {
+		v = -v
+	}
+	return v, i, true
 }
 
 func csvField(f []byte) (float64, error) {

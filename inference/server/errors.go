@@ -135,6 +135,11 @@ func asHTTPError(log *slog.Logger, r *http.Request, err error) *Error {
 // writeError sends err as {"error": {"code": ..., "message": ...}}.
 func writeError(log *slog.Logger, w http.ResponseWriter, r *http.Request, err error) {
 	e := asHTTPError(log, r, err)
+	if id := r.Header.Get(inferenceIDHeader); id != "" {
+		// SageMaker data capture records carry the inference id; so does this line.
+		log.LogAttrs(r.Context(), slog.LevelInfo, "invocation", slog.String("inference_id", clip(id)),
+			slog.Int("status", e.Status), slog.String("code", e.Code))
+	}
 	b := appendErrorBody(make([]byte, 0, 64+len(e.Message)), e)
 	h := w.Header()
 	h["Content-Type"] = jsonContentType

@@ -54,7 +54,7 @@ func TestInvocationsBadInput(t *testing.T) {
 		{"csv header", "text/csv", "a,b,c\n1,2,3\n", 400, server.CodeNonNumeric, []string{"line 1, column 1"}},
 		{"csv wrong count", "text/csv", "1,2,3\n\n1,2\n", 400, server.CodeWrongFeatures, []string{"line 3", "expected 3", "got 2"}},
 		{"csv empty", "text/csv", "\n\n", 400, server.CodeEmptyInput, []string{"no rows"}},
-		{"no content type", "", `{"instances":[[1,2,3]]}`, 415, server.CodeUnsupportedType, []string{"application/json or text/csv"}},
+		{"no content type", "", `{"instances":[[1,2,3]]}`, 415, server.CodeUnsupportedType, []string{"application/json, text/csv", "text/libsvm", "application/x-recordio-protobuf", "application/jsonlines"}},
 		{"unsupported content type", "application/x-www-form-urlencoded", `a=1`, 415, server.CodeUnsupportedType,
 			[]string{"application/x-www-form-urlencoded", "text/csv"}},
 	}

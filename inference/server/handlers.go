@@ -56,6 +56,7 @@ type requestState struct {
 	out  []float64   // model outputs
 	seen []bool
 	resp []byte
+	dec  *decoders // libsvm, recordio and JSON lines state; made on the first such body
 }
 
 // Pooled buffers larger than these are dropped rather than kept, so that one large batch does
@@ -73,7 +74,7 @@ func (s *Server) putState(st *requestState) {
 
 // bytes is the memory the state's buffers hold.
 func (st *requestState) bytes() int {
-	return 8*cap(st.x) + 8*cap(st.out) + cap(st.resp) + cap(st.seen) + cap(st.scan.buf) + cap(st.scan.tok)
+	return 8*cap(st.x) + 8*cap(st.out) + cap(st.resp) + cap(st.seen) + cap(st.scan.buf) + cap(st.scan.tok) + st.dec.bytes()
 }
 
 // dropLarge lets go of the buffers a large batch grew, and of the body reader.
@@ -97,6 +98,7 @@ func (st *requestState) dropLarge() {
 		st.scan.tok = nil
 	}
 	st.scan.r = nil
+	st.dec.dropLarge()
 	if st.gz != nil {
 		st.gz.src = nil
 	}
@@ -108,12 +110,31 @@ const predictChunkRows = 256
 
 func (s *Server) handleInvocations() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.opts.Compat != nil && r.ContentLength == 0 {
+			// serve.py:209-211: an empty body is answered 204 before anything else is looked at.
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
 		in, err := requestFormat(r)
 		if err != nil {
 			writeError(s.log, w, r, err)
 			return
 		}
-		outFormat, err := responseFormat(r)
+		attrs, err := customAttributes(r)
+		if err != nil {
+			writeError(s.log, w, r, err)
+			return
+		}
+		var outFormat format
+		var compatOut compatFormat
+		compat := s.opts.Compat
+		if compat != nil {
+			if compat, err = compat.forRequest(attrs, s.info.Objective); err == nil {
+				compatOut, err = compat.accept(r)
+			}
+		} else {
+			outFormat, err = responseFormat(r)
+		}
 		if err != nil {
 			writeError(s.log, w, r, err)
 			return
@@ -130,7 +151,7 @@ func (s *Server) handleInvocations() http.Handler {
 			writeError(s.log, w, r, &http.MaxBytesError{Limit: s.opts.MaxBodyBytes})
 			return
 		}
-		reserved, err := s.gate.acquire(r.Context(), s.reservation(r.ContentLength, outFormat, gzipped))
+		reserved, err := s.gate.acquire(r.Context(), s.reservation(r.ContentLength, in, outFormat, gzipped))
 		if err != nil {
 			return // the client went away while the request waited for memory
 		}
@@ -153,13 +174,12 @@ func (s *Server) handleInvocations() http.Handler {
 			body = st.gz
 		}
 		st.scan.reset(body)
-		nf, maxRows := s.info.NumFeatures, s.limits.rows[outFormat]
-		var rows int
-		if in == formatCSV {
-			st.x, rows, err = decodeCSV(&st.scan, nf, maxRows, st.x[:0])
-		} else {
-			st.x, rows, st.seen, err = decodeJSON(&st.scan, nf, maxRows, s.features, st.x[:0], st.seen)
+		maxRows := s.limits.rows[outFormat]
+		if compat != nil {
+			// The compat answers are bounded after encoding instead.
+			maxRows = max(s.limits.rows[formatJSON], s.limits.rows[formatCSV])
 		}
+		rows, err := s.decodeBody(in, st, maxRows)
 		if err != nil {
 			if errors.Is(err, errTooManyRows) {
 				err = s.tooManyRows(outFormat)
@@ -184,7 +204,24 @@ func (s *Server) handleInvocations() http.Handler {
 		// that together take twice that.
 		st.resp = slices.Grow(st.resp[:0], len(jsonHead)+len(jsonTail)+rows*s.limits.rowBytes[outFormat])
 		h := w.Header()
-		if outFormat == formatCSV {
+		if attrs != "" {
+			// SageMaker returns this response header to the caller as CustomAttributes.
+			h["X-Amzn-Sagemaker-Custom-Attributes"] = []string{attrs}
+		}
+		if id := r.Header.Get(inferenceIDHeader); id != "" {
+			s.log.LogAttrs(r.Context(), slog.LevelInfo, "invocation", slog.String("inference_id", clip(id)),
+				slog.Int("status", http.StatusOK), slog.String("content_type", in.String()), slog.Int("rows", rows))
+		}
+		if compat != nil {
+			st.resp = s.compat.encode(st.resp[:0], compat, compatOut, st.out, rows)
+			if int64(len(st.resp)) > s.opts.MaxResponseBytes {
+				writeError(s.log, w, r, errorf(http.StatusRequestEntityTooLarge, CodeTooManyRows,
+					"the answer for %d rows takes %d bytes, over the %d-byte response limit; send fewer rows per request",
+					rows, len(st.resp), s.opts.MaxResponseBytes))
+				return
+			}
+			h["Content-Type"] = compatContentTypes[compatOut]
+		} else if outFormat == formatCSV {
 			st.resp = appendCSV(st.resp, st.out, width)
 			h["Content-Type"] = csvContentType
 		} else {

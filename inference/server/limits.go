@@ -110,14 +110,13 @@ func (s *Server) tooManyRows(f format) *Error {
 // value takes at least one body byte (an empty CSV field and its comma); slices grow by
 // doubling, so they count twice; a CSV line or a token longer than the scan buffer grows it to
 // the body's size.
-func (s *Server) reservation(contentLength int64, f format, compressed bool) int64 {
+func (s *Server) reservation(contentLength int64, in inputFormat, f format, compressed bool) int64 {
 	body := s.opts.MaxBodyBytes
 	if contentLength >= 0 && !compressed {
 		body = min(body, contentLength)
 	}
 	nf, width := int64(max(s.info.NumFeatures, 1)), int64(s.info.OutputWidth)
-	rows := min(int64(s.limits.rows[f]), body/nf+1)
-	values := min(body, rows*nf)
+	rows, values := in.bound(body, nf, int64(s.limits.rows[f]))
 	resp := min(s.opts.MaxResponseBytes, int64(len(jsonHead)+len(jsonTail))+rows*int64(s.limits.rowBytes[f]))
 	n := 16*values + 8*rows*width + resp + 2*body + scanBufSize
 	if compressed {

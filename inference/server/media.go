@@ -22,28 +22,32 @@ func (f format) String() string {
 	return "application/json"
 }
 
-// requestFormat reads Content-Type; parameters such as charset=utf-8 are accepted and ignored.
-func requestFormat(r *http.Request) (format, error) {
+// requestFormat reads Content-Type; parameters such as charset=utf-8 are accepted and ignored,
+// except text/csv's label_size, which is checked.
+func requestFormat(r *http.Request) (inputFormat, error) {
 	ct := r.Header.Get("Content-Type")
 	switch ct { // the common exact values, without parsing
 	case "application/json":
-		return formatJSON, nil
+		return inputJSON, nil
 	case "text/csv":
-		return formatCSV, nil
+		return inputCSV, nil
 	}
-	mt, _, _ := strings.Cut(ct, ";")
+	mt, params, _ := strings.Cut(ct, ";")
 	mt = strings.ToLower(strings.TrimSpace(mt))
 	switch mt {
 	case "application/json":
-		return formatJSON, nil
+		return inputJSON, nil
 	case "text/csv":
-		return formatCSV, nil
+		return inputCSV, checkCSVParams(ct, params)
 	case "":
 		return 0, &Error{Status: http.StatusUnsupportedMediaType, Code: CodeUnsupportedType,
-			Message: "Content-Type is missing; send application/json or text/csv"}
+			Message: "Content-Type is missing; send " + acceptedContentTypes}
+	}
+	if in, ok := builtinInputFormat(mt); ok {
+		return in, nil
 	}
 	return 0, errorf(http.StatusUnsupportedMediaType, CodeUnsupportedType,
-		"Content-Type %s is not supported; send application/json or text/csv", quoteToken(mt))
+		"Content-Type %s is not supported; send %s", quoteToken(mt), acceptedContentTypes)
 }
 
 // responseFormat picks the response encoding from Accept (RFC 9110 §12.5.1): the acceptable

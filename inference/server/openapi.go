@@ -13,7 +13,7 @@ type obj = map[string]any
 
 // openAPIDocument describes the routes for the loaded model: its input (feature count and
 // names) and its output shape. It is built once at start-up.
-func openAPIDocument(info model.Info, maxBody, maxResponse int64) ([]byte, error) {
+func openAPIDocument(info model.Info, maxBody, maxResponse int64, compat *Compat) ([]byte, error) {
 	nf := info.NumFeatures
 	value := obj{"type": []string{"number", "null"}, "description": "a feature value; null is a missing value"}
 	arrayRow := obj{
@@ -35,6 +35,7 @@ func openAPIDocument(info model.Info, maxBody, maxResponse int64) ([]byte, error
 			"description": "feature values by name; an absent feature is a missing value, but a row needs at least one",
 		})
 	}
+	rowSchemas = append(rowSchemas, tensorRowSchemas(info.Inputs, value)...) // tensor.go
 	jsonRequest := obj{
 		"type": "object", "required": []string{"instances"}, "additionalProperties": false,
 		"properties": obj{"instances": obj{"type": "array", "minItems": 1, "items": obj{"oneOf": rowSchemas}}},
@@ -128,11 +129,11 @@ func openAPIDocument(info model.Info, maxBody, maxResponse int64) ([]byte, error
 				"requestBody": obj{
 					"required":    true,
 					"description": fmt.Sprintf("at most %d bytes", maxBody),
-					"content": obj{
+					"content": builtinInputContent(obj{
 						"application/json": obj{"schema": jsonRequest},
 						"text/csv": obj{"schema": obj{"type": "string",
 							"description": fmt.Sprintf("no header; one row of %d comma-separated values per line; an empty field is a missing value", nf)}},
-					},
+					}, nf),
 				},
 				"responses": obj{
 					"200": obj{"description": "one prediction per row, in order", "content": obj{
@@ -144,7 +145,7 @@ func openAPIDocument(info model.Info, maxBody, maxResponse int64) ([]byte, error
 					"406": errorResponse("Accept allows neither application/json nor text/csv"),
 					"408": errorResponse("the body stopped arriving and the server's read timeout passed"),
 					"413": errorResponse(fmt.Sprintf("body (or decompressed body) larger than %d bytes, or more rows than fit in the %d-byte response limit (too_many_rows, which says how many fit)", maxBody, maxResponse)),
-					"415": errorResponse("Content-Type is neither application/json nor text/csv, or Content-Encoding is neither gzip nor identity"),
+					"415": errorResponse("Content-Type is not one listed in requestBody (or text/csv with a label_size other than 1), or Content-Encoding is neither gzip nor identity"),
 					"431": errorResponse("the request header is too large"),
 					"500": errorResponse("internal error; details are in the server log"),
 					"501": errorResponse("a Transfer-Encoding the server does not implement"),
@@ -172,6 +173,51 @@ func openAPIDocument(info model.Info, maxBody, maxResponse int64) ([]byte, error
 			"outputWidth": info.OutputWidth,
 		},
 	}
+	paths := doc["paths"].(obj)
+	paths["/execution-parameters"] = obj{"get": obj{
+		"summary": "Batch Transform's start-up question, answered as SageMaker's built-in XGBoost container does.",
+		"responses": obj{"200": obj{"description": "MaxConcurrentTransforms is the CPU count, MaxPayloadInMB the body limit in whole MB",
+			"content": obj{"application/json": obj{"schema": obj{"type": "object", "properties": obj{
+				"MaxConcurrentTransforms": obj{"type": "integer"}, "BatchStrategy": obj{"const": "MULTI_RECORD"},
+				"MaxPayloadInMB": obj{"type": "integer"}}}}}}, "default": otherErrors},
+	}}
+	inv := paths["/invocations"].(obj)["post"].(obj)
+	inv["parameters"] = append(inv["parameters"].([]any),
+		obj{"name": customAttributesHeader, "in": "header", "required": false,
+			"description": "up to 1024 visible US-ASCII characters, echoed in the response (InvokeEndpoint's CustomAttributes); in sagemaker-xgboost mode " +
+				OutputAttribute + "=k1,k2 among ';'-separated attributes selects this request's outputs, as SAGEMAKER_INFERENCE_OUTPUT does",
+			"schema": obj{"type": "string", "maxLength": maxCustomAttributes, "examples": []string{OutputAttribute + "=predicted_label,probability"}}},
+		obj{"name": inferenceIDHeader, "in": "header", "required": false,
+			"description": "logged with the request (inference_id), so that data capture joins the logs", "schema": obj{"type": "string"}})
+	mode := "inferstack"
+	if compat != nil {
+		mode = "sagemaker-xgboost"
+		inv["parameters"].([]any)[0] = obj{"name": "Accept", "in": "header", "required": false,
+			"description": "the media type before any ';' is one of " + strings.Join(CompatAccepts, ", ") + "; absent or */* is " + compat.DefaultAccept +
+				" (SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT); a list or another type is 406, as in SageMaker's built-in XGBoost container",
+			"schema": obj{"type": "string", "enum": append([]string{"*/*"}, CompatAccepts...), "default": compat.DefaultAccept}}
+		score := "the prediction: a number, or a list of numbers for multi:softprob"
+		outputs := "raw predictions"
+		if compat.OutputKeys != nil {
+			outputs = "the outputs " + strings.Join(compat.OutputKeys, ", ") + " (SAGEMAKER_INFERENCE_OUTPUT); a key the objective has not is NaN"
+		}
+		batch := ""
+		if compat.Batch {
+			batch = "; SAGEMAKER_BATCH is set, so every type is one line per row, Python's str() of the prediction"
+		}
+		resp := inv["responses"].(obj)
+		resp["200"] = obj{"description": "one prediction per row, in order, written as SageMaker's built-in XGBoost container writes " + outputs + batch,
+			"content": obj{
+				"text/csv":              obj{"schema": obj{"type": "string", "description": "one line per row: the score(s), comma-separated; with selected outputs the keys in the order asked, lists quoted"}},
+				"application/json":      obj{"schema": obj{"type": "object", "description": `{"predictions": [{"score": ...}, ...]}, or the selected keys per prediction; ` + score}},
+				"application/jsonlines": obj{"schema": obj{"type": "string", "description": `one JSON object per line: {"score": ...} or the selected keys`}},
+				"application/x-recordio-protobuf": obj{"schema": obj{"type": "string", "format": "binary",
+					"description": "one RecordIO-framed Record per row; each output (score, or each selected key) a float32 tensor under label"}},
+			}}
+		resp["204"] = obj{"description": "the body was empty"}
+		resp["406"] = errorResponse("Accept is not one of " + strings.Join(CompatAccepts, ", "))
+	}
+	doc["x-mode"] = mode
 	return json.MarshalIndent(doc, "", "  ")
 }
 

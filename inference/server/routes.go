@@ -19,6 +19,7 @@ func (s *Server) routes() []route {
 		{http.MethodGet, "/openapi.json", s.handleStatic(jsonContentType, s.openAPI)},
 		{http.MethodGet, "/docs", s.handleStatic(htmlContentType, s.docs)},
 		{http.MethodGet, "/metrics", s.metrics.handler()},
+		{http.MethodGet, "/execution-parameters", s.handleExecutionParameters()},
 	}
 }
 
@@ -48,6 +49,6 @@ func (s *Server) handleUnrouted(table []route) http.Handler {
 			return
 		}
 		writeError(s.log, w, r, errorf(http.StatusNotFound, CodeNotFound,
-			"no route %s; the routes are GET /ping, POST /invocations, GET /openapi.json, GET /docs, GET /metrics", clip(r.URL.Path)))
+			"no route %s; the routes are GET /ping, POST /invocations, GET /openapi.json, GET /docs, GET /metrics, GET /execution-parameters", clip(r.URL.Path)))
 	})
 }

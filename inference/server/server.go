@@ -49,6 +49,9 @@ type Options struct {
 	ModelLoadTime time.Duration
 	// Health (optional) turns /ping to 503 once draining starts; nil means never draining.
 	Health *Health
+	// Compat (optional) answers as SageMaker's built-in XGBoost container does: its default
+	// Accept, response shapes and selectable outputs. Nil keeps the server's own formats.
+	Compat *Compat
 }
 
 // Health is the readiness that /ping reports.
@@ -80,6 +83,7 @@ type Server struct {
 	limits   rowLimits
 	gate     *memoryGate
 	trim     memoryTrimmer
+	compat   *compatEncoder   // nil outside compat mode
 	states   sync.Pool        // *requestState
 	now      func() time.Time // the clock for prediction deadlines; tests replace it
 }
@@ -114,23 +118,31 @@ func NewServer(log *slog.Logger, m model.Model, opts Options) (*Server, error) {
 		info:     info,
 		opts:     opts,
 		enc:      newPredictionEncoder(info),
-		features: newFeatureIndex(info.Features, info.Categories),
+		features: newFeatureIndex(info.Features, info.Categories).withInputs(info.Inputs),
 		metrics:  newMetrics(info, opts.ModelLoadTime),
 		mux:      http.NewServeMux(),
 		now:      time.Now,
 	}
 	s.states.New = func() any { return new(requestState) }
 	var err error
+	if opts.Compat != nil {
+		c := *opts.Compat
+		if err := checkCompat(&c, info); err != nil {
+			return nil, err
+		}
+		s.opts.Compat = &c
+		s.compat = &compatEncoder{objective: info.Objective, numClass: info.NumClasses, width: info.OutputWidth}
+	}
 	if s.limits, err = newRowLimits(s.enc, opts.MaxResponseBytes, opts.MaxRows); err != nil {
 		return nil, err
 	}
 	s.gate = newMemoryGate(opts.MemoryBudget, s.metrics.reserved.Set)
 	s.trim.gate = s.gate
 	s.metrics.budget.Set(float64(opts.MemoryBudget))
-	if s.openAPI, err = openAPIDocument(info, opts.MaxBodyBytes, opts.MaxResponseBytes); err != nil {
+	if s.openAPI, err = openAPIDocument(info, s.opts.MaxBodyBytes, s.opts.MaxResponseBytes, s.opts.Compat); err != nil {
 		return nil, err
 	}
-	if s.docs, err = docsHTML(info, opts.MaxBodyBytes, s.limits, s.openAPI); err != nil {
+	if s.docs, err = docsHTML(info, s.opts.MaxBodyBytes, s.limits, s.openAPI, s.opts.Compat); err != nil {
 		return nil, err
 	}
 	s.registerRoutes()

@@ -49,9 +49,9 @@ type Options struct {
 	Region string
 	// RequiredTags are the cost tag keys every taggable resource must carry.
 	RequiredTags []string
-	// ImageKmsKeyArn and EndpointKmsKeyArn are the configured keys, when set: the ECR repository
+	// ImageKMSKeyARN and EndpointKMSKeyARN are the configured keys, when set: the ECR repository
 	// and the endpoint configuration must then use them.
-	ImageKmsKeyArn, EndpointKmsKeyArn string
+	ImageKMSKeyARN, EndpointKMSKeyARN string
 }
 
 // StarResourceActions are the actions AWS authorizes only on "Resource": "*", each with the
@@ -321,16 +321,16 @@ func (c *checker) encryption() {
 		switch {
 		case typ != "AES256" && typ != "KMS":
 			c.add(EncryptionAtRest, r, "ECR repository has no encryptionConfigurations (want AES256 or KMS)")
-		case c.opts.ImageKmsKeyArn != "" && (typ != "KMS" || str(r, "encryptionConfigurations.0.kmsKey") != c.opts.ImageKmsKeyArn):
+		case c.opts.ImageKMSKeyARN != "" && (typ != "KMS" || str(r, "encryptionConfigurations.0.kmsKey") != c.opts.ImageKMSKeyARN):
 			c.add(EncryptionAtRest, r, "image.kmsKeyArn is %s but the repository uses %s %q",
-				c.opts.ImageKmsKeyArn, typ, str(r, "encryptionConfigurations.0.kmsKey"))
+				c.opts.ImageKMSKeyARN, typ, str(r, "encryptionConfigurations.0.kmsKey"))
 		}
 	}
-	if c.opts.EndpointKmsKeyArn != "" {
+	if c.opts.EndpointKMSKeyARN != "" {
 		for _, r := range c.ofType("aws:sagemaker/endpointConfiguration:EndpointConfiguration") {
-			if got := str(r, "kmsKeyArn"); got != c.opts.EndpointKmsKeyArn {
+			if got := str(r, "kmsKeyArn"); got != c.opts.EndpointKMSKeyARN {
 				c.add(EncryptionAtRest, r, "endpoint.kmsKeyArn is %s but the endpoint configuration has kmsKeyArn %q",
-					c.opts.EndpointKmsKeyArn, got)
+					c.opts.EndpointKMSKeyARN, got)
 			}
 		}
 	}

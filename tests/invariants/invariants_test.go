@@ -194,7 +194,7 @@ func TestCheckConfiguredKeys(t *testing.T) {
 		res("aws:sagemaker/endpointConfiguration:EndpointConfiguration", "cfg", map[string]any{"tags": tagged()}),
 	}
 	assert.Empty(t, Check(rs, Options{RequiredTags: costTags}), "AES256 is encryption at rest when no key is configured")
-	got := Check(rs, Options{RequiredTags: costTags, ImageKmsKeyArn: key, EndpointKmsKeyArn: key})
+	got := Check(rs, Options{RequiredTags: costTags, ImageKMSKeyARN: key, EndpointKMSKeyARN: key})
 	require.Len(t, got, 2)
 	assert.Contains(t, got[0].Detail+got[1].Detail, "image.kmsKeyArn")
 	assert.Contains(t, got[0].Detail+got[1].Detail, "endpoint.kmsKeyArn")
@@ -206,8 +206,8 @@ func TestMonitoringComponentKeepsTheInvariants(t *testing.T) {
 	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
 		_, err := components.NewMonitoring(ctx, "churn-monitoring", &components.MonitoringArgs{
 			EndpointName: pulumi.String("churn-dev"), FunctionName: pulumi.String("churn-proxy"),
-			ApiName: pulumi.String("churn-api"), StageName: pulumi.String("v1"),
-			AlarmEmails: []string{"oncall@example.com"}, MonthlyBudgetUsd: 100,
+			APIName: pulumi.String("churn-api"), StageName: pulumi.String("v1"),
+			AlarmEmails: []string{"oncall@example.com"}, MonthlyBudgetUSD: 100,
 			Tags: components.StandardTags("ml", "churn", "dev", "dev"),
 		})
 		return err

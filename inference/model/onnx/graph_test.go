@@ -16,7 +16,7 @@ import (
 func TestSniff(t *testing.T) {
 	fixtures, err := filepath.Glob("testdata/*/model.onnx")
 	require.NoError(t, err)
-	require.Len(t, fixtures, 10)
+	require.Len(t, fixtures, 13)
 	for _, f := range fixtures {
 		data, err := os.ReadFile(f)
 		require.NoError(t, err)

@@ -125,11 +125,20 @@ type Model interface {
 	// Classes names the classes as the graph's classifier or ZipMap labels them, or is nil when
 	// they are 0..n-1 (served as indices) or the model is not a classifier.
 	Classes() []string
+	// Inputs are the graph's input tensors, in the order their values sit in a row.
+	Inputs() []Input
 	// Description names the graph's input and outputs with their types and shapes, for
 	// /openapi.json and /docs.
 	Description() string
 	// Close releases the session.
 	Close() error
+}
+
+// Input is one input tensor of the graph.
+type Input struct {
+	Name  string
+	Type  string // "float32", "float64" or "int64"
+	Shape []int  // after the batch dimension
 }
 
 // Parse loads an ONNX model from the bytes of its file.

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -139,6 +140,7 @@ var classifiers = []struct {
 	{"gb_iris", nil},
 	{"logreg_iris_zipmap", nil},
 	{"pipeline_wine", []string{"class_0", "class_1", "class_2"}},
+	{"lightgbm_multiclass", nil}, // LightGBM's own predictions of its own model
 }
 
 // TestClassifierParity: every scikit-learn classifier fixture through the HTTP server, JSON and
@@ -237,4 +239,128 @@ func TestValueParity(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestTensorInputParity: torch networks whose inputs are images ([N, 3, 8, 8]) or several
+// tensors, through the HTTP server in every body form: JSON nested in the input's shape, JSON
+// objects keyed by input name, flat JSON rows and CSV, against torch's own forward().
+func TestTensorInputParity(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		inputs []model.Input
+		nested bool // one input: instances may be the tensors themselves
+	}{
+		{"torch_conv_image", []model.Input{{Name: "image", Type: "float32", Shape: []int{3, 8, 8}}}, true},
+		{"torch_two_inputs", []model.Input{{Name: "image", Type: "float32", Shape: []int{2, 4, 4}},
+			{Name: "meta", Type: "float32", Shape: []int{3}}}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			data, err := os.ReadFile(filepath.Join("testdata", tc.name+".expected.json"))
+			require.NoError(t, err)
+			var e struct {
+				Rows    [][]float64                `json:"rows"`
+				Inputs  map[string]json.RawMessage `json:"inputs"`
+				Predict [][]float64                `json:"predict"`
+			}
+			require.NoError(t, json.Unmarshal(data, &e))
+			ts, info := serve(t, filepath.Join("testdata", tc.name))
+			assert.Equal(t, tc.inputs, info.Inputs)
+			assert.Equal(t, len(e.Rows[0]), info.NumFeatures)
+
+			perInput := map[string][]json.RawMessage{}
+			for name, raw := range e.Inputs {
+				var rows []json.RawMessage
+				require.NoError(t, json.Unmarshal(raw, &rows))
+				perInput[name] = rows
+			}
+			named := make([]map[string]json.RawMessage, len(e.Rows))
+			for i := range named {
+				named[i] = map[string]json.RawMessage{}
+				for name, rows := range perInput {
+					named[i][name] = rows[i]
+				}
+			}
+			bodies := map[string][]byte{"flat JSON": jsonBody(t, e.Rows)}
+			b, err := json.Marshal(map[string]any{"instances": named})
+			require.NoError(t, err)
+			bodies["JSON objects by input name"] = b
+			if tc.nested {
+				b, err := json.Marshal(map[string]any{"instances": perInput[tc.inputs[0].Name]})
+				require.NoError(t, err)
+				bodies["nested JSON"] = b
+			}
+			for form, body := range bodies {
+				var resp struct {
+					Predictions []struct {
+						Values []float64 `json:"values"`
+					} `json:"predictions"`
+				}
+				require.NoError(t, json.Unmarshal(post(t, ts.URL, "application/json", "application/json", body), &resp), form)
+				require.Len(t, resp.Predictions, len(e.Predict), form)
+				for i, p := range resp.Predictions {
+					assertRow(t, rel1e4, p.Values, e.Predict[i], fmt.Sprintf("%s, row %d", form, i+1))
+				}
+			}
+			got := parseCSV(t, post(t, ts.URL, "text/csv", "text/csv", csvBody(e.Rows)))
+			require.Len(t, got, len(e.Predict))
+			for i := range got {
+				assertRow(t, rel1e4, got[i], e.Predict[i], fmt.Sprintf("CSV row %d", i+1))
+			}
+		})
+	}
+}
+
+// TestTensorInputShapeError: a nested instance that does not match the graph's declared input
+// shape is a 400 naming the input, the index path and the counts.
+func TestTensorInputShapeError(t *testing.T) {
+	ts, _ := serve(t, filepath.Join("testdata", "torch_conv_image"))
+	row := make([][][]float64, 3)
+	for c := range row {
+		row[c] = make([][]float64, 8)
+		for y := range row[c] {
+			row[c][y] = make([]float64, 8)
+		}
+	}
+	row[2][5] = row[2][5][:7]
+	body, err := json.Marshal(map[string]any{"instances": [][][][]float64{row}})
+	require.NoError(t, err)
+	resp, err := http.Post(ts.URL+"/invocations", "application/json", bytes.NewReader(body))
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	msg, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
+	assert.Contains(t, string(msg), `instances[0][2][5]: input \"image\" has shape [N, 3, 8, 8]: expected 8 values here, got 7`)
+}
+
+// TestTensorInputsBatched: with batching on, concurrent requests of the two-input network, each
+// one row written by input name, share batches (2ms to gather, up to 8 rows) and each gets its
+// own row's torch output: the batcher splits and joins rows of several inputs correctly.
+func TestTensorInputsBatched(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("testdata", "torch_two_inputs.expected.json"))
+	require.NoError(t, err)
+	var e struct {
+		Inputs  map[string][]json.RawMessage `json:"inputs"`
+		Predict [][]float64                  `json:"predict"`
+	}
+	require.NoError(t, json.Unmarshal(data, &e))
+	ts, _ := serve(t, withManifest(t, "torch_two_inputs", map[string]any{"onnx": map[string]any{"max_batch_size": 8, "max_delay": "2ms"}}))
+	var wg sync.WaitGroup
+	for i := range e.Predict {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			body, err := json.Marshal(map[string]any{"instances": []map[string]json.RawMessage{{"meta": e.Inputs["meta"][i], "image": e.Inputs["image"][i]}}})
+			require.NoError(t, err)
+			var resp struct {
+				Predictions []struct {
+					Values []float64 `json:"values"`
+				} `json:"predictions"`
+			}
+			require.NoError(t, json.Unmarshal(post(t, ts.URL, "application/json", "application/json", body), &resp))
+			require.Len(t, resp.Predictions, 1)
+			assertRow(t, rel1e4, resp.Predictions[0].Values, e.Predict[i], fmt.Sprintf("row %d", i+1))
+		}()
+	}
+	wg.Wait()
 }

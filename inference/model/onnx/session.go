@@ -61,13 +61,20 @@ const (
 	outZipMap                   // a sequence of maps, one per row, class label -> probability
 )
 
+// inputSpec is one graph input: its values for a row are the nf values from offset on.
+type inputSpec struct {
+	info   ort.InputOutputInfo
+	kind   inputKind
+	dims   []int64 // the input shape after the batch dimension
+	nf     int     // their product
+	offset int
+}
+
 // session is an ONNX Runtime session and what the server needs to know of its graph.
 type session struct {
 	sess       *ort.DynamicAdvancedSession
-	in         ort.InputOutputInfo
-	inKind     inputKind
-	inDims     []int64 // the input shape after the batch dimension
-	nf         int
+	ins        []inputSpec // the graph's inputs, in the order their values sit in a row
+	nf         int         // values per row, all inputs together
 	out        ort.InputOutputInfo
 	form       outputForm
 	outFloat64 bool
@@ -91,7 +98,7 @@ func newSession(data []byte, gi graphInfo, opts Options) (Model, error) {
 		return nil, fmt.Errorf("ONNX Runtime cannot read the model: %w", err)
 	}
 	s := &session{}
-	if err := s.describeInput(inputs); err != nil {
+	if err := s.describeInputs(inputs); err != nil {
 		return nil, err
 	}
 	if err := s.describeOutput(outputs, gi); err != nil {
@@ -119,7 +126,11 @@ func newSession(data []byte, gi graphInfo, opts Options) (Model, error) {
 	}
 	// Only the output the server answers with is computed and copied; a classifier's label
 	// output is the argmax of its probabilities, which the server takes itself.
-	s.sess, err = ort.NewDynamicAdvancedSessionWithONNXData(data, []string{s.in.Name}, []string{s.out.Name}, so)
+	names := make([]string, len(s.ins))
+	for i, in := range s.ins {
+		names[i] = in.info.Name
+	}
+	s.sess, err = ort.NewDynamicAdvancedSessionWithONNXData(data, names, []string{s.out.Name}, so)
 	if err != nil {
 		return nil, fmt.Errorf("ONNX Runtime cannot load the model: %w", err)
 	}
@@ -146,48 +157,71 @@ func optimizationLevel(name string) ort.GraphOptimizationLevel {
 	return ort.GraphOptimizationLevelEnableAll
 }
 
-// describeInput takes the graph's one input: a float32, float64 or int64 tensor whose first
-// dimension is the batch and whose other dimensions are fixed; a row is their product of values.
-func (s *session) describeInput(inputs []ort.InputOutputInfo) error {
-	if len(inputs) != 1 {
-		names := make([]string, len(inputs))
-		for i, in := range inputs {
-			names[i] = in.Name
-		}
-		return fmt.Errorf("the graph has %d inputs (%s); the server feeds one input tensor [N, features]: "+
-			"export the model with its features concatenated into one input", len(inputs), strings.Join(names, ", "))
+// describeInputs takes the graph's inputs: float32, float64 or int64 tensors whose first
+// dimension is the batch and whose other dimensions are fixed. A row is their values one input
+// after the other, each input's in row-major order (the server's JSON tensor forms and the
+// flat form both arrive so).
+func (s *session) describeInputs(inputs []ort.InputOutputInfo) error {
+	if len(inputs) == 0 {
+		return errors.New("the graph has no inputs")
 	}
-	in := inputs[0]
+	for _, in := range inputs {
+		spec, err := describeInput(in)
+		if err != nil {
+			return err
+		}
+		spec.offset = s.nf
+		s.nf += spec.nf
+		s.ins = append(s.ins, spec)
+	}
+	return nil
+}
+
+func describeInput(in ort.InputOutputInfo) (inputSpec, error) {
+	spec := inputSpec{info: in}
 	if in.OrtValueType != ort.ONNXTypeTensor {
-		return fmt.Errorf("input %q is a %s; want a tensor", in.Name, in.OrtValueType)
+		return spec, fmt.Errorf("input %q is a %s; want a tensor", in.Name, in.OrtValueType)
 	}
 	switch in.DataType {
 	case ort.TensorElementDataTypeFloat:
-		s.inKind = inFloat32
+		spec.kind = inFloat32
 	case ort.TensorElementDataTypeDouble:
-		s.inKind = inFloat64
+		spec.kind = inFloat64
 	case ort.TensorElementDataTypeInt64:
-		s.inKind = inInt64
+		spec.kind = inInt64
 	default:
-		return fmt.Errorf("input %q has element type %s; the server feeds float32, float64 or int64", in.Name, in.DataType)
+		return spec, fmt.Errorf("input %q has element type %s; the server feeds float32, float64 or int64", in.Name, in.DataType)
 	}
 	dims := in.Dimensions
 	if len(dims) == 0 {
-		return fmt.Errorf("input %q is a scalar; want a tensor [N, features] with N the batch", in.Name)
+		return spec, fmt.Errorf("input %q is a scalar; want a tensor [N, features] with N the batch", in.Name)
 	}
 	if dims[0] > 0 {
-		return fmt.Errorf("input %q has a fixed batch dimension %d (shape %s); export it with a dynamic first dimension "+
+		return spec, fmt.Errorf("input %q has a fixed batch dimension %d (shape %s); export it with a dynamic first dimension "+
 			"(torch.onnx.export(..., dynamic_axes={%q: {0: \"batch\"}}))", in.Name, dims[0], dims, in.Name)
 	}
-	s.nf = 1
+	spec.nf = 1
 	for i, d := range dims[1:] {
 		if d <= 0 {
-			return fmt.Errorf("input %q: dimension %d of shape %s is dynamic; only the first (batch) dimension may be", in.Name, i+1, dims)
+			return spec, fmt.Errorf("input %q: dimension %d of shape %s is dynamic; only the first (batch) dimension may be", in.Name, i+1, dims)
 		}
-		s.nf *= int(d)
+		spec.nf *= int(d)
 	}
-	s.in, s.inDims = in, append([]int64(nil), dims[1:]...)
-	return nil
+	spec.dims = append([]int64(nil), dims[1:]...)
+	return spec, nil
+}
+
+// Inputs describes the graph's inputs for the server's JSON tensor forms.
+func (s *session) Inputs() []Input {
+	out := make([]Input, len(s.ins))
+	for i, in := range s.ins {
+		shape := make([]int, len(in.dims))
+		for j, d := range in.dims {
+			shape[j] = int(d)
+		}
+		out[i] = Input{Name: in.info.Name, Type: elemName(in.info.DataType), Shape: shape}
+	}
+	return out
 }
 
 // describeOutput picks what the server answers with. A classifier, as skl2onnx and onnxmltools
@@ -391,11 +425,15 @@ func (s *session) run(ctx context.Context, x, out []float64) error {
 	if rows == 0 {
 		return nil
 	}
-	in, err := s.inputTensor(x, rows)
-	if err != nil {
-		return err
+	ins := make([]ort.Value, len(s.ins))
+	for i := range s.ins {
+		v, err := s.inputTensor(&s.ins[i], x, rows)
+		if err != nil {
+			return err
+		}
+		defer v.Destroy()
+		ins[i] = v
 	}
-	defer in.Destroy()
 
 	var opts *ort.RunOptions
 	if ctx.Done() != nil {
@@ -407,7 +445,7 @@ func (s *session) run(ctx context.Context, x, out []float64) error {
 		defer stop()
 	}
 	outs := []ort.Value{nil}
-	err = s.sess.RunWithOptions([]ort.Value{in}, outs, opts)
+	err = s.sess.RunWithOptions(ins, outs, opts)
 	if outs[0] != nil {
 		defer outs[0].Destroy()
 	}
@@ -420,32 +458,47 @@ func (s *session) run(ctx context.Context, x, out []float64) error {
 	return s.readOutput(outs[0], rows, out)
 }
 
-func (s *session) inputTensor(x []float64, rows int) (ort.Value, error) {
-	shape := ort.NewShape(append([]int64{int64(rows)}, s.inDims...)...)
-	switch s.inKind {
+// inputTensor is the tensor of one input over the rows of x. A graph with one float64 input
+// reads x in place; otherwise the input's values are gathered from each row.
+func (s *session) inputTensor(in *inputSpec, x []float64, rows int) (ort.Value, error) {
+	shape := ort.NewShape(append([]int64{int64(rows)}, in.dims...)...)
+	switch in.kind {
 	case inFloat64:
-		return ort.NewTensor(shape, x) // ONNX Runtime reads x in place, during the run only
-	case inFloat32:
-		v := make([]float32, len(x))
-		for i, f := range x {
-			v[i] = float32(f)
+		if len(s.ins) == 1 {
+			return ort.NewTensor(shape, x) // ONNX Runtime reads x in place, during the run only
 		}
-		return ort.NewTensor(shape, v)
+		return ort.NewTensor(shape, gather(s, in, x, rows, func(f float64) float64 { return f }))
+	case inFloat32:
+		return ort.NewTensor(shape, gather(s, in, x, rows, func(f float64) float32 { return float32(f) }))
 	default:
-		v := make([]int64, len(x))
-		for i, f := range x {
-			if f != math.Trunc(f) || math.Abs(f) >= 1<<63 { // also NaN: a missing value
-				what := strconv.FormatFloat(f, 'g', -1, 64)
-				if math.IsNaN(f) {
-					what = "a missing value"
+		v := gather(s, in, x, rows, func(f float64) int64 { return int64(f) })
+		for r := 0; r < rows; r++ {
+			for j, f := range x[r*s.nf+in.offset : r*s.nf+in.offset+in.nf] {
+				if f != math.Trunc(f) || math.Abs(f) >= 1<<63 { // also NaN: a missing value
+					what := strconv.FormatFloat(f, 'g', -1, 64)
+					if math.IsNaN(f) {
+						what = "a missing value"
+					}
+					return nil, &InputError{Msg: fmt.Sprintf("row %d, feature %d: %s is not an integer; the model's input %q is int64, which has no missing values",
+						r+1, in.offset+j+1, what, in.info.Name)}
 				}
-				return nil, &InputError{Msg: fmt.Sprintf("row %d, feature %d: %s is not an integer; the model's input %q is int64, which has no missing values",
-					i/s.nf+1, i%s.nf+1, what, s.in.Name)}
 			}
-			v[i] = int64(f)
 		}
 		return ort.NewTensor(shape, v)
 	}
+}
+
+// gather copies one input's values out of the rows of x, converted to the input's type.
+func gather[T float32 | float64 | int64](s *session, in *inputSpec, x []float64, rows int, conv func(float64) T) []T {
+	v := make([]T, rows*in.nf)
+	for r := 0; r < rows; r++ {
+		src := x[r*s.nf+in.offset : r*s.nf+in.offset+in.nf]
+		dst := v[r*in.nf : (r+1)*in.nf]
+		for j, f := range src {
+			dst[j] = conv(f)
+		}
+	}
+	return v
 }
 
 func (s *session) readOutput(v ort.Value, rows int, out []float64) error {

@@ -2,6 +2,7 @@ package xgboost
 
 import (
 	"math"
+	"unsafe"
 
 	"github.com/inferstack/inferstack/inference/model/internal/output"
 )
@@ -65,10 +66,14 @@ func (m *Model) Predict(x []float64, out []float64) error {
 		m.predictGeneral(x, out, rows)
 		return nil
 	}
+	r := 0
+	if m.linear == nil && rows >= blockRows {
+		r = m.predictBlocks(x, out, rows)
+	}
 	var marginBuf [maxStackGroups]float32
 	var rowBuf [2 * maxStackFeatures]float32
 	margins, row := m.buffers(marginBuf[:], rowBuf[:])
-	for r := 0; r < rows; r++ {
+	for ; r < rows; r++ {
 		doubleRow(row, x[r*nf:(r+1)*nf])
 		if m.linear != nil {
 			m.marginLinear(row, margins)
@@ -301,4 +306,107 @@ func step(nodes []node, row []float32, i uint32) uint32 {
 		right = 1
 	}
 	return n.left + right
+}
+
+// blockRows is how many rows walk each tree together on the batch path. One tree's nodes then
+// serve eight rows while they are in the L1 cache, instead of every row streaming the whole
+// ensemble (200 kB for 100 trees of depth 6) through it; the eight walks are independent, so
+// the CPU overlaps their loads as it does the eight trees of marginRow.
+const blockRows = 8
+
+// predictBlocks predicts the rows of x in whole blocks of blockRows and returns how many rows
+// it did. Each row's margins are still summed in tree order from base_score, as marginRow sums
+// them, so the results are the same bits.
+func (m *Model) predictBlocks(x []float64, out []float64, rows int) int {
+	nf, ng, width := m.numFeatures, m.numGroups, m.OutputWidth()
+	var marginBuf [blockRows * maxStackGroups]float32
+	var blockBuf [blockRows * 2 * maxStackFeatures]float32
+	margins, block := marginBuf[:], blockBuf[:]
+	if ng > maxStackGroups {
+		margins = make([]float32, blockRows*ng)
+	}
+	if nf > maxStackFeatures {
+		block = make([]float32, blockRows*2*nf)
+	}
+	margins, block = margins[:blockRows*ng], block[:blockRows*2*nf]
+	done := rows - rows%blockRows
+	for r := 0; r < done; r += blockRows {
+		for k := range blockRows {
+			doubleRowInto(block, k, x[(r+k)*nf:(r+k+1)*nf])
+			copy(margins[k*ng:(k+1)*ng], m.baseMargin)
+		}
+		m.marginBlock(block, margins)
+		for k := range blockRows {
+			m.finish(margins[k*ng:(k+1)*ng], out[(r+k)*width:(r+k+1)*width])
+		}
+	}
+	return done
+}
+
+// doubleRowInto is doubleRow for row k of a block: value j of the doubled row goes to
+// block[j*blockRows+k], so that the rows' copies of one feature share a cache line and one
+// base address serves all eight walks.
+func doubleRowInto(block []float32, k int, x []float64) {
+	nf := len(x)
+	lo, hi := block[k:], block[nf*blockRows+k:]
+	for j, v := range x {
+		a, b := float32(v), float32(v)
+		if v != v {
+			a, b = float32(math.Inf(-1)), float32(math.Inf(1))
+		}
+		lo[j*blockRows], hi[j*blockRows] = a, b
+	}
+}
+
+// marginBlock adds every tree's leaf for each of the blockRows rows of block (doubleRowInto's
+// layout) to that row's margins (numGroups apart), tree by tree.
+func (m *Model) marginBlock(block []float32, margins []float32) {
+	ng := m.numGroups
+	m0, m1, m2, m3 := margins[0*ng:1*ng], margins[1*ng:2*ng], margins[2*ng:3*ng], margins[3*ng:4*ng]
+	m4, m5, m6, m7 := margins[4*ng:5*ng], margins[5*ng:6*ng], margins[6*ng:7*ng], margins[7*ng:8*ng]
+	if len(block) < blockRows*2*m.numFeatures {
+		panic("xgboost: block too short") // stepBlock's reads rely on it
+	}
+	nodes, vals := unsafe.Pointer(unsafe.SliceData(m.nodes)), unsafe.Pointer(unsafe.SliceData(block))
+	for t, root := range m.roots {
+		i0, i1, i2, i3 := uint32(root), uint32(root), uint32(root), uint32(root)
+		i4, i5, i6, i7 := i0, i0, i0, i0
+		for range m.depths[t] {
+			i0 = stepBlock(nodes, vals, i0, 0)
+			i1 = stepBlock(nodes, vals, i1, 1)
+			i2 = stepBlock(nodes, vals, i2, 2)
+			i3 = stepBlock(nodes, vals, i3, 3)
+			i4 = stepBlock(nodes, vals, i4, 4)
+			i5 = stepBlock(nodes, vals, i5, 5)
+			i6 = stepBlock(nodes, vals, i6, 6)
+			i7 = stepBlock(nodes, vals, i7, 7)
+		}
+		g := m.groups[t]
+		m0[g] += leafValue(nodes, i0)
+		m1[g] += leafValue(nodes, i1)
+		m2[g] += leafValue(nodes, i2)
+		m3[g] += leafValue(nodes, i3)
+		m4[g] += leafValue(nodes, i4)
+		m5[g] += leafValue(nodes, i5)
+		m6[g] += leafValue(nodes, i6)
+		m7[g] += leafValue(nodes, i7)
+	}
+}
+
+// stepBlock is step for walk k of a block, without bounds checks: appendTree makes every
+// child index a node of the array and every feat (leaves: 0) a position below twice the
+// feature count, and marginBlock checks the block holds that many values per row.
+func stepBlock(nodes, vals unsafe.Pointer, i uint32, k uintptr) uint32 {
+	n := (*node)(unsafe.Add(nodes, uintptr(i)*unsafe.Sizeof(node{})))
+	v := *(*float32)(unsafe.Add(vals, (uintptr(n.feat)*blockRows+k)*4))
+	var right uint32
+	if !(v < n.cond) {
+		right = 1
+	}
+	return n.left + right
+}
+
+// leafValue is the value of the scalar leaf at index i (a walk's end in stepBlock).
+func leafValue(nodes unsafe.Pointer, i uint32) float32 {
+	return math.Float32frombits((*node)(unsafe.Add(nodes, uintptr(i)*unsafe.Sizeof(node{}))).val)
 }

@@ -293,6 +293,141 @@ def torch_grid(name):
     torch_export(name, Grid(), torch.from_numpy(x[:2]), x)
 
 
+class ConvImage(torch.nn.Module):
+    """A small image network on [N, 3, 8, 8] inputs (channels first, as torch lays them out):
+    conv, ReLU, max-pool, conv, then a linear layer to 3 outputs."""
+
+    def __init__(self):
+        super().__init__()
+        self.features = torch.nn.Sequential(torch.nn.Conv2d(3, 6, kernel_size=3, padding=1), torch.nn.ReLU(),
+                                            torch.nn.MaxPool2d(2), torch.nn.Conv2d(6, 4, kernel_size=3), torch.nn.ReLU())
+        self.out = torch.nn.Linear(4 * 2 * 2, 3)
+
+    def forward(self, x):
+        return self.out(self.features(x).flatten(1))
+
+
+class TwoInputs(torch.nn.Module):
+    """Two inputs, an image [N, 2, 4, 4] and a vector [N, 3], joined after a convolution."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(2, 3, kernel_size=2, stride=2)
+        self.out = torch.nn.Linear(3 * 2 * 2 + 3, 2)
+
+    def forward(self, image, meta):
+        return self.out(torch.cat([torch.tanh(self.conv(image)).flatten(1), meta], dim=1))
+
+
+def torch_export_inputs(name, net, xs, names):
+    """torch_export for networks whose inputs are not [N, features]: the expected file keeps each
+    row's inputs in their own shapes ("inputs": {name: [row tensors]}) besides the flat rows."""
+    net.eval()
+    path = os.path.join(name, "model.onnx")
+    os.makedirs(name, exist_ok=True)
+    axes = {n: {0: "batch"} for n in names}
+    axes["output"] = {0: "batch"}
+    torch.onnx.export(net, tuple(torch.from_numpy(x[:2]) for x in xs), path, input_names=names,
+                      output_names=["output"], dynamic_axes=axes, opset_version=15)
+    checker.check_model(onnx.load(path))
+    with torch.no_grad():
+        y = net(*[torch.from_numpy(x) for x in xs]).numpy()
+    flat = np.concatenate([x.reshape(len(x), -1).astype(np.float64) for x in xs], axis=1)
+    with open(name + ".expected.json", "w") as f:
+        json.dump({"rows": flat.tolist(), "inputs": {n: x.astype(np.float64).tolist() for n, x in zip(names, xs)},
+                   "predict": y.astype(np.float64).tolist()}, f)
+        f.write("\n")
+    print(name, os.path.getsize(path), "bytes")
+
+
+def torch_conv_image(name):
+    torch.manual_seed(4)
+    x = np.random.default_rng(4).normal(size=(24, 3, 8, 8)).astype(np.float32)
+    torch_export_inputs(name, ConvImage(), [x], ["image"])
+
+
+def torch_two_inputs(name):
+    torch.manual_seed(5)
+    rng = np.random.default_rng(5)
+    image = rng.normal(size=(16, 2, 4, 4)).astype(np.float32)
+    meta = rng.normal(size=(16, 3)).astype(np.float32)
+    torch_export_inputs(name, TwoInputs(), [image, meta], ["image", "meta"])
+
+
+def lightgbm_trees(text):
+    """The trees of a LightGBM text model (Booster.save_model), as dicts of its arrays."""
+    trees, cur = [], None
+    for line in text.splitlines():
+        if line.startswith("Tree="):
+            cur = {}
+            trees.append(cur)
+        elif line.startswith("end of trees"):
+            break
+        elif cur is not None and "=" in line:
+            k, v = line.split("=", 1)
+            cur[k] = v.split(" ")
+    return trees
+
+
+def lightgbm_multiclass(name):
+    """A LightGBM multiclass model (softmax, 5 classes, 28 features) written as an ai.onnx.ml
+    TreeEnsembleClassifier from its own text dump, the way onnxmltools' LightGBM converter lays it
+    out: tree i adds to class i % num_tree_per_iteration, LightGBM's "x <= threshold goes left" is
+    BRANCH_LEQ, leaf values already include the shrinkage, post_transform SOFTMAX. No LightGBM and
+    no onnxmltools are packaged for Debian; the model and LightGBM's own predictions are the
+    parity fixtures of inference/model/lightgbm (from github.com/dmitryikh/leaves' testdata,
+    trained and predicted by LightGBM). Input and thresholds are float64, as LightGBM compares."""
+    import gzip
+    src = os.path.join("..", "..", "lightgbm", "testdata")
+    text = gzip.open(os.path.join(src, "lgmulticlass.model.gz"), "rt").read()
+    header = dict(l.split("=", 1) for l in text.split("\n\n")[0].splitlines() if "=" in l)
+    per_iter, nclass = int(header["num_tree_per_iteration"]), int(header["num_class"])
+    nodes = {k: [] for k in ["nodes_treeids", "nodes_nodeids", "nodes_featureids", "nodes_modes",
+                             "nodes_truenodeids", "nodes_falsenodeids"]}
+    values, w = [], {k: [] for k in ["class_treeids", "class_nodeids", "class_ids", "class_weights"]}
+    for t, tree in enumerate(lightgbm_trees(text)):
+        nleaves = int(tree["num_leaves"][0])
+        assert tree.get("num_cat", ["0"])[0] == "0", "categorical splits are not written here"
+        ninternal = nleaves - 1
+
+        def node_id(child):
+            c = int(child)
+            return c if c >= 0 else ninternal + (-c - 1)
+
+        for i in range(ninternal):
+            assert int(tree["decision_type"][i]) & 0b1101 == 0, "numerical splits without missing-value handling only"
+            nodes["nodes_treeids"].append(t)
+            nodes["nodes_nodeids"].append(i)
+            nodes["nodes_featureids"].append(int(tree["split_feature"][i]))
+            nodes["nodes_modes"].append("BRANCH_LEQ")
+            nodes["nodes_truenodeids"].append(node_id(tree["left_child"][i]))
+            nodes["nodes_falsenodeids"].append(node_id(tree["right_child"][i]))
+            values.append(float(tree["threshold"][i]))
+        for j, leaf in enumerate(tree["leaf_value"]):
+            nodes["nodes_treeids"].append(t)
+            nodes["nodes_nodeids"].append(ninternal + j)
+            nodes["nodes_featureids"].append(0)
+            nodes["nodes_modes"].append("LEAF")
+            nodes["nodes_truenodeids"].append(0)
+            nodes["nodes_falsenodeids"].append(0)
+            values.append(0.0)
+            w["class_treeids"].append(t)
+            w["class_nodeids"].append(ninternal + j)
+            w["class_ids"].append(t % per_iter)
+            w["class_weights"].append(float(leaf))
+    classes = np.arange(nclass)
+    node = helper.make_node("TreeEnsembleClassifier", ["input"], ["label", "probability_tensor"], domain=ML,
+                            nodes_values_as_tensor=numpy_helper.from_array(np.array(values, dtype=np.float64)),
+                            post_transform="SOFTMAX", **nodes, **w, **label_attr(classes))
+    model = classifier_graph(name, [node], tensor_input("input", TensorProto.DOUBLE, int(header["max_feature_idx"]) + 1),
+                             classes, False)
+    model.producer_name = "inferstack gen.py (LightGBM %s text model)" % header.get("version", "?")
+    rows = np.loadtxt(os.path.join(src, "multiclass_test_first100.tsv"))[:, 1:]
+    proba = np.loadtxt(os.path.join(src, "lgmulticlass_true_predictions_first100.txt"))
+    save(name, model, {"rows": rows.tolist(), "proba": proba.tolist(),
+                       "predict": [int(k) for k in proba.argmax(axis=1)], "classes": classes.tolist()})
+
+
 def int64_linear(name):
     """A hand-made graph with int64 input (counts), to serve integer features: y = cast(x) @ w + b.
     Its reference is numpy."""
@@ -325,6 +460,9 @@ def main():
     torch_mlp("torch_mlp_iris")
     torch_grid("torch_conv_grid")
     torch_wide("torch_mlp_wide")
+    torch_conv_image("torch_conv_image")
+    lightgbm_multiclass("lightgbm_multiclass")
+    torch_two_inputs("torch_two_inputs")
     int64_linear("int64_linear")
 
 
