@@ -233,10 +233,10 @@ func TestModelDeploymentJoinsSecuredAPI(t *testing.T) {
 	for _, p := range mocks.OfType(apiPermissionType) {
 		assert.Equal(t, fn.State["arn"].StringValue(), apiStr(t, p, "function"))
 	}
-	assert.Equal(t, "ml-platform", input(t, one(t, mocks, apiRestApiType), "tags.team"), "the deployment's tags reach the API")
+	assert.Equal(t, "ml-platform", input(t, one(t, mocks, apiRestAPIType), "tags.team"), "the deployment's tags reach the API")
 
 	// Monitoring watches the API's stage.
-	rest := one(t, mocks, apiRestApiType)
+	rest := one(t, mocks, apiRestAPIType)
 	watched := false
 	for _, a := range mocks.OfType(monTypeAlarm) {
 		if v, ok := a.Input("dimensions.ApiName"); ok && v == apiState(t, rest, "name") {

@@ -33,9 +33,9 @@ const (
 	apiStageType       = "aws:apigateway/stage:Stage"
 	apiSettingsType    = "aws:apigateway/methodSettings:MethodSettings"
 	apiUsagePlanType   = "aws:apigateway/usagePlan:UsagePlan"
-	apiApiKeyType      = "aws:apigateway/apiKey:ApiKey"
+	apiAPIKeyType      = "aws:apigateway/apiKey:ApiKey"
 	apiPlanKeyType     = "aws:apigateway/usagePlanKey:UsagePlanKey"
-	apiRestApiType     = "aws:apigateway/restApi:RestApi"
+	apiRestAPIType     = "aws:apigateway/restApi:RestApi"
 	apiPermissionType  = "aws:lambda/permission:Permission"
 	apiLogGroupType    = "aws:cloudwatch/logGroup:LogGroup"
 	apiAccountType     = "aws:apigateway/account:Account"
@@ -368,7 +368,7 @@ func TestSecuredAPIDeploymentIsReplacedBeforeTheStageMoves(t *testing.T) {
 
 func TestSecuredAPIPermissionsAreScopedToStageMethodAndPath(t *testing.T) {
 	run := runAPI(t, func(a *SecuredAPIArgs) { a.StageName = "prod" })
-	api, err := run.mocks.One(apiRestApiType)
+	api, err := run.mocks.One(apiRestAPIType)
 	require.NoError(t, err)
 	exec := apiState(t, api, "executionArn")
 	require.Regexp(t, `^arn:aws:execute-api:`+pulumimock.Region+`:`+pulumimock.AccountID+`:[a-z0-9]+$`, exec)
@@ -399,7 +399,7 @@ func TestSecuredAPIStageLogsAndTraces(t *testing.T) {
 
 		exec, ok := run.mocks.Named(apiLogGroupType, "api-execution-logs")
 		require.True(t, ok)
-		api, err := run.mocks.One(apiRestApiType)
+		api, err := run.mocks.One(apiRestAPIType)
 		require.NoError(t, err)
 		assert.Equal(t, "API-Gateway-Execution-Logs_"+api.ID+"/v1", apiStr(t, exec, "name"))
 
@@ -449,7 +449,7 @@ func TestSecuredAPIUsagePlanUsesTheStageOutput(t *testing.T) {
 	run := runAPI(t, nil)
 	plan, err := run.mocks.One(apiUsagePlanType)
 	require.NoError(t, err)
-	api, err := run.mocks.One(apiRestApiType)
+	api, err := run.mocks.One(apiRestAPIType)
 	require.NoError(t, err)
 	assert.Equal(t, api.ID, apiStr(t, plan, "apiStages.0.apiId"))
 	assert.Equal(t, "v1", apiStr(t, plan, "apiStages.0.stage"))
@@ -459,7 +459,7 @@ func TestSecuredAPIUsagePlanUsesTheStageOutput(t *testing.T) {
 	assert.Equal(t, "MONTH", apiStr(t, plan, "quotaSettings.period"))
 	assert.Equal(t, 50.0, input(t, plan, "throttleSettings.rateLimit"))
 
-	key, err := run.mocks.One(apiApiKeyType)
+	key, err := run.mocks.One(apiAPIKeyType)
 	require.NoError(t, err)
 	planKey, err := run.mocks.One(apiPlanKeyType)
 	require.NoError(t, err)
@@ -470,7 +470,7 @@ func TestSecuredAPIUsagePlanUsesTheStageOutput(t *testing.T) {
 
 	t.Run("no key when not required", func(t *testing.T) {
 		run := runAPI(t, func(a *SecuredAPIArgs) { a.RequireAPIKey = false; a.Quota = APIQuota{} })
-		assert.Empty(t, run.mocks.OfType(apiApiKeyType))
+		assert.Empty(t, run.mocks.OfType(apiAPIKeyType))
 		assert.Empty(t, run.mocks.OfType(apiPlanKeyType))
 		plan, err := run.mocks.One(apiUsagePlanType)
 		require.NoError(t, err)
@@ -484,7 +484,7 @@ func TestSecuredAPISecretsAreSecret(t *testing.T) {
 	run := runAPI(t, nil)
 	assert.True(t, pulumi.IsSecret(run.api.APIKeyValue))
 	assert.True(t, pulumi.IsSecret(run.api.MachineClientSecret))
-	key, err := run.mocks.One(apiApiKeyType)
+	key, err := run.mocks.One(apiAPIKeyType)
 	require.NoError(t, err)
 	assert.Equal(t, apiState(t, key, "value"), apiAwait(t, run.api.APIKeyValue))
 	machine, ok := run.mocks.Named(apiPoolClientType, "api-machine")
@@ -530,7 +530,7 @@ func TestSecuredAPICognitoClientsAndTokenEndpoint(t *testing.T) {
 		apiAwait(t, run.api.TokenEndpoint))
 	assert.Equal(t, machine.ID, apiAwait(t, run.api.MachineClientID))
 	assert.Equal(t, people.ID, apiAwait(t, run.api.UserClientID))
-	api, err := run.mocks.One(apiRestApiType)
+	api, err := run.mocks.One(apiRestAPIType)
 	require.NoError(t, err)
 	assert.Equal(t, apiState(t, api, "name"), apiAwait(t, run.api.RestAPIName), "monitoring's ApiName dimension")
 	assert.Regexp(t, `^https://[a-z0-9]+\.execute-api\.`+pulumimock.Region+`\.amazonaws\.com/v1$`, apiAwait(t, run.api.InvokeURL))

@@ -114,10 +114,10 @@ func TestClassicBuildPathNeedsNoBuildKit(t *testing.T) {
 
 	// The default image is the Dockerfile's `static` stage (the final `FROM ${INFERENCE_VARIANT}`
 	// picks it unless INFERENCE_VARIANT=onnx).
-	real := readRepoFile(t, "inference/Dockerfile")
-	start := strings.Index(real, "\nFROM gcr.io/distroless/static-debian12:nonroot AS static\n")
+	repoDockerfile := readRepoFile(t, "inference/Dockerfile")
+	start := strings.Index(repoDockerfile, "\nFROM gcr.io/distroless/static-debian12:nonroot AS static\n")
 	require.NotEqual(t, -1, start, "inference/Dockerfile has no `static` stage: update docs/inference.md and this test")
-	final := real[start+1:]
+	final := repoDockerfile[start+1:]
 	final = final[:strings.Index(final[1:], "\nFROM ")+1]
 	for _, want := range []string{"FROM gcr.io/distroless/static-debian12:nonroot", "EXPOSE 8080",
 		"USER nonroot:nonroot", `ENTRYPOINT ["/server"]`} {
@@ -157,8 +157,8 @@ func goBuildFlags(t *testing.T, line string) []string {
 // which a distroless/static image needs.
 func TestClassicBuildPathBuildsTheDockerfilesStaticServer(t *testing.T) {
 	_, goBuild := classicSnippet(t)
-	real := readRepoFile(t, "inference/Dockerfile")
-	m := regexp.MustCompile(`CGO_ENABLED=0 GOOS=\$TARGETOS GOARCH=\$TARGETARCH \\\s*(go build [^\n]*)`).FindStringSubmatch(real)
+	repoDockerfile := readRepoFile(t, "inference/Dockerfile")
+	m := regexp.MustCompile(`CGO_ENABLED=0 GOOS=\$TARGETOS GOARCH=\$TARGETARCH \\\s*(go build [^\n]*)`).FindStringSubmatch(repoDockerfile)
 	require.NotNil(t, m, "inference/Dockerfile's go build line changed: update this test and docs/inference.md")
 	flags := goBuildFlags(t, goBuild)
 	assert.Equal(t, goBuildFlags(t, m[1]), flags, "docs/inference.md builds the server with other flags than inference/Dockerfile")

@@ -127,15 +127,15 @@ func TestStackOutputsFileInTheRootChangesNothing(t *testing.T) {
 	// And in the repository itself, with the real Dockerfile: the file is written where the user
 	// would have written it (it is ignored by git and by .dockerignore, so a crash leaves nothing
 	// that matters).
-	real := filepath.Join(repoRoot, "outputs.json")
-	if _, err := os.Stat(real); err == nil {
-		t.Logf("%s exists already; not touching it", real)
+	inRepo := filepath.Join(repoRoot, "outputs.json")
+	if _, err := os.Stat(inRepo); err == nil {
+		t.Logf("%s exists already; not touching it", inRepo)
 	} else {
 		dockerfile := filepath.Join(repoRoot, "inference", "Dockerfile")
 		before, err := components.ContentTag(repoRoot, dockerfile, components.PlatformAMD64, nil)
 		require.NoError(t, err)
-		require.NoError(t, os.WriteFile(real, []byte(`{"apiKeyValue":"secret"}`), 0o600))
-		t.Cleanup(func() { _ = os.Remove(real) })
+		require.NoError(t, os.WriteFile(inRepo, []byte(`{"apiKeyValue":"secret"}`), 0o600))
+		t.Cleanup(func() { _ = os.Remove(inRepo) })
 		after, err := components.ContentTag(repoRoot, dockerfile, components.PlatformAMD64, nil)
 		require.NoError(t, err)
 		assert.Equal(t, before, after, "an outputs.json in the repository root must not change the image tag")

@@ -178,10 +178,15 @@ func smoke(ctx context.Context, cfg config, out io.Writer) (report, error) {
 	}{
 		{"a request without a token is refused", func() error {
 			r := c.do(ctx, http.MethodGet, "/ping", "", false)
-			if r.status != http.StatusUnauthorized && r.status != http.StatusForbidden {
-				return fmt.Errorf("GET /ping without a token answered %d (err %v), want 401 or 403", r.status, r.err)
+			switch {
+			case r.status == http.StatusUnauthorized || r.status == http.StatusForbidden:
+				return nil
+			case r.status == 0: // no answer: r.err is the transport's error, kept for errors.Is/As
+				return fmt.Errorf("GET /ping without a token got no answer: %w", r.err)
+			case r.err != nil: // r.err holds the body of the unexpected answer
+				return fmt.Errorf("GET /ping without a token answered %d, want 401 or 403: %w", r.status, r.err)
 			}
-			return nil
+			return fmt.Errorf("GET /ping without a token answered %d, want 401 or 403", r.status)
 		}},
 		{"GET /ping is UP", func() error { return c.do(ctx, http.MethodGet, "/ping", "", true).err }},
 		{"POST /invocations predicts", func() error { return c.do(ctx, http.MethodPost, "/invocations", cfg.Body, true).err }},

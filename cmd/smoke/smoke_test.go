@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -127,6 +128,21 @@ func TestSmokeFails(t *testing.T) {
 			assert.Contains(t, err.Error(), tc.want)
 		})
 	}
+}
+
+// TestSmokeKeepsTheTransportError: when the API does not answer at all, the first check's error
+// says so and wraps the client's own error, so a caller can tell a refused connection or a
+// timeout (errors.As *url.Error) from a wrong answer.
+func TestSmokeKeepsTheTransportError(t *testing.T) {
+	f := newFakeStack(t)
+	dead := httptest.NewServer(http.NotFoundHandler())
+	dead.Close() // nothing listens on its address any more
+	args := append(f.args(), "-url", dead.URL+"/v1")
+	err := run(context.Background(), args, secretEnv, &bytes.Buffer{})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "GET /ping without a token got no answer")
+	var uerr *url.Error
+	assert.ErrorAs(t, err, &uerr)
 }
 
 func TestConfigReportsEveryProblemAtOnce(t *testing.T) {

@@ -42,7 +42,7 @@ func decodeRecordIO(d *decoders, body io.Reader, nf, maxRows int, x []float64) (
 	rows, ok := 0, false
 	for {
 		payload, err := d.rio.Next()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {

@@ -217,8 +217,8 @@ func (d *jsonDecoder) tensorValue(in *tensorInput, p *tensorPath) (float64, erro
 	if !ok {
 		return 0, s.readErr(errUnexpectedEnd)
 	}
-	switch {
-	case c == 'n':
+	switch c {
+	case 'n':
 		if !s.literal("null") {
 			return 0, s.readErr(badRequest(CodeMalformedBody, "%s: invalid literal; a missing value is null", p))
 		}
@@ -226,7 +226,7 @@ func (d *jsonDecoder) tensorValue(in *tensorInput, p *tensorPath) (float64, erro
 			return 0, badRequest(CodeNonNumeric, "%s: null (a missing value) for input %q, which is int64 and has no missing values", p, in.name)
 		}
 		return math.NaN(), nil
-	case c == '[' || c == '{' || c == '"' || c == 't' || c == 'f':
+	case '[', '{', '"', 't', 'f':
 		return 0, badRequest(CodeNonNumeric, "%s: input %q has shape %s: expected a number here, found %s",
 			p, in.name, in.shapes, describe(c))
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/inferstack/inferstack/lambda/proxy"
+	"github.com/inferstack/inferstack/lambda/proxyconfig"
 )
 
 // lambdaResponseLimit is what the Runtime Interface Emulator accepts from a function, 6 MiB + 100
@@ -34,6 +35,15 @@ func postedBytes(t *testing.T, resp events.APIGatewayProxyResponse) []byte {
 	b, err := h.Invoke(context.Background(), []byte(`{}`))
 	require.NoError(t, err)
 	return b
+}
+
+// largeBodies is cacheOn with room to move a body of Lambda's 6 MB limit: under the race
+// detector on 2 cores that takes 25 s or more (2.5 s without), and the default 28 s invoke
+// timeout would turn a size check into a 504.
+func largeBodies() proxyconfig.Config {
+	c := cacheOn()
+	c.InvokeTimeout = proxyconfig.MaxInvokeTimeout
+	return c
 }
 
 func TestResponseSizeIsWhatAWSLambdaGoPosts(t *testing.T) {
@@ -65,7 +75,7 @@ func TestLargeAnswerWithEscapesNeverExceedsLambdasLimit(t *testing.T) {
 	labels := strings.Repeat(`"versicolor",`, 6_080_000/13)
 	answer := `{"predictions":[` + labels + `"setosa"]}`
 	require.Less(t, len(answer), 6<<20-64<<10, "within the old raw-length guard")
-	e := newEnv(t, cacheOn(), sizedContainer(answer), nil)
+	e := newEnv(t, largeBodies(), sizedContainer(answer), nil)
 	resp := e.do(t, invocation(`[1]`, nil))
 	assert.LessOrEqual(t, len(postedBytes(t, resp)), lambdaResponseLimit, "Lambda accepts the response")
 	assert.Equal(t, http.StatusBadGateway, resp.StatusCode)
@@ -92,7 +102,7 @@ func TestLargestAnswerThatFits(t *testing.T) {
 		{"one byte more", largest + 1, http.StatusBadGateway},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newEnv(t, cacheOn(), sizedContainer(strings.Repeat("a", tc.size)), nil)
+			e := newEnv(t, largeBodies(), sizedContainer(strings.Repeat("a", tc.size)), nil)
 			req := invocation(`[1]`, nil)
 			req.RequestContext.RequestID = reqID
 			resp := e.do(t, req)
@@ -117,7 +127,7 @@ func rejectingContainer(body string) http.Handler {
 
 func TestPassedThroughRejectionObeysTheSameLimit(t *testing.T) {
 	explanation := `{"errors":[` + strings.Repeat(`"row has 3 features, the model needs 4",`, 160_000) + `""]}`
-	e := newEnv(t, cacheOn(), rejectingContainer(explanation), nil)
+	e := newEnv(t, largeBodies(), rejectingContainer(explanation), nil)
 	resp := e.do(t, invocation(`[1,2,3]`, nil))
 	assert.LessOrEqual(t, len(postedBytes(t, resp)), lambdaResponseLimit)
 	assert.Equal(t, http.StatusBadRequest, resp.StatusCode, "still the model's own status")
@@ -136,7 +146,7 @@ func TestPassedThroughRejectionObeysTheSameLimit(t *testing.T) {
 // TestLogLinesFitACloudWatchEvent: the SDK's ModelError message quotes the container's answer;
 // a 5 MB rejection must not become a 5 MB log line, which CloudWatch would cut.
 func TestLogLinesFitACloudWatchEvent(t *testing.T) {
-	e := newEnv(t, cacheOn(), rejectingContainer(strings.Repeat("x", 5<<20)), nil)
+	e := newEnv(t, largeBodies(), rejectingContainer(strings.Repeat("x", 5<<20)), nil)
 	req := invocation(`[1,2,3]`, nil)
 	req.RequestContext.RequestID = strings.Repeat("i", 1<<20) // a direct invocation can send anything
 	e.do(t, req)

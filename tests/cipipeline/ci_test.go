@@ -198,9 +198,9 @@ func assertCoverageGate(t *testing.T, commands []string) {
 	assert.Contains(t, joined, "go vet ./...")
 	m := coverageGate.FindStringSubmatch(joined)
 	require.NotNil(t, m, "the test job must run .ci/coverage <min>")
-	min, err := strconv.Atoi(m[1])
+	minPercent, err := strconv.Atoi(m[1])
 	require.NoError(t, err)
-	assert.GreaterOrEqual(t, min, 70, "coverage gate")
+	assert.GreaterOrEqual(t, minPercent, 70, "coverage gate")
 }
 
 func TestCircleCIPipeline(t *testing.T) {

@@ -76,9 +76,6 @@ var AllowedManagedPolicies = map[string]string{
 		"is defined by AWS; it is created only with api.createAccountLogsRole",
 }
 
-// keyPolicyStar is why "Resource": "*" is allowed in a KMS key policy.
-const keyPolicyStar = "in a key policy \"*\" means the key itself"
-
 type checker struct {
 	rs   []pulumimock.Resource
 	opts Options

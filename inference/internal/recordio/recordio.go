@@ -14,6 +14,7 @@ package recordio
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 )
@@ -113,7 +114,7 @@ func (rd *Reader) Next() ([]byte, error) {
 	rd.joined = rd.joined[:0]
 	for part := 0; ; part++ {
 		if !rd.fill(8) {
-			if rd.err != io.EOF {
+			if !errors.Is(rd.err, io.EOF) {
 				return nil, rd.err
 			}
 			if part == 0 && rd.end == rd.pos {
@@ -137,7 +138,7 @@ func (rd *Reader) Next() ([]byte, error) {
 		}
 		padded := (length + 3) &^ 3
 		if !rd.fill(8 + padded) {
-			if rd.err != io.EOF {
+			if !errors.Is(rd.err, io.EOF) {
 				return nil, rd.err
 			}
 			return nil, fail("the body ends %d bytes into a %d-byte payload (padded to %d)", rd.end-rd.pos-8, length, padded)

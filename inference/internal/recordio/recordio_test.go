@@ -29,7 +29,7 @@ func readAll(t *testing.T, body []byte) [][]byte {
 	var out [][]byte
 	for {
 		rec, err := rd.Next()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			return out
 		}
 		require.NoError(t, err)
@@ -154,7 +154,7 @@ func FuzzReader(f *testing.F) {
 		for {
 			rec, err := rd.Next()
 			if err != nil {
-				if err != io.EOF {
+				if !errors.Is(err, io.EOF) {
 					var fe *recordio.FormatError
 					require.ErrorAs(t, err, &fe)
 				}

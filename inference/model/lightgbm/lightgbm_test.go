@@ -121,12 +121,12 @@ func withObjective(t *testing.T, objective string) []byte {
 	return bytes.Replace(data, []byte(line), []byte("objective="+objective+"\n"), 1)
 }
 
-// edited returns the DART breast-cancer model with the first old replaced by new.
-func edited(t *testing.T, old, new string) []byte {
+// edited returns the DART breast-cancer model with the first old replaced by repl.
+func edited(t *testing.T, old, repl string) []byte {
 	t.Helper()
 	data := readModelFile(t, "lg_dart_breast_cancer.model")
 	require.True(t, bytes.Contains(data, []byte(old)), "fixture has %q", old)
-	return bytes.Replace(data, []byte(old), []byte(new), 1)
+	return bytes.Replace(data, []byte(old), []byte(repl), 1)
 }
 
 // TestFormatVersions checks a model written as LightGBM 4 labels it (version=v4) predicts as

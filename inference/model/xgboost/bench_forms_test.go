@@ -103,9 +103,9 @@ func categoricalRows(rows, nf, catFeatures int) []float64 {
 }
 
 type benchForm struct {
-	name                   string
-	catFeatures, targets   int
-	nf, trees, depth, rows int
+	name                 string
+	catFeatures, targets int
+	nf, trees, depth     int
 }
 
 var benchForms = []benchForm{
