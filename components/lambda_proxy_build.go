@@ -92,7 +92,10 @@ func writeArchive(zipped []byte) (ProxyArchive, error) {
 		return ProxyArchive{}, fmt.Errorf("store Lambda proxy archive: %w", err)
 	}
 	path := filepath.Join(dir, hex.EncodeToString(sum[:])+".zip")
-	if _, err := os.Stat(path); err != nil {
+	// A stored file is reused only when it holds exactly these bytes: the name alone proves
+	// nothing (without $HOME the cache is under the shared temp directory, where anyone may
+	// have planted a file by that name), and this file is what gets deployed as the Lambda.
+	if stored, err := os.ReadFile(path); err != nil || !bytes.Equal(stored, zipped) {
 		// Write then rename, so a concurrent reader never sees half a file.
 		tmp, err := os.CreateTemp(dir, "partial-*.zip")
 		if err != nil {

@@ -99,3 +99,20 @@ func repoRoot(t *testing.T) string {
 	require.NoError(t, err)
 	return strings.TrimSuffix(root, string(filepath.Separator))
 }
+
+// TestLambdaProxyArchiveStoreReplacesAPlantedFile: a file already stored under the archive's
+// hash is deployed only if it holds those bytes; anything else there is overwritten.
+func TestLambdaProxyArchiveStoreReplacesAPlantedFile(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	zipped := []byte("the archive that was built")
+	first, err := writeArchive(zipped)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(first.Path, []byte("someone else's bootstrap"), 0o644))
+
+	again, err := writeArchive(zipped)
+	require.NoError(t, err)
+	assert.Equal(t, first.Path, again.Path)
+	stored, err := os.ReadFile(again.Path)
+	require.NoError(t, err)
+	assert.Equal(t, zipped, stored, "the planted file would have been deployed as the Lambda")
+}
