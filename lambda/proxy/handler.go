@@ -84,15 +84,15 @@ const (
 	maxInferenceID      = 64
 )
 
-// checkCustomAttributes accepts RFC 7230's field-value characters: visible US-ASCII, with
-// spaces and tabs between them.
+// checkCustomAttributes accepts visible US-ASCII and spaces (0x20-0x7E), as the inference
+// server does (inference/server/sagemaker.go customAttributes).
 func checkCustomAttributes(v string) string {
 	if len(v) > maxCustomAttributes {
 		return fmt.Sprintf("%s is %d bytes; SageMaker takes at most %d visible US-ASCII characters", CustomAttributesHeader, len(v), maxCustomAttributes)
 	}
 	for i := 0; i < len(v); i++ {
-		if c := v[i]; (c < 0x21 || c > 0x7e) && c != ' ' && c != '\t' {
-			return fmt.Sprintf("%s has byte 0x%02x at offset %d; SageMaker takes only visible US-ASCII characters (0x21-0x7E, spaces and tabs between them)", CustomAttributesHeader, c, i)
+		if c := v[i]; c < 0x20 || c > 0x7e {
+			return fmt.Sprintf("%s has byte 0x%02x at offset %d; SageMaker takes only visible US-ASCII characters and spaces (0x20-0x7E)", CustomAttributesHeader, c, i)
 		}
 	}
 	return ""

@@ -643,6 +643,7 @@ func TestSageMakerHeadersAreValidated(t *testing.T) {
 		{"custom attributes too long", "X-Amzn-SageMaker-Custom-Attributes", strings.Repeat("a", 1025), []string{"X-Amzn-SageMaker-Custom-Attributes", "1025 bytes", "at most 1024"}},
 		{"custom attributes not ASCII", "X-Amzn-SageMaker-Custom-Attributes", "user=Zoë", []string{"X-Amzn-SageMaker-Custom-Attributes", "0xc3", "offset 7", "visible US-ASCII"}},
 		{"custom attributes with a control character", "X-Amzn-SageMaker-Custom-Attributes", "a\x01b", []string{"X-Amzn-SageMaker-Custom-Attributes", "0x01"}},
+		{"custom attributes with a tab", "X-Amzn-SageMaker-Custom-Attributes", "a\tb", []string{"X-Amzn-SageMaker-Custom-Attributes", "0x09", "offset 1"}},
 		{"inference ID too long", "X-Amzn-SageMaker-Inference-Id", strings.Repeat("i", 65), []string{"X-Amzn-SageMaker-Inference-Id", "65 characters", "1 to 64"}},
 		{"inference ID starting with a space", "X-Amzn-SageMaker-Inference-Id", " id", []string{"X-Amzn-SageMaker-Inference-Id", "0x20", "offset 0"}},
 		{"inference ID not printable", "X-Amzn-SageMaker-Inference-Id", "id\tx", []string{"X-Amzn-SageMaker-Inference-Id", "0x09"}},
