@@ -239,7 +239,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if c := cfg.sagemaker.compatFor(info); c != nil {
 		log.Info("answering as SageMaker's built-in XGBoost container", slog.Bool("builtin_artifact", info.Builtin),
 			slog.String("compat", cfg.sagemaker.compatEnv), slog.String("default_accept", c.DefaultAccept),
-			slog.Any("output_keys", c.OutputKeys), slog.Bool("batch", c.Batch))
+			slog.Any("output_keys", c.OutputKeys), slog.Bool("batch", c.Batch),
+			slog.String("libsvm_index_base", orDefault(cfg.libsvmBase.String(), server.LibSVMIndexAuto.String())))
 	}
 	budget := setMemoryLimits(log, getenv, cfg.memoryBudget)
 	health := &server.Health{}
