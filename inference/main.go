@@ -54,6 +54,7 @@ type config struct {
 	predictTimeout time.Duration
 	drainDelay     time.Duration
 	logLevel       slog.Level
+	libsvmBase     server.LibSVMIndexBase // INFERSTACK_LIBSVM_INDEX_BASE
 	sagemaker      sageMakerConfig
 }
 
@@ -120,6 +121,13 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	explicit := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { explicit[f.Name] = true })
 	problems = append(problems, applySageMakerEnv(&c, getenv, explicit)...)
+	if v := getenv("INFERSTACK_LIBSVM_INDEX_BASE"); v != "" {
+		base, err := server.ParseLibSVMIndexBase(v)
+		if err != nil {
+			problems = append(problems, fmt.Errorf("INFERSTACK_LIBSVM_INDEX_BASE %q: %w", v, err))
+		}
+		c.libsvmBase = base
+	}
 	if p := getenv("SAGEMAKER_BIND_TO_PORT"); p != "" {
 		n, err := strconv.Atoi(p)
 		if err != nil || n < 0 || n > 65535 {
@@ -231,13 +239,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if c := cfg.sagemaker.compatFor(info); c != nil {
 		log.Info("answering as SageMaker's built-in XGBoost container", slog.Bool("builtin_artifact", info.Builtin),
 			slog.String("compat", cfg.sagemaker.compatEnv), slog.String("default_accept", c.DefaultAccept),
-			slog.Any("output_keys", c.OutputKeys), slog.Bool("batch", c.Batch))
+			slog.Any("output_keys", c.OutputKeys), slog.Bool("batch", c.Batch),
+			slog.String("libsvm_index_base", orDefault(cfg.libsvmBase.String(), server.LibSVMIndexAuto.String())))
 	}
 	budget := setMemoryLimits(log, getenv, cfg.memoryBudget)
 	health := &server.Health{}
 	srv, err := server.NewServer(log, m, server.Options{
 		MaxBodyBytes: cfg.maxBodyBytes, MaxRows: int(cfg.maxRows), MaxResponseBytes: cfg.maxRespBytes, MemoryBudget: budget,
 		PredictTimeout: cfg.predictTimeout, ModelLoadTime: loadTime, Health: health, Compat: cfg.sagemaker.compatFor(info),
+		LibSVMIndexBase: cfg.libsvmBase,
 	})
 	if err != nil {
 		return fmt.Errorf("starting the server for this model: %w", err)

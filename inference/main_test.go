@@ -107,6 +107,8 @@ func TestParseConfigErrors(t *testing.T) {
 		{"zero limit", []string{"server", "-max-body-bytes", "0"}, nil, []string{"max body bytes 0"}},
 		{"work limits", []string{"server", "-max-rows", "-1", "-max-response-bytes", "0", "-memory-budget-bytes", "-2"},
 			map[string]string{"MAX_ROWS": "many"}, []string{`MAX_ROWS "many"`, "max rows -1", "max response bytes 0", "memory budget -2"}},
+		{"libsvm index base", []string{"server"}, map[string]string{"INFERSTACK_LIBSVM_INDEX_BASE": "one"},
+			[]string{`INFERSTACK_LIBSVM_INDEX_BASE "one"`, "want 0", "1", "auto"}},
 		{"negative drain delay", []string{"server", "-drain-delay", "-1s"}, nil, []string{"-drain-delay -1s", "want 0s to 5s"}},
 		{"drain delay past SIGKILL", []string{"server", "serve", "-drain-delay", "5001ms"}, nil,
 			[]string{"-drain-delay 5.001s", "want 0s to 5s", "20s shutdown timeout", "25s", "SageMaker"}},
@@ -383,4 +385,17 @@ func TestRunListensOnTheGivenHost(t *testing.T) {
 	assert.Equal(t, "127.0.0.1", host)
 	cancel()
 	require.NoError(t, <-done)
+}
+
+// TestParseConfigLibSVMIndexBase checks that INFERSTACK_LIBSVM_INDEX_BASE reaches the server's
+// options; unset leaves the choice to the server (auto in compat mode, else 0).
+func TestParseConfigLibSVMIndexBase(t *testing.T) {
+	for v, want := range map[string]server.LibSVMIndexBase{
+		"": server.LibSVMIndexDefault, "0": server.LibSVMIndex0, "1": server.LibSVMIndex1, "auto": server.LibSVMIndexAuto,
+	} {
+		noSageMakerDir(t)
+		c, err := parseConfig([]string{"server"}, env(map[string]string{"INFERSTACK_LIBSVM_INDEX_BASE": v}), io.Discard)
+		require.NoError(t, err, v)
+		assert.Equal(t, want, c.libsvmBase, v)
+	}
 }

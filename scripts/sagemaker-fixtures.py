@@ -7,7 +7,7 @@ None of that code is part of this repository: pass the directories of checkouts 
 
     git -C SDK_GIT archive v2.257.6 src/sagemaker | tar -x -C sdk
     git -C XGB_GIT archive v3.0-5 src | tar -x -C xgbc-3.0-5      # released: libsvm, content types
-    git -C XGB_GIT archive cb8df91 src | tar -x -C xgbc-head      # the recordio reader (3.0-5 used MLIO)
+    git -C XGB_GIT archive cb8df91 src | tar -x -C xgbc-head      # the recordio reader (3.0-5 used MLIO), libsvm shift
 
 (SDK_GIT: github.com/aws/sagemaker-python-sdk, XGB_GIT: github.com/aws/sagemaker-xgboost-container)
 and run, with Debian's python3-protobuf, python3-numpy, python3-scipy, python3-pandas, python3-six:
@@ -16,7 +16,8 @@ and run, with Debian's python3-protobuf, python3-numpy, python3-scipy, python3-p
         --container-head xgbc-head --out inference/internal/recordio/testdata/sdk
 
 It writes NAME.rec (a body) and NAME.json (the rows the SDK was given, and what the container
-read) for each case, libsvm.json and content_types.json (the container's verdicts), and
+read) for each case, libsvm.json (the released parser), libsvm_head.json (the current one, which
+shifts 1-based indices per request) and content_types.json (the container's verdicts), and
 record_descriptor.pb (the SDK's serialized record.proto descriptor).
 """
 import argparse
@@ -211,6 +212,32 @@ def main():
         libsvm_out["cases"][name] = {"body": body, "container": verdict}
     with open(os.path.join(a.out, "libsvm.json"), "w") as f:
         json.dump(libsvm_out, f, indent=1, allow_nan=False)
+        f.write("\n")
+
+    # libsvm again with the container's current parser (cb8df91, since 7eefe63), which shifts
+    # every index down by one when no index of the request is 0: the same cases, and some that
+    # show the per-request rule (a request whose rows never use index 0 is read shifted).
+    head_parse = function_from(os.path.join(head_src, "algorithm_mode", "serve_utils.py"),
+                               "_get_sparse_matrix_from_libsvm", {"np": np, "csr_matrix": csr_matrix})
+    shift_cases = dict(libsvm_cases)
+    shift_cases.update({
+        "one_based_to_last_feature": "0 1:1 5:5\n",
+        "zero_in_a_later_row": "0 1:1 2:2\n0 0:3\n",
+        "zero_based_without_zero": "0 1:1 2:2\n0 3:3\n",
+        "index_zero_only": "0 0:9\n",
+        "label_only": "0\n",
+        "shifted_beyond_after_zero": "0 0:1\n0 5:5\n",
+    })
+    head_out = {"container_source": "aws/sagemaker-xgboost-container@cb8df91:src/sagemaker_xgboost_container/algorithm_mode/serve_utils.py:94-118", "cases": {}}
+    for name, body in shift_cases.items():
+        try:
+            m = head_parse(body.encode().strip().decode("utf-8"))
+            verdict = {"rows": rows_of(m, True), "columns": int(m.shape[1])}
+        except Exception as e:  # noqa: BLE001 - the container answers any of them with 415
+            verdict = {"error": f"{type(e).__name__}: {e}"}
+        head_out["cases"][name] = {"body": body, "container": verdict}
+    with open(os.path.join(a.out, "libsvm_head.json"), "w") as f:
+        json.dump(head_out, f, indent=1, allow_nan=False)
         f.write("\n")
 
     # Content types: the released container's get_content_type, which parse_content_data calls.

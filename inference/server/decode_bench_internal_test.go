@@ -69,6 +69,6 @@ func benchDecoders(b *testing.B, nf int) {
 		})
 	}
 	run("csv", []byte(csv.String()), func() (err error) { x, _, err = decodeCSV(&s, nf, n, x[:0]); return })
-	run("libsvm", []byte(libsvm.String()), func() (err error) { x, _, d.seen, err = decodeLibSVM(&s, nf, n, x[:0], d.seen); return })
+	run("libsvm", []byte(libsvm.String()), func() (err error) { x, _, d.seen, err = decodeLibSVM(&s, nf, n, LibSVMIndex0, x[:0], d.seen); return })
 	run("recordio-float32", rio, func() (err error) { x, _, err = decodeRecordIO(d, rd, nf, n, x[:0]); return })
 }

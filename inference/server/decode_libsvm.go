@@ -14,10 +14,16 @@ import (
 // container does (aws/sagemaker-xgboost-container@c988a0e:
 // src/sagemaker_xgboost_container/algorithm_mode/serve_utils.py:94-115,131-139):
 //   - the label (a token without ':') is ignored: at inference it is a placeholder;
-//   - an index is the column itself, counted from 0, with no 1-based shift: the container puts
-//     it in a scipy CSR matrix as written, as XGBoost's own libsvm reader does when it trains
-//     (dmlc-core's indexing_mode defaults to 0), so a model trained on 1-based files has an
-//     unused column 0 and reads the same files the same way;
+//   - with base LibSVMIndex0, an index is the column itself, counted from 0, with no 1-based
+//     shift: the released container (v3.0-5 and earlier) puts it in a scipy CSR matrix as
+//     written, as XGBoost's own libsvm reader does when it trains (dmlc-core's indexing_mode
+//     defaults to 0), so a model trained on 1-based files has an unused column 0 and reads the
+//     same files the same way. With LibSVMIndex1 index i is column i-1 and 0 is refused. With
+//     LibSVMIndexAuto the body is read as the container's current parser reads it
+//     (aws/sagemaker-xgboost-container@cb8df91:
+//     src/sagemaker_xgboost_container/algorithm_mode/serve_utils.py:111-113, since 7eefe63):
+//     when no index of the whole request is 0 (and there is at least one), every index is
+//     shifted down by one, else none is;
 //   - an index that is absent is a missing value, not 0 (a CSR matrix stores only what is present).
 //
 // Where the container would fail deep inside scipy or XGBoost, or silently sum two values of one
@@ -31,11 +37,16 @@ import (
 // missing values, as in the container; blank lines before the first row and after the last are
 // ignored, as the container's strip() does. (The container drops a last line that names no
 // index, because its CSR matrix is only as tall as the last index it saw; this decoder keeps it.)
-func decodeLibSVM(s *scanner, nf, maxRows int, x []float64, seen []bool) ([]float64, int, []bool, error) {
-	if cap(seen) < nf {
-		seen = make([]bool, nf)
+func decodeLibSVM(s *scanner, nf, maxRows int, base LibSVMIndexBase, x []float64, seen []bool) ([]float64, int, []bool, error) {
+	if cap(seen) < nf+1 {
+		seen = make([]bool, nf+1)
 	}
-	seen = seen[:nf]
+	seen = seen[:nf+1] // by the index as written, which may be nf when it is 1-based
+	first := len(x)
+	minIndex := -1
+	// In auto mode index nf is a feature only if the request turns out 1-based; its values wait
+	// here until the end of the body says so.
+	var last []libsvmPending
 	rows, blank := 0, 0
 	for line := 1; ; line++ {
 		b, ok := s.line()
@@ -88,24 +99,41 @@ func decodeLibSVM(s *scanner, nf, maxRows int, x []float64, seen []bool) ([]floa
 					"line %d: %s is not index:value; a libsvm line is \"label index:value ...\" with the label first",
 					line, quoteToken(tok))
 			}
-			col, err := libsvmIndex(tok[:i])
-			if err != nil || col >= nf {
+			idx, err := libsvmIndex(tok[:i])
+			lo, hi := 0, nf-1 // the indices this base accepts
+			switch base {
+			case LibSVMIndex1:
+				lo, hi = 1, nf
+			case LibSVMIndexAuto:
+				hi = nf
+			}
+			if err != nil || idx < lo || idx > hi {
 				return x, 0, seen, badRequest(CodeWrongFeatures,
-					"line %d: index %s in %s is not a feature of this model; indices are the columns 0 to %d, counted from 0 as SageMaker's XGBoost reads them",
-					line, quoteToken(tok[:i]), quoteToken(tok), nf-1)
+					"line %d: index %s in %s is not a feature of this model; %s",
+					line, quoteToken(tok[:i]), quoteToken(tok), base.describe(nf))
 			}
-			if seen[col] {
-				return x, 0, seen, badRequest(CodeMalformedBody, "line %d: index %d appears twice", line, col)
+			if seen[idx] {
+				return x, 0, seen, badRequest(CodeMalformedBody, "line %d: index %d appears twice", line, idx)
 			}
-			seen[col] = true
+			seen[idx] = true
+			if minIndex < 0 || idx < minIndex {
+				minIndex = idx
+			}
 			f := tok[i+1:]
 			v := math.NaN()
 			if !(len(f) == 3 && f[0]|0x20 == 'n' && bytes.EqualFold(f, []byte("nan"))) {
 				if v, err = parseNumber(f); err != nil {
-					return x, 0, seen, numberError(fmt.Sprintf("line %d, index %d", line, col), f, err, "leave the index out (or write nan) for a missing value")
+					return x, 0, seen, numberError(fmt.Sprintf("line %d, index %d", line, idx), f, err, "leave the index out (or write nan) for a missing value")
 				}
 			}
-			x[start+col] = v
+			switch {
+			case base == LibSVMIndex1:
+				x[start+idx-1] = v
+			case idx == nf: // auto: only a 1-based request reaches it
+				last = append(last, libsvmPending{row: rows, line: line, v: v})
+			default:
+				x[start+idx] = v
+			}
 		}
 		rows++
 	}
@@ -115,7 +143,82 @@ func decodeLibSVM(s *scanner, nf, maxRows int, x []float64, seen []bool) ([]floa
 	if rows == 0 {
 		return x, 0, seen, badRequest(CodeEmptyInput, "the libsvm body has no rows; send one \"label index:value ...\" line per row")
 	}
+	if base == LibSVMIndexAuto && minIndex >= 1 { // serve_utils.py:112-113: col.min() >= 1
+		for r := range rows {
+			row := x[first+r*nf : first+(r+1)*nf]
+			copy(row, row[1:])
+			row[nf-1] = math.NaN()
+		}
+		for _, p := range last {
+			x[first+p.row*nf+nf-1] = p.v
+		}
+	} else if len(last) > 0 {
+		return x, 0, seen, badRequest(CodeWrongFeatures,
+			"line %d: index %d is not a feature of this model; this request uses index 0, so its indices are read as the columns 0 to %d (only a request that never uses index 0 is read 1-based, as SageMaker's XGBoost container does)",
+			last[0].line, nf, nf-1)
+	}
 	return x, rows, seen, nil
+}
+
+// libsvmPending is a value at index nf in auto mode, placed once the body is known to be 1-based.
+type libsvmPending struct {
+	row, line int
+	v         float64
+}
+
+// LibSVMIndexBase says how text/libsvm indices name the model's columns.
+type LibSVMIndexBase int
+
+const (
+	// LibSVMIndexDefault is LibSVMIndexAuto in SageMaker compat mode, LibSVMIndex0 otherwise.
+	LibSVMIndexDefault LibSVMIndexBase = iota
+	// LibSVMIndex0 reads index i as column i, as XGBoost's libsvm reader and SageMaker's
+	// XGBoost container up to v3.0-5 do.
+	LibSVMIndex0
+	// LibSVMIndex1 reads index i as column i-1 and refuses index 0.
+	LibSVMIndex1
+	// LibSVMIndexAuto shifts a request down by one when none of its indices is 0, as
+	// SageMaker's XGBoost container does since aws/sagemaker-xgboost-container@7eefe63.
+	LibSVMIndexAuto
+)
+
+// ParseLibSVMIndexBase reads the value of INFERSTACK_LIBSVM_INDEX_BASE: "0", "1", "auto", or
+// "" for LibSVMIndexDefault.
+func ParseLibSVMIndexBase(s string) (LibSVMIndexBase, error) {
+	switch s {
+	case "":
+		return LibSVMIndexDefault, nil
+	case "0":
+		return LibSVMIndex0, nil
+	case "1":
+		return LibSVMIndex1, nil
+	case "auto":
+		return LibSVMIndexAuto, nil
+	}
+	return 0, fmt.Errorf("want 0 (indices are columns counted from 0), 1 (counted from 1), auto (1-based when a request never uses index 0, as SageMaker's XGBoost container since 2026-05) or unset (auto in SageMaker compat mode, else 0)")
+}
+
+// String is the setting's value.
+func (b LibSVMIndexBase) String() string {
+	switch b {
+	case LibSVMIndex0:
+		return "0"
+	case LibSVMIndex1:
+		return "1"
+	case LibSVMIndexAuto:
+		return "auto"
+	}
+	return ""
+}
+
+func (b LibSVMIndexBase) describe(nf int) string {
+	switch b {
+	case LibSVMIndex1:
+		return fmt.Sprintf("indices are the columns 1 to %d, counted from 1 (INFERSTACK_LIBSVM_INDEX_BASE=1)", nf)
+	case LibSVMIndexAuto:
+		return fmt.Sprintf("indices are the columns 0 to %d, or 1 to %d in a request that never uses index 0 (INFERSTACK_LIBSVM_INDEX_BASE=auto, as SageMaker's XGBoost container reads them)", nf-1, nf)
+	}
+	return fmt.Sprintf("indices are the columns 0 to %d, counted from 0 as XGBoost reads them (INFERSTACK_LIBSVM_INDEX_BASE=0)", nf-1)
 }
 
 // nextToken splits off the first space- or tab-separated token of b.

@@ -16,7 +16,7 @@ var docsTemplate string
 var docsPage = template.Must(template.New("docs").Funcs(template.FuncMap{"join": strings.Join}).Parse(docsTemplate))
 
 // docsHTML renders the offline documentation page: everything inline, nothing from a CDN.
-func docsHTML(info model.Info, maxBody int64, limits rowLimits, openapi []byte, compat *Compat) ([]byte, error) {
+func docsHTML(info model.Info, maxBody int64, limits rowLimits, openapi []byte, compat *Compat, base LibSVMIndexBase) ([]byte, error) {
 	row := make([]any, info.NumFeatures)
 	for i := range row {
 		row[i] = 0
@@ -42,7 +42,7 @@ func docsHTML(info model.Info, maxBody int64, limits rowLimits, openapi []byte, 
 	}
 	var b bytes.Buffer
 	err = docsPage.Execute(&b, map[string]any{
-		"Info": info, "Description": desc, "Compat": compat, "CompatAccepts": CompatAccepts, "OutputKeys": OutputKeys,
+		"Info": info, "Description": desc, "Compat": compat, "LibSVMIndex": base.describe(info.NumFeatures), "CompatAccepts": CompatAccepts, "OutputKeys": OutputKeys,
 		"InputTypes": acceptedContentTypes, "OutputAttribute": OutputAttribute, "MaxBody": maxBody, "OpenAPI": string(openapi),
 		"RowsJSON": limits.rows[formatJSON], "RowsCSV": limits.rows[formatCSV],
 		"JSONExample": string(jsonExample), "ObjectExample": string(objectExample), "CSVExample": csvRow + `\n` + csvRow,

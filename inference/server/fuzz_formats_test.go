@@ -1,9 +1,12 @@
 package server_test
 
 import (
+	"math"
+	"net/http"
 	"testing"
 
 	"github.com/inferstack/inferstack/inference/internal/recordio/recordpb"
+	"github.com/inferstack/inferstack/inference/server"
 )
 
 // Fuzz targets for the SageMaker input formats, through the handler as fuzzInvoke drives the
@@ -34,4 +37,56 @@ func FuzzDecodeRecordIO(f *testing.F) {
 	f.Add([]byte{0x0a, 0x23, 0xd7, 0xce, 1, 0, 0, 0x20})
 	s, m := fuzzServer(f)
 	f.Fuzz(func(t *testing.T, body []byte) { fuzzInvoke(t, s, m, recordIOType, body) })
+}
+
+// FuzzLibSVMIndexBases reads each body with the three index bases: whatever auto answers with
+// rows, base 0 or base 1 answers with the same rows (it is one of them per request, never a mix).
+func FuzzLibSVMIndexBases(f *testing.F) {
+	for _, seed := range []string{"0 1:1 3:3\n", "0 0:1\n0 3:3\n", "0 3:1\n", "\n0\n0 2:2\n\n", "0 1:1 1:2", "0 0:nan 4:1"} {
+		f.Add([]byte(seed))
+	}
+	type target struct {
+		s *server.Server
+		m *fakeModel
+	}
+	var ts []target
+	for _, base := range []server.LibSVMIndexBase{server.LibSVMIndexAuto, server.LibSVMIndex0, server.LibSVMIndex1} {
+		m := sumModel(3, "a", "b", "c")
+		ts = append(ts, target{newServer(f, m, server.Options{MaxBodyBytes: fuzzLimit, LibSVMIndexBase: base}), m})
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		codes := make([]int, len(ts))
+		rows := make([][][]float64, len(ts))
+		for i, tg := range ts {
+			codes[i] = fuzzInvoke(t, tg.s, tg.m, "text/libsvm", body).Code
+			rows[i] = tg.m.rows()
+		}
+		if codes[0] != http.StatusOK {
+			return
+		}
+		for _, i := range []int{1, 2} {
+			if codes[i] == http.StatusOK && sameNaN(rows[0], rows[i]) {
+				return
+			}
+		}
+		t.Fatalf("auto read %q as %v; base 0 gave %d %v, base 1 %d %v", body, rows[0], codes[1], rows[1], codes[2], rows[2])
+	})
+}
+
+// sameNaN compares rows bit for bit, NaN equal to NaN.
+func sameNaN(a, b [][]float64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if len(a[i]) != len(b[i]) {
+			return false
+		}
+		for j := range a[i] {
+			if math.Float64bits(a[i][j]) != math.Float64bits(b[i][j]) && !(math.IsNaN(a[i][j]) && math.IsNaN(b[i][j])) {
+				return false
+			}
+		}
+	}
+	return true
 }

@@ -125,7 +125,7 @@ func (s *Server) decodeBody(in inputFormat, st *requestState, maxRows int) (int,
 	}
 	switch in {
 	case inputLibSVM:
-		st.x, rows, st.dec.seen, err = decodeLibSVM(&st.scan, nf, maxRows, st.x[:0], st.dec.seen)
+		st.x, rows, st.dec.seen, err = decodeLibSVM(&st.scan, nf, maxRows, s.opts.LibSVMIndexBase, st.x[:0], st.dec.seen)
 	case inputRecordIO:
 		st.x, rows, err = decodeRecordIO(st.dec, st.scan.r, nf, maxRows, st.x[:0])
 	case inputJSONLines:
@@ -163,9 +163,9 @@ func (d *decoders) dropLarge() {
 
 // builtinInputContent is the OpenAPI description of the request bodies SageMaker's built-in
 // algorithm containers take, beside JSON and CSV.
-func builtinInputContent(content obj, nf int) obj {
+func builtinInputContent(content obj, nf int, base LibSVMIndexBase) obj {
 	libsvm := obj{"schema": obj{"type": "string", "description": fmt.Sprintf(
-		"one row per line: \"label index:value ...\"; the label is ignored, an index is the column counted from 0 (0 to %d) as SageMaker's XGBoost reads it, an absent index is a missing value", nf-1)}}
+		"one row per line: \"label index:value ...\"; the label is ignored; %s; an absent index is a missing value", base.describe(nf))}}
 	content["text/libsvm"] = libsvm
 	content["text/x-libsvm"] = libsvm
 	content["application/x-recordio-protobuf"] = obj{"schema": obj{"type": "string", "format": "binary", "description": fmt.Sprintf(

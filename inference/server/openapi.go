@@ -13,7 +13,7 @@ type obj = map[string]any
 
 // openAPIDocument describes the routes for the loaded model: its input (feature count and
 // names) and its output shape. It is built once at start-up.
-func openAPIDocument(info model.Info, maxBody, maxResponse int64, compat *Compat) ([]byte, error) {
+func openAPIDocument(info model.Info, maxBody, maxResponse int64, compat *Compat, base LibSVMIndexBase) ([]byte, error) {
 	nf := info.NumFeatures
 	value := obj{"type": []string{"number", "null"}, "description": "a feature value; null is a missing value"}
 	arrayRow := obj{
@@ -133,7 +133,7 @@ func openAPIDocument(info model.Info, maxBody, maxResponse int64, compat *Compat
 						"application/json": obj{"schema": jsonRequest},
 						"text/csv": obj{"schema": obj{"type": "string",
 							"description": fmt.Sprintf("no header; one row of %d comma-separated values per line; an empty field is a missing value", nf)}},
-					}, nf),
+					}, nf, base),
 				},
 				"responses": obj{
 					"200": obj{"description": "one prediction per row, in order", "content": obj{

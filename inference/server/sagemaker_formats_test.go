@@ -252,6 +252,134 @@ func TestLibSVMAsTheBuiltInContainerReadsIt(t *testing.T) {
 	assert.Len(t, fx.Cases, len(same)+len(differ), "every recorded case is checked")
 }
 
+// TestLibSVMAsTheCurrentContainerReadsIt replays each body through the container's current
+// libsvm parser (aws/sagemaker-xgboost-container@cb8df91: algorithm_mode/serve_utils.py:111-113,
+// recorded in libsvm_head.json), which shifts a request down by one when none of its indices
+// is 0. The server reads them so in compat mode, or with LibSVMIndexAuto; outside compat mode
+// it keeps the released container's 0-based reading (TestLibSVMAsTheBuiltInContainerReadsIt).
+func TestLibSVMAsTheCurrentContainerReadsIt(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(sdkFixtures, "libsvm_head.json"))
+	require.NoError(t, err)
+	var fx libsvmFixture
+	require.NoError(t, json.Unmarshal(b, &fx))
+	const nf = 5
+	modes := map[string]server.Options{
+		"compat":      {Compat: &server.Compat{}},
+		"auto":        {LibSVMIndexBase: server.LibSVMIndexAuto},
+		"compat+auto": {Compat: &server.Compat{}, LibSVMIndexBase: server.LibSVMIndexAuto},
+	}
+	same := []string{"one_based", "zero_based", "absent_is_missing", "nan_value", "blank_line_between",
+		"one_based_to_last_feature", "zero_in_a_later_row", "zero_based_without_zero", "index_zero_only"}
+	for _, name := range same {
+		for mode, opts := range modes {
+			t.Run(name+"/"+mode, func(t *testing.T) {
+				c, ok := fx.Cases[name]
+				require.True(t, ok)
+				require.Empty(t, c.Container.Error)
+				m := sumModel(nf)
+				w := request(newServer(t, m, opts), http.MethodPost, "/invocations", "text/libsvm", "application/json", c.Body)
+				require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+				sameRows(t, recordedRows(c.Container.Rows, nf), m.rows(), name)
+			})
+		}
+	}
+	nan := math.NaN()
+	differ := []struct {
+		name      string
+		container string // what the container's parser says
+		status    int
+		code      string
+		rows      [][]float64 // this server's rows, when it answers 200
+		mentions  []string
+	}{
+		{name: "label_with_qid", container: "invalid literal for int() with base 10: 'qid'", status: 200,
+			rows: [][]float64{{2, nan, nan, nan, nan}}},
+		{name: "tab_separated", container: "invalid literal for int()", status: 200,
+			rows: [][]float64{{1, 2, nan, nan, nan}}},
+		{name: "duplicate_index", status: 400, code: server.CodeMalformedBody, mentions: []string{"line 1", "index 1 appears twice"}},
+		{name: "negative_index", container: "negative column index found", status: 400, code: server.CodeWrongFeatures,
+			mentions: []string{"line 1", `"-1"`, "columns 0 to 4, or 1 to 5 in a request that never uses index 0"}},
+		{name: "not_a_number", container: "could not convert string to float: 'abc'", status: 400, code: server.CodeNonNumeric, mentions: []string{"line 1, index 1", `"abc"`}},
+		{name: "label_only_last_line", status: 200,
+			rows: [][]float64{{1, nan, nan, nan, nan}, {nan, nan, nan, nan, nan}}},
+		{name: "label_only", container: "cannot infer dimensions from zero sized index arrays", status: 200,
+			rows: [][]float64{{nan, nan, nan, nan, nan}}},
+		// The container builds a 6-column matrix (index 0 is used, so nothing shifts), which a
+		// 5-feature model cannot take; this server names the line.
+		{name: "shifted_beyond_after_zero", status: 400, code: server.CodeWrongFeatures,
+			mentions: []string{"line 2", "index 5", "uses index 0", "columns 0 to 4"}},
+	}
+	for _, tc := range differ {
+		t.Run(tc.name, func(t *testing.T) {
+			c, ok := fx.Cases[tc.name]
+			require.True(t, ok)
+			if tc.container != "" {
+				assert.Contains(t, c.Container.Error, tc.container)
+			} else {
+				require.Empty(t, c.Container.Error)
+			}
+			m := sumModel(nf)
+			w := request(newServer(t, m, modes["compat"]), http.MethodPost, "/invocations", "text/libsvm", "application/json", c.Body)
+			if tc.status == http.StatusOK {
+				require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+				sameRows(t, tc.rows, m.rows(), tc.name)
+				return
+			}
+			msg := requireError(t, w, tc.status, tc.code)
+			for _, s := range tc.mentions {
+				assert.Contains(t, msg, s)
+			}
+		})
+	}
+	assert.Len(t, fx.Cases, len(same)+len(differ), "every recorded case is checked")
+}
+
+// TestLibSVMIndexBaseSettings reads one body under each setting: a request that never uses
+// index 0 is the hazard of the per-request rule (a 0-based client whose rows skip column 0 is
+// read shifted), so 0 and 1 pin the base for every request.
+func TestLibSVMIndexBaseSettings(t *testing.T) {
+	nan := math.NaN()
+	const body = "0 1:1 2:2\n0 3:3\n"
+	tests := []struct {
+		name string
+		opts server.Options
+		rows [][]float64
+	}{
+		{"default outside compat: 0", server.Options{}, [][]float64{{nan, 1, 2, nan}, {nan, nan, nan, 3}}},
+		{"0 in compat mode", server.Options{Compat: &server.Compat{}, LibSVMIndexBase: server.LibSVMIndex0}, [][]float64{{nan, 1, 2, nan}, {nan, nan, nan, 3}}},
+		{"default in compat mode: auto", server.Options{Compat: &server.Compat{}}, [][]float64{{1, 2, nan, nan}, {nan, nan, 3, nan}}},
+		{"1", server.Options{LibSVMIndexBase: server.LibSVMIndex1}, [][]float64{{1, 2, nan, nan}, {nan, nan, 3, nan}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m := sumModel(4)
+			w := request(newServer(t, m, tc.opts), http.MethodPost, "/invocations", "text/libsvm", "application/json", body)
+			require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+			sameRows(t, tc.rows, m.rows(), tc.name)
+		})
+	}
+
+	refusals := []struct {
+		name, body, code string
+		base             server.LibSVMIndexBase
+		mentions         []string
+	}{
+		{"index 0 when 1-based", "0 0:1\n", server.CodeWrongFeatures, server.LibSVMIndex1, []string{"line 1", `"0"`, "columns 1 to 4, counted from 1", "INFERSTACK_LIBSVM_INDEX_BASE=1"}},
+		{"index 4 when 0-based", "0 4:1\n", server.CodeWrongFeatures, server.LibSVMIndex0, []string{"line 1", `"4"`, "columns 0 to 3", "INFERSTACK_LIBSVM_INDEX_BASE=0"}},
+		{"index 5 when auto", "0 5:1\n", server.CodeWrongFeatures, server.LibSVMIndexAuto, []string{"line 1", `"5"`, "columns 0 to 3, or 1 to 4"}},
+		{"index 4 twice when 1-based", "0 4:1 4:2\n", server.CodeMalformedBody, server.LibSVMIndex1, []string{"line 1", "index 4 appears twice"}},
+	}
+	for _, tc := range refusals {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newServer(t, sumModel(4), server.Options{LibSVMIndexBase: tc.base})
+			msg := requireError(t, request(s, http.MethodPost, "/invocations", "text/libsvm", "", tc.body), http.StatusBadRequest, tc.code)
+			for _, m := range tc.mentions {
+				assert.Contains(t, msg, m)
+			}
+		})
+	}
+}
+
 func TestLibSVMRefusals(t *testing.T) {
 	tests := []struct {
 		name, body, code string

@@ -52,6 +52,10 @@ type Options struct {
 	// Compat (optional) answers as SageMaker's built-in XGBoost container does: its default
 	// Accept, response shapes and selectable outputs. Nil keeps the server's own formats.
 	Compat *Compat
+	// LibSVMIndexBase (optional) says how text/libsvm indices name columns. Default
+	// LibSVMIndexDefault: per request as SageMaker's current XGBoost container in compat mode,
+	// from 0 otherwise.
+	LibSVMIndexBase LibSVMIndexBase
 }
 
 // Health is the readiness that /ping reports.
@@ -108,6 +112,12 @@ func NewServer(log *slog.Logger, m model.Model, opts Options) (*Server, error) {
 	if opts.MemoryBudget <= 0 {
 		opts.MemoryBudget = math.MaxInt64
 	}
+	if opts.LibSVMIndexBase == LibSVMIndexDefault {
+		opts.LibSVMIndexBase = LibSVMIndex0
+		if opts.Compat != nil {
+			opts.LibSVMIndexBase = LibSVMIndexAuto
+		}
+	}
 	info := m.Info()
 	if info.OutputWidth < 1 {
 		info.OutputWidth = 1
@@ -139,10 +149,10 @@ func NewServer(log *slog.Logger, m model.Model, opts Options) (*Server, error) {
 	s.gate = newMemoryGate(opts.MemoryBudget, s.metrics.reserved.Set)
 	s.trim.gate = s.gate
 	s.metrics.budget.Set(float64(opts.MemoryBudget))
-	if s.openAPI, err = openAPIDocument(info, s.opts.MaxBodyBytes, s.opts.MaxResponseBytes, s.opts.Compat); err != nil {
+	if s.openAPI, err = openAPIDocument(info, s.opts.MaxBodyBytes, s.opts.MaxResponseBytes, s.opts.Compat, s.opts.LibSVMIndexBase); err != nil {
 		return nil, err
 	}
-	if s.docs, err = docsHTML(info, s.opts.MaxBodyBytes, s.limits, s.openAPI, s.opts.Compat); err != nil {
+	if s.docs, err = docsHTML(info, s.opts.MaxBodyBytes, s.limits, s.openAPI, s.opts.Compat, s.opts.LibSVMIndexBase); err != nil {
 		return nil, err
 	}
 	s.registerRoutes()

@@ -14,13 +14,14 @@ type CacheKey [sha256.Size]byte
 
 // NewCacheKey hashes what decides a response: the endpoint, the model that answers (the
 // endpoint configuration deployed and the one DescribeEndpoint says serves), the content type,
-// the accepted type and the body. Each part is length-prefixed so that no two different requests
-// hash the same input ("a","bc" vs "ab","c").
-func NewCacheKey(endpoint, model, contentType, accept string, body []byte) CacheKey {
+// the accepted type, the custom attributes (X-Amzn-SageMaker-Custom-Attributes, which a model
+// may read: the inference server selects its outputs by one) and the body. Each part is
+// length-prefixed so that no two different requests hash the same input ("a","bc" vs "ab","c").
+func NewCacheKey(endpoint, model, contentType, accept, customAttributes string, body []byte) CacheKey {
 	h := hasherPool.Get().(hash.Hash)
 	h.Reset()
 	var n [8]byte
-	for _, s := range [...]string{endpoint, model, contentType, accept} {
+	for _, s := range [...]string{endpoint, model, contentType, accept, customAttributes} {
 		binary.BigEndian.PutUint64(n[:], uint64(len(s)))
 		h.Write(n[:])
 		h.Write([]byte(s))
@@ -44,6 +45,9 @@ type CachedResponse struct {
 	Body        string
 	// Base64 says Body is base64, to be sent with isBase64Encoded.
 	Base64 bool
+	// CustomAttributes is the endpoint's X-Amzn-SageMaker-Custom-Attributes answer, replayed
+	// with the body on a hit.
+	CustomAttributes string
 }
 
 // EntryOverhead is what an entry costs beyond its body and content type: the cacheEntry (key,
@@ -54,7 +58,7 @@ type CachedResponse struct {
 const EntryOverhead = 320
 
 func (r CachedResponse) size() int64 {
-	return int64(len(r.Body) + len(r.ContentType) + EntryOverhead)
+	return int64(len(r.Body) + len(r.ContentType) + len(r.CustomAttributes) + EntryOverhead)
 }
 
 type cacheEntry struct {

@@ -14,7 +14,7 @@ import (
 )
 
 func key(i int) proxy.CacheKey {
-	return proxy.NewCacheKey("ep", "cfg-1", "application/json", "", []byte(fmt.Sprint(i)))
+	return proxy.NewCacheKey("ep", "cfg-1", "application/json", "", "", []byte(fmt.Sprint(i)))
 }
 
 func resp(body string) proxy.CachedResponse {
@@ -22,16 +22,17 @@ func resp(body string) proxy.CachedResponse {
 }
 
 func TestCacheKeySeparatesEveryPart(t *testing.T) {
-	base := proxy.NewCacheKey("ep", "cfg-1", "text/csv", "application/json", []byte("1,2"))
-	assert.Equal(t, base, proxy.NewCacheKey("ep", "cfg-1", "text/csv", "application/json", []byte("1,2")), "stable")
+	base := proxy.NewCacheKey("ep", "cfg-1", "text/csv", "application/json", "", []byte("1,2"))
+	assert.Equal(t, base, proxy.NewCacheKey("ep", "cfg-1", "text/csv", "application/json", "", []byte("1,2")), "stable")
 	for name, k := range map[string]proxy.CacheKey{
-		"endpoint":     proxy.NewCacheKey("ep2", "cfg-1", "text/csv", "application/json", []byte("1,2")),
-		"model":        proxy.NewCacheKey("ep", "cfg-2", "text/csv", "application/json", []byte("1,2")),
-		"content type": proxy.NewCacheKey("ep", "cfg-1", "text/plain", "application/json", []byte("1,2")),
-		"accept":       proxy.NewCacheKey("ep", "cfg-1", "text/csv", "", []byte("1,2")),
-		"body":         proxy.NewCacheKey("ep", "cfg-1", "text/csv", "application/json", []byte("1,3")),
+		"endpoint":          proxy.NewCacheKey("ep2", "cfg-1", "text/csv", "application/json", "", []byte("1,2")),
+		"model":             proxy.NewCacheKey("ep", "cfg-2", "text/csv", "application/json", "", []byte("1,2")),
+		"content type":      proxy.NewCacheKey("ep", "cfg-1", "text/plain", "application/json", "", []byte("1,2")),
+		"accept":            proxy.NewCacheKey("ep", "cfg-1", "text/csv", "", "", []byte("1,2")),
+		"custom attributes": proxy.NewCacheKey("ep", "cfg-1", "text/csv", "application/json", "inferstack-output=probability", []byte("1,2")),
+		"body":              proxy.NewCacheKey("ep", "cfg-1", "text/csv", "application/json", "", []byte("1,3")),
 		// Without length prefixes these two would concatenate to the same bytes.
-		"shifted boundary": proxy.NewCacheKey("ep", "cfg-1", "text/csvapplication/json", "", []byte("1,2")),
+		"shifted boundary": proxy.NewCacheKey("ep", "cfg-1", "text/csvapplication/json", "", "", []byte("1,2")),
 	} {
 		assert.NotEqual(t, base, k, name)
 	}

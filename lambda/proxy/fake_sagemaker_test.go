@@ -65,6 +65,8 @@ type fakeSageMaker struct {
 	lastInvoke struct {
 		endpoint, contentType, accept string
 		body                          []byte
+		// header is every header of the request as the SDK sent it.
+		header http.Header
 	}
 }
 
@@ -96,6 +98,7 @@ func (f *fakeSageMaker) invoke(w http.ResponseWriter, r *http.Request, endpoint 
 	f.mu.Lock()
 	f.lastInvoke.endpoint, f.lastInvoke.contentType, f.lastInvoke.accept = endpoint, r.Header.Get("Content-Type"), r.Header.Get("Accept")
 	f.lastInvoke.body = body
+	f.lastInvoke.header = r.Header.Clone()
 	injected, delay := f.invokeErr, f.delay
 	f.mu.Unlock()
 	if delay > 0 {
@@ -119,6 +122,10 @@ func (f *fakeSageMaker) invoke(w http.ResponseWriter, r *http.Request, endpoint 
 	if a := r.Header.Get("Accept"); a != "" {
 		req.Header.Set("Accept", a)
 	}
+	// SageMaker passes the custom attributes on to the container, and the container's back.
+	if a := r.Header.Get(proxy.CustomAttributesHeader); a != "" {
+		req.Header.Set(proxy.CustomAttributesHeader, a)
+	}
 	rec := httptest.NewRecorder()
 	f.container.ServeHTTP(rec, req)
 	res := rec.Result()
@@ -137,6 +144,9 @@ func (f *fakeSageMaker) invoke(w http.ResponseWriter, r *http.Request, endpoint 
 	}
 	w.Header().Set("Content-Type", res.Header.Get("Content-Type"))
 	w.Header().Set("X-Amzn-Invoked-Production-Variant", "primary")
+	if a := res.Header.Get(proxy.CustomAttributesHeader); a != "" {
+		w.Header().Set(proxy.CustomAttributesHeader, a)
+	}
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(out)
 }

@@ -64,6 +64,54 @@ const invokeMargin = 500 * time.Millisecond
 // reads JSON by default.
 const defaultContentType = "application/json"
 
+// The SageMaker runtime's request headers the proxy passes on, named as InvokeEndpoint names
+// them on the wire (aws-sdk-go-v2 service/sagemakerruntime v1.50.4 schemas/schemas.go:434,442,458).
+const (
+	// CustomAttributesHeader carries InvokeEndpointInput.CustomAttributes, and back the
+	// endpoint's InvokeEndpointOutput.CustomAttributes.
+	CustomAttributesHeader = "X-Amzn-SageMaker-Custom-Attributes"
+	// InferenceIDHeader carries InvokeEndpointInput.InferenceId, which data capture records.
+	InferenceIDHeader = "X-Amzn-SageMaker-Inference-Id"
+)
+
+// The limits of those two values in the SageMaker runtime's API model (botocore 1.43.11
+// data/sagemaker-runtime/2017-05-13/service-2.json: CustomAttributesHeader max 1024;
+// InferenceId min 1, max 64, pattern \A\S[\p{Print}]*\z) and its documentation ("no more than
+// 1024 visible US-ASCII characters as specified in Section 3.3.6 ... of HTTP/1.1"). Checking them
+// here answers a 400 naming the header rather than SageMaker's ValidationError.
+const (
+	maxCustomAttributes = 1024
+	maxInferenceID      = 64
+)
+
+// checkCustomAttributes accepts visible US-ASCII and spaces (0x20-0x7E), as the inference
+// server does (inference/server/sagemaker.go customAttributes).
+func checkCustomAttributes(v string) string {
+	if len(v) > maxCustomAttributes {
+		return fmt.Sprintf("%s is %d bytes; SageMaker takes at most %d visible US-ASCII characters", CustomAttributesHeader, len(v), maxCustomAttributes)
+	}
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c < 0x20 || c > 0x7e {
+			return fmt.Sprintf("%s has byte 0x%02x at offset %d; SageMaker takes only visible US-ASCII characters and spaces (0x20-0x7E)", CustomAttributesHeader, c, i)
+		}
+	}
+	return ""
+}
+
+// checkInferenceID applies the API's pattern: a first character that is not white space, then
+// printable characters (Java's \p{Print}: ASCII 0x20-0x7E), 1 to 64 of them.
+func checkInferenceID(v string) string {
+	if len(v) > maxInferenceID {
+		return fmt.Sprintf("%s is %d characters; SageMaker takes 1 to %d", InferenceIDHeader, len(v), maxInferenceID)
+	}
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c < 0x20 || c > 0x7e || (i == 0 && c == ' ') {
+			return fmt.Sprintf("%s has byte 0x%02x at offset %d; SageMaker takes printable ASCII (0x20-0x7E), not starting with a space", InferenceIDHeader, c, i)
+		}
+	}
+	return ""
+}
+
 // Invoker is the part of the SageMaker runtime client the handler uses.
 type Invoker interface {
 	InvokeEndpoint(ctx context.Context, in *sagemakerruntime.InvokeEndpointInput,
@@ -235,7 +283,7 @@ func (h *Handler) sealSized(req events.APIGatewayProxyRequest, reqID string, res
 func (h *Handler) addCORS(origin string, headers map[string]string) {
 	if allow := h.cfg.AllowsOrigin(origin); allow != "" {
 		headers["Access-Control-Allow-Origin"] = allow
-		headers["Access-Control-Expose-Headers"] = "X-Request-Id, X-Cache"
+		headers["Access-Control-Expose-Headers"] = "X-Request-Id, X-Cache, " + CustomAttributesHeader
 		if allow != "*" {
 			headers["Vary"] = "Origin"
 		}
@@ -300,9 +348,22 @@ func (h *Handler) invocations(ctx context.Context, reqID string, req events.APIG
 		contentType = defaultContentType
 	}
 	accept := header(req, "Accept")
+	// Their values are not logged: the API model marks custom attributes sensitive.
+	customAttrs, inferenceID := header(req, CustomAttributesHeader), header(req, InferenceIDHeader)
+	for _, msg := range []string{checkCustomAttributes(customAttrs), checkInferenceID(inferenceID)} {
+		if msg != "" {
+			h.log.Info("request rejected", "request_id", reqID, "status", http.StatusBadRequest, "reason", msg)
+			return finish(errorResponse(http.StatusBadRequest, msg, reqID), false)
+		}
+	}
 
 	var key CacheKey
 	noCache, noStore := cacheDirectives(header(req, "Cache-Control"))
+	if inferenceID != "" {
+		// An inference ID is there to be found in the endpoint's captured data: the request must
+		// reach the endpoint. Its answer still refreshes the entry, as no-cache does.
+		noCache = true
+	}
 	if h.cache != nil {
 		model, storable, known := h.cacheModelFor(ctx, reqID)
 		if !known {
@@ -312,7 +373,7 @@ func (h *Handler) invocations(ctx context.Context, reqID string, req events.APIG
 		if !storable {
 			noStore = true
 		}
-		key = NewCacheKey(h.cfg.EndpointName, model, contentType, accept, body)
+		key = NewCacheKey(h.cfg.EndpointName, model, contentType, accept, customAttrs, body)
 		if !noCache && !noStore {
 			if hit, ok := h.cache.Get(key); ok {
 				rec.cache = cacheHit
@@ -332,6 +393,12 @@ func (h *Handler) invocations(ctx context.Context, reqID string, req events.APIG
 	if accept != "" {
 		in.Accept = &accept
 	}
+	if customAttrs != "" {
+		in.CustomAttributes = &customAttrs
+	}
+	if inferenceID != "" {
+		in.InferenceId = &inferenceID
+	}
 	t0 := h.now()
 	out, err := h.runtime.InvokeEndpoint(ctx, in)
 	rec.endpointLatency, rec.invoked = h.now().Sub(t0), true
@@ -343,6 +410,9 @@ func (h *Handler) invocations(ctx context.Context, reqID string, req events.APIG
 	cached := CachedResponse{ContentType: defaultContentType}
 	if out.ContentType != nil && *out.ContentType != "" {
 		cached.ContentType = *out.ContentType
+	}
+	if out.CustomAttributes != nil {
+		cached.CustomAttributes = *out.CustomAttributes
 	}
 	// API Gateway carries text as is and anything else base64-encoded.
 	if utf8.Valid(out.Body) {
@@ -539,12 +609,16 @@ func requestID(ctx context.Context, req events.APIGatewayProxyRequest) string {
 }
 
 func okResponse(r CachedResponse, reqID string) events.APIGatewayProxyResponse {
-	return events.APIGatewayProxyResponse{
+	resp := events.APIGatewayProxyResponse{
 		StatusCode:      http.StatusOK,
 		Headers:         map[string]string{"Content-Type": r.ContentType, "X-Request-Id": reqID},
 		Body:            r.Body,
 		IsBase64Encoded: r.Base64,
 	}
+	if r.CustomAttributes != "" {
+		resp.Headers[CustomAttributesHeader] = r.CustomAttributes
+	}
+	return resp
 }
 
 func jsonResponse(status int, body, reqID string) events.APIGatewayProxyResponse {

@@ -594,3 +594,111 @@ func TestRejectedRequestsHaveNoCacheOutcome(t *testing.T) {
 		})
 	}
 }
+
+// attributesContainer answers with its call number and the custom attributes it was given,
+// and sets its own in the response, as a model that reads and writes them would.
+func attributesContainer() http.Handler {
+	var n atomic.Int64
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		attrs := r.Header.Get(proxy.CustomAttributesHeader)
+		if attrs != "" {
+			w.Header().Set(proxy.CustomAttributesHeader, "seen="+attrs)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"call":%d,"attrs":%q}`, n.Add(1), attrs)
+	})
+}
+
+// TestSageMakerHeadersOnTheWire sends the two SageMaker request headers through the real
+// aws-sdk-go-v2 client: the fake sees them as InvokeEndpoint's X-Amzn-SageMaker-* headers, and
+// the endpoint's custom attributes come back under the same name.
+func TestSageMakerHeadersOnTheWire(t *testing.T) {
+	e := newEnv(t, cacheOn(), attributesContainer(), nil)
+	resp := e.do(t, invocation(`[1]`, map[string]string{
+		"x-amzn-sagemaker-custom-attributes": "inferstack-output=probability; trace=abc 1",
+		"X-Amzn-SageMaker-Inference-Id":      "order-4711 retry 2",
+	}))
+	require.Equal(t, http.StatusOK, resp.StatusCode, resp.Body)
+	wire := e.fake.lastInvoke.header
+	assert.Equal(t, "inferstack-output=probability; trace=abc 1", wire.Get("X-Amzn-SageMaker-Custom-Attributes"))
+	assert.Equal(t, "order-4711 retry 2", wire.Get("X-Amzn-SageMaker-Inference-Id"))
+	assert.Equal(t, "seen=inferstack-output=probability; trace=abc 1", resp.Headers["X-Amzn-SageMaker-Custom-Attributes"])
+	assert.JSONEq(t, `{"call":1,"attrs":"inferstack-output=probability; trace=abc 1"}`, resp.Body)
+
+	// Without them, the SDK sends neither header and the answer carries none.
+	resp = e.do(t, invocation(`[2]`, nil))
+	require.Equal(t, http.StatusOK, resp.StatusCode, resp.Body)
+	assert.NotContains(t, e.fake.lastInvoke.header, "X-Amzn-Sagemaker-Custom-Attributes")
+	assert.NotContains(t, e.fake.lastInvoke.header, "X-Amzn-Sagemaker-Inference-Id")
+	assert.NotContains(t, resp.Headers, "X-Amzn-SageMaker-Custom-Attributes")
+}
+
+// TestSageMakerHeadersAreValidated checks the limits of the SageMaker runtime's API model
+// (botocore 1.43.11 sagemaker-runtime service-2.json) before anything is sent.
+func TestSageMakerHeadersAreValidated(t *testing.T) {
+	tests := []struct {
+		name, header, value string
+		mentions            []string
+	}{
+		{"custom attributes too long", "X-Amzn-SageMaker-Custom-Attributes", strings.Repeat("a", 1025), []string{"X-Amzn-SageMaker-Custom-Attributes", "1025 bytes", "at most 1024"}},
+		{"custom attributes not ASCII", "X-Amzn-SageMaker-Custom-Attributes", "user=Zoë", []string{"X-Amzn-SageMaker-Custom-Attributes", "0xc3", "offset 7", "visible US-ASCII"}},
+		{"custom attributes with a control character", "X-Amzn-SageMaker-Custom-Attributes", "a\x01b", []string{"X-Amzn-SageMaker-Custom-Attributes", "0x01"}},
+		{"custom attributes with a tab", "X-Amzn-SageMaker-Custom-Attributes", "a\tb", []string{"X-Amzn-SageMaker-Custom-Attributes", "0x09", "offset 1"}},
+		{"inference ID too long", "X-Amzn-SageMaker-Inference-Id", strings.Repeat("i", 65), []string{"X-Amzn-SageMaker-Inference-Id", "65 characters", "1 to 64"}},
+		{"inference ID starting with a space", "X-Amzn-SageMaker-Inference-Id", " id", []string{"X-Amzn-SageMaker-Inference-Id", "0x20", "offset 0"}},
+		{"inference ID not printable", "X-Amzn-SageMaker-Inference-Id", "id\tx", []string{"X-Amzn-SageMaker-Inference-Id", "0x09"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, cacheOn(), attributesContainer(), nil)
+			resp := e.do(t, invocation(`[1]`, map[string]string{tc.header: tc.value}))
+			require.Equal(t, http.StatusBadRequest, resp.StatusCode, resp.Body)
+			for _, m := range tc.mentions {
+				assert.Contains(t, resp.Body, m)
+			}
+			assert.EqualValues(t, 0, e.fake.invocations.Load(), "nothing reaches SageMaker")
+		})
+	}
+	// The limits themselves pass.
+	e := newEnv(t, cacheOn(), attributesContainer(), nil)
+	resp := e.do(t, invocation(`[1]`, map[string]string{
+		"X-Amzn-SageMaker-Custom-Attributes": strings.Repeat("~", 1024),
+		"X-Amzn-SageMaker-Inference-Id":      strings.Repeat("i", 64),
+	}))
+	require.Equal(t, http.StatusOK, resp.StatusCode, resp.Body)
+	assert.Len(t, e.fake.lastInvoke.header.Get("X-Amzn-SageMaker-Custom-Attributes"), 1024)
+	assert.Len(t, e.fake.lastInvoke.header.Get("X-Amzn-SageMaker-Inference-Id"), 64)
+}
+
+// TestCacheAndSageMakerHeaders: custom attributes are part of the key (a model may answer
+// differently by them) and the endpoint's custom attributes are replayed on a hit; a request
+// with an inference ID always reaches the endpoint, so that data capture records it, and its
+// answer refreshes the entry.
+func TestCacheAndSageMakerHeaders(t *testing.T) {
+	e := newEnv(t, cacheOn(), attributesContainer(), nil)
+	attrs := func(v string) map[string]string { return map[string]string{"X-Amzn-SageMaker-Custom-Attributes": v} }
+
+	plain := e.do(t, invocation(`[1]`, nil))
+	withA := e.do(t, invocation(`[1]`, attrs("inferstack-output=probability")))
+	assert.Equal(t, "MISS", withA.Headers["X-Cache"], "other custom attributes, another entry")
+	assert.Contains(t, withA.Body, `"call":2`)
+	hitA := e.do(t, invocation(`[1]`, attrs("inferstack-output=probability")))
+	assert.Equal(t, "HIT", hitA.Headers["X-Cache"])
+	assert.Equal(t, withA.Body, hitA.Body)
+	assert.Equal(t, "seen=inferstack-output=probability", hitA.Headers["X-Amzn-SageMaker-Custom-Attributes"], "replayed on a hit")
+	withB := e.do(t, invocation(`[1]`, attrs("inferstack-output=predicted_label")))
+	assert.Equal(t, "MISS", withB.Headers["X-Cache"])
+	hitPlain := e.do(t, invocation(`[1]`, nil))
+	assert.Equal(t, "HIT", hitPlain.Headers["X-Cache"])
+	assert.Equal(t, plain.Body, hitPlain.Body)
+	assert.NotContains(t, hitPlain.Headers, "X-Amzn-SageMaker-Custom-Attributes")
+	require.EqualValues(t, 3, e.fake.invocations.Load())
+
+	withID := e.do(t, invocation(`[1]`, map[string]string{"X-Amzn-SageMaker-Inference-Id": "capture-me"}))
+	assert.Equal(t, "MISS", withID.Headers["X-Cache"], "an inference ID is never answered from the cache")
+	assert.EqualValues(t, 4, e.fake.invocations.Load())
+	assert.Equal(t, "capture-me", e.fake.lastInvoke.header.Get("X-Amzn-SageMaker-Inference-Id"))
+	after := e.do(t, invocation(`[1]`, nil))
+	assert.Equal(t, "HIT", after.Headers["X-Cache"])
+	assert.Equal(t, withID.Body, after.Body, "its answer refreshed the entry")
+}

@@ -97,3 +97,30 @@ func TestPingEndToEnd(t *testing.T) {
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.JSONEq(t, `{"status":"UP","endpointStatus":"InService"}`, resp.Body)
 }
+
+// TestCustomAttributesEndToEnd: the real inference server in SageMaker compat mode selects its
+// outputs by the inferstack-output custom attribute, so the same body answers differently with
+// and without it; through the proxy each gets its own cache entry.
+func TestCustomAttributesEndToEnd(t *testing.T) {
+	m, err := model.Default()
+	require.NoError(t, err)
+	srv, err := server.NewServer(slog.New(slog.NewJSONHandler(io.Discard, nil)), m, server.Options{Compat: &server.Compat{DefaultAccept: "application/json"}})
+	require.NoError(t, err)
+	e := newEnv(t, cacheOn(), srv, nil)
+	const body = "5.1,3.5,1.4,0.2\n"
+	csv := map[string]string{"Content-Type": "text/csv"}
+	withAttr := map[string]string{"Content-Type": "text/csv", "X-Amzn-SageMaker-Custom-Attributes": "inferstack-output=predicted_label"}
+
+	plain := e.do(t, invocation(body, csv))
+	require.Equal(t, http.StatusOK, plain.StatusCode, plain.Body)
+	selected := e.do(t, invocation(body, withAttr))
+	require.Equal(t, http.StatusOK, selected.StatusCode, selected.Body)
+	assert.Equal(t, "MISS", selected.Headers["X-Cache"], "the attribute is part of the key")
+	assert.NotEqual(t, plain.Body, selected.Body)
+	assert.JSONEq(t, `{"predictions":[{"predicted_label":0.0}]}`, selected.Body, "setosa is class 0")
+
+	again := e.do(t, invocation(body, withAttr))
+	assert.Equal(t, "HIT", again.Headers["X-Cache"])
+	assert.Equal(t, selected.Body, again.Body)
+	assert.Equal(t, "HIT", e.do(t, invocation(body, csv)).Headers["X-Cache"])
+}
