@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/inferstack/inferstack/internal/contract"
 )
 
 // Names that clients and tests rely on.
@@ -144,8 +146,11 @@ func newAPIDefinition(o apiOptions) apiDefinition {
 	if len(o.CORSOrigins) > 0 {
 		d.CORS = &corsDef{
 			Origins: append([]string(nil), o.CORSOrigins...),
-			Headers: []string{"Authorization", "Content-Type", "X-Api-Key", "X-Amz-Date", "X-Amz-Security-Token"},
-			MaxAge:  600,
+			// The SageMaker headers are forwarded by the proxy (docs/lambda-proxy.md); without them
+			// here a browser's preflight refuses a request that sends one.
+			Headers: []string{"Authorization", "Content-Type", "X-Api-Key", "X-Amz-Date", "X-Amz-Security-Token",
+				contract.HeaderCustomAttributes, contract.HeaderInferenceID},
+			MaxAge: 600,
 		}
 		cors = d.CORS.gatewayHeaders()
 	}

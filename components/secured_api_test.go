@@ -646,6 +646,9 @@ func TestSecuredAPIPreflightEchoesOnlyAllowedOrigins(t *testing.T) {
 		headers := input(t, r, "responseParameters").(map[string]any)
 		assert.Contains(t, headers["method.response.header.Access-Control-Allow-Headers"], "Authorization")
 		assert.Contains(t, headers["method.response.header.Access-Control-Allow-Headers"], "X-Api-Key")
+		// The proxy forwards these to InvokeEndpoint; a preflight must let a browser send them.
+		assert.Contains(t, headers["method.response.header.Access-Control-Allow-Headers"], "X-Amzn-SageMaker-Custom-Attributes")
+		assert.Contains(t, headers["method.response.header.Access-Control-Allow-Headers"], "X-Amzn-SageMaker-Inference-Id")
 		assert.Regexp(t, `^'(GET|POST),OPTIONS'$`, headers["method.response.header.Access-Control-Allow-Methods"])
 	}
 	for _, gr := range run.mocks.OfType(apiResponseType) {

@@ -60,3 +60,14 @@ const (
 	DefaultCacheMaxEntries        = 10000
 	DefaultCacheMaxMB             = 64
 )
+
+// SageMaker request headers that the Lambda proxy forwards to InvokeEndpoint and that the API's
+// CORS configuration must allow a browser to send (aws-sdk-go-v2 service/sagemakerruntime
+// v1.50.4 schemas/schemas.go:434,442,458).
+const (
+	// HeaderCustomAttributes carries InvokeEndpointInput.CustomAttributes, and back the
+	// endpoint's InvokeEndpointOutput.CustomAttributes.
+	HeaderCustomAttributes = "X-Amzn-SageMaker-Custom-Attributes"
+	// HeaderInferenceID carries InvokeEndpointInput.InferenceId, which data capture records.
+	HeaderInferenceID = "X-Amzn-SageMaker-Inference-Id"
+)

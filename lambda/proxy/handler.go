@@ -25,6 +25,7 @@ import (
 	smtypes "github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 	"github.com/aws/aws-sdk-go-v2/service/sagemakerruntime"
 
+	"github.com/inferstack/inferstack/internal/contract"
 	"github.com/inferstack/inferstack/lambda/proxyconfig"
 )
 
@@ -69,9 +70,9 @@ const defaultContentType = "application/json"
 const (
 	// CustomAttributesHeader carries InvokeEndpointInput.CustomAttributes, and back the
 	// endpoint's InvokeEndpointOutput.CustomAttributes.
-	CustomAttributesHeader = "X-Amzn-SageMaker-Custom-Attributes"
+	CustomAttributesHeader = contract.HeaderCustomAttributes
 	// InferenceIDHeader carries InvokeEndpointInput.InferenceId, which data capture records.
-	InferenceIDHeader = "X-Amzn-SageMaker-Inference-Id"
+	InferenceIDHeader = contract.HeaderInferenceID
 )
 
 // The limits of those two values in the SageMaker runtime's API model (botocore 1.43.11
