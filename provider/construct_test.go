@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -78,5 +81,38 @@ func TestConstructRegistersTheSchemaToken(t *testing.T) {
 				assert.Equal(t, tc.want, in.Get(tc.childInput), "%s.%s", tc.child, tc.childInput)
 			}
 		})
+	}
+}
+
+// TestConstructModelDeploymentAnswersItsPartsKeyValues: a ModelDeployment constructed for another
+// language answers the key values of its parts as its outputs (provider/model_deployment.go), and
+// none of a part it was not given.
+func TestConstructModelDeploymentAnswersItsPartsKeyValues(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM scratch\n"), 0o644))
+	prov, err := Provider()
+	require.NoError(t, err)
+	server, err := integration.NewServer(context.Background(), Name, semver.MustParse(Version),
+		integration.WithProvider(prov),
+		integration.WithMocks(&integration.MockResourceMonitor{
+			NewResourceF: func(args integration.MockResourceArgs) (string, property.Map, error) {
+				return args.Name + "-id", args.Inputs, nil
+			},
+		}))
+	require.NoError(t, err)
+	urn := presource.URN("urn:pulumi:dev::consumer::inferstack:components:ModelDeployment::churn")
+	resp, err := server.Construct(p.ConstructRequest{Urn: urn, Inputs: property.NewMap(map[string]property.Value{
+		"image": property.New(map[string]property.Value{"context": property.New(dir)}),
+		"endpoint": property.New(map[string]property.Value{
+			"serverless": property.New(map[string]property.Value{"memorySizeMb": property.New(2048.0), "maxConcurrency": property.New(5.0)}),
+		}),
+	})})
+	require.NoError(t, err)
+	name, ok := resp.State.GetOk("endpointName")
+	require.True(t, ok, "endpointName is in the answer: %v", resp.State)
+	assert.True(t, name.IsString() && strings.HasPrefix(name.AsString(), "churn-endpoint"), "endpointName %v is the endpoint's", name)
+	for _, unset := range []string{"proxyFunctionArn", "apiInvokeUrl", "apiStageArn", "tokenEndpoint", "dashboardName"} {
+		v, ok := resp.State.GetOk(unset)
+		assert.True(t, !ok || v.IsNull(), "%s is unset without its part: %v", unset, v)
 	}
 }

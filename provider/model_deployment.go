@@ -45,7 +45,7 @@ func newModelDeployment(ctx *pulumi.Context, name string, args *components.Model
 	if err != nil {
 		return nil, err
 	}
-	unset := pulumi.StringPtrFromPtr(nil).ToStringPtrOutput()
+	unset := pulumi.ToOutput((*string)(nil)).(pulumi.StringPtrOutput) // null in the answer
 	m := &ModelDeployment{ModelDeployment: d,
 		ImageURI: d.Image.ImageURI, EndpointName: d.Endpoint.EndpointName, EndpointARN: d.Endpoint.EndpointARN,
 		ProxyFunctionARN: unset, APIInvokeURL: unset, APIStageARN: unset, TokenEndpoint: unset, DashboardName: unset,
