@@ -325,7 +325,10 @@ func TestSecuredAPIDeploymentTriggerFollowsTheDefinitionOnly(t *testing.T) {
 		changed bool
 	}{
 		{"tags", func(a *SecuredAPIArgs) { a.Tags = StandardTags("other", "iris", "dev", "dev") }, false},
-		{"throttle and quota", func(a *SecuredAPIArgs) { a.Throttle = &APIThrottle{RateLimit: 1}; a.Quota = &APIQuota{Limit: 5, Period: "DAY"} }, false},
+		{"throttle and quota", func(a *SecuredAPIArgs) {
+			a.Throttle = &APIThrottle{RateLimit: 1}
+			a.Quota = &APIQuota{Limit: 5, Period: "DAY"}
+		}, false},
 		{"logging", func(a *SecuredAPIArgs) { a.LoggingLevel = "ERROR"; a.LogRetentionDays = 90 }, false},
 		{"machine client", func(a *SecuredAPIArgs) { a.MachineClient = false }, false},
 		{"api key requirement", func(a *SecuredAPIArgs) { a.RequireAPIKey = false }, true},
