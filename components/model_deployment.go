@@ -233,8 +233,8 @@ func (a ModelDeploymentArgs) Validate() error {
 	if m := a.Monitoring; m != nil {
 		es.nested("Monitoring", MonitoringArgs{EndpointName: standIn, MonitoringSettings: *m}.Validate())
 		if p := a.Proxy; p != nil {
-			if limit := float64(p.TimeoutSeconds) * 1000; m.Thresholds.LambdaDurationP99Ms > limit {
-				es.add("Monitoring.Thresholds.LambdaDurationP99Ms", m.Thresholds.LambdaDurationP99Ms,
+			if limit := float64(p.TimeoutSeconds) * 1000; m.thresholds().LambdaDurationP99Ms > limit {
+				es.add("Monitoring.Thresholds.LambdaDurationP99Ms", m.thresholds().LambdaDurationP99Ms,
 					"at most {Proxy.TimeoutSeconds} (%g ms), or the alarm never fires", limit)
 			}
 		}

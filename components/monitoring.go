@@ -100,8 +100,8 @@ type MonitoringArgs struct {
 
 // MonitoringSettings are the settings of Monitoring that a user chooses; ModelDeployment takes them and wires what it watches.
 type MonitoringSettings struct {
-	// Thresholds of the alarms (zero fields take the defaults).
-	Thresholds MonitoringThresholds `pulumi:"thresholds"`
+	// Thresholds of the alarms (nil, or zero fields, take the defaults).
+	Thresholds *MonitoringThresholds `pulumi:"thresholds,optional"`
 	// AlarmEmails are subscribed to the topic (optional). Each address must confirm once.
 	AlarmEmails []string `pulumi:"alarmEmails,optional"`
 	// MonthlyBudgetUSD is the cost budget's monthly limit (optional: 0 creates no budget).
@@ -201,7 +201,7 @@ func NewMonitoring(ctx *pulumi.Context, name string, args *MonitoringArgs,
 		optional(a.StageName)).ApplyT(func(v []any) (string, error) {
 		return dashboardBody(dashboardInput{
 			Region: region.Name, Endpoint: v[0].(string), Variant: v[1].(string), Serverless: a.Serverless,
-			Function: v[2].(string), API: v[3].(string), Stage: v[4].(string), Thresholds: a.Thresholds,
+			Function: v[2].(string), API: v[3].(string), Stage: v[4].(string), Thresholds: a.thresholds(),
 		})
 	}).(pulumi.StringOutput)
 	dashboard, err := cloudwatch.NewDashboard(ctx, name+"-dashboard", &cloudwatch.DashboardArgs{
@@ -282,7 +282,8 @@ func CostTagFilter(key, value string) string { return "user:" + key + "$" + valu
 
 // WithDefaults returns the args with every unset optional field at its default.
 func (a MonitoringArgs) WithDefaults() MonitoringArgs {
-	a.Thresholds = a.Thresholds.withDefaults()
+	t := a.thresholds().withDefaults() // a copy: the caller's Thresholds stay as they were
+	a.Thresholds = &t
 	if a.VariantName == nil {
 		a.VariantName = pulumi.String(DefaultVariantName)
 	}
@@ -302,7 +303,7 @@ func (a MonitoringArgs) Validate() error {
 	case a.APIName == nil && a.StageName != nil:
 		es.add("APIName", nil, "set together with {StageName}, or neither")
 	}
-	t := a.Thresholds
+	t := a.thresholds()
 	positive := func(field string, v float64, unit string) {
 		if v <= 0 {
 			es.add("Thresholds."+field, v, "a positive %s", unit)
@@ -377,4 +378,13 @@ func dashboardNameFor(name, stack string) string {
 		n = n[:255]
 	}
 	return strings.Trim(n, "-")
+}
+
+// thresholds are the set thresholds: the zero MonitoringThresholds when Thresholds is nil (each
+// zero field then takes its default in WithDefaults).
+func (s MonitoringSettings) thresholds() MonitoringThresholds {
+	if s.Thresholds == nil {
+		return MonitoringThresholds{}
+	}
+	return *s.Thresholds
 }

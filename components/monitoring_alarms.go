@@ -85,7 +85,7 @@ func rateExpression(errID, totalID string) string {
 
 // alarmSpecs lists the alarms for the parts of the deployment that exist.
 func alarmSpecs(a *MonitoringArgs) []alarmSpec {
-	t := a.Thresholds
+	t := a.thresholds()
 	variant := pulumi.StringMap{"EndpointName": a.EndpointName, "VariantName": a.VariantName}
 	invocationRate := func(errMetric string) []metricQuery {
 		return []metricQuery{

@@ -151,7 +151,7 @@ func TestMonitoringAlarmThresholdsAndUnits(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			args := monFullArgs()
-			args.Thresholds = tc.thresholds
+			args.Thresholds = &tc.thresholds
 			alarms := monAlarmsByKey(t, monRun(t, args).mocks)
 			for key, want := range tc.want {
 				require.Contains(t, alarms, key)
@@ -460,8 +460,8 @@ func TestMonitoringValidation(t *testing.T) {
 	}{
 		{"endpoint required", func(a *MonitoringArgs) { a.EndpointName = nil }, []string{"EndpointName unset: want the SageMaker endpoint's name (required)"}},
 		{"api without stage", func(a *MonitoringArgs) { a.StageName = nil }, []string{"StageName unset: want set together with APIName"}},
-		{"negative threshold", func(a *MonitoringArgs) { a.Thresholds.LatencyP99Ms = -1 }, []string{"Thresholds.LatencyP99Ms -1: want a positive"}},
-		{"error rate over 100", func(a *MonitoringArgs) { a.Thresholds.ErrorRatePercent = 150 }, []string{"Thresholds.ErrorRatePercent 150: want a percentage"}},
+		{"negative threshold", func(a *MonitoringArgs) { a.Thresholds = &MonitoringThresholds{LatencyP99Ms: -1} }, []string{"Thresholds.LatencyP99Ms -1: want a positive"}},
+		{"error rate over 100", func(a *MonitoringArgs) { a.Thresholds = &MonitoringThresholds{ErrorRatePercent: 150} }, []string{"Thresholds.ErrorRatePercent 150: want a percentage"}},
 		{"bad email", func(a *MonitoringArgs) { a.AlarmEmails = []string{"Ops <ops@example.com>"} }, []string{`AlarmEmails "Ops <ops@example.com>": want bare email`}},
 		{"too many budget emails", func(a *MonitoringArgs) {
 			a.BudgetEmails = strings.Split("a@x.io b@x.io c@x.io d@x.io e@x.io f@x.io g@x.io h@x.io i@x.io j@x.io k@x.io", " ")

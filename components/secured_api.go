@@ -78,10 +78,10 @@ type SecuredAPISettings struct {
 	// CORSOrigins are the browser origins allowed to call the API (default none: no OPTIONS
 	// methods exist).
 	CORSOrigins []string `pulumi:"corsOrigins,optional"`
-	// Throttle is the stage-wide and usage-plan throttle (default: account limits).
-	Throttle APIThrottle `pulumi:"throttle"`
-	// Quota is the usage plan's quota (default none).
-	Quota APIQuota `pulumi:"quota"`
+	// Throttle is the stage-wide and usage-plan throttle (nil: account limits).
+	Throttle *APIThrottle `pulumi:"throttle,optional"`
+	// Quota is the usage plan's quota (nil: none).
+	Quota *APIQuota `pulumi:"quota,optional"`
 	// CreateAccountLogsRole makes this stack own the region's account-level API Gateway
 	// CloudWatch Logs role (default false). There is one per account and region: let exactly one
 	// stack own it, or set it up outside Pulumi.
@@ -255,17 +255,17 @@ func (a SecuredAPIArgs) Validate() error {
 	es.oneOf("MFA", a.MFA, MFAOff, MFAOptional, MFAOn)
 	es.oneOf("LoggingLevel", a.LoggingLevel, "INFO", "ERROR", "OFF")
 	es.retention("LogRetentionDays", a.LogRetentionDays)
-	if a.Throttle.RateLimit < 0 {
-		es.add("Throttle.RateLimit", a.Throttle.RateLimit, "0 or more requests per second")
+	if a.throttle().RateLimit < 0 {
+		es.add("Throttle.RateLimit", a.throttle().RateLimit, "0 or more requests per second")
 	}
-	if a.Throttle.BurstLimit < 0 {
-		es.add("Throttle.BurstLimit", a.Throttle.BurstLimit, "0 or more requests")
+	if a.throttle().BurstLimit < 0 {
+		es.add("Throttle.BurstLimit", a.throttle().BurstLimit, "0 or more requests")
 	}
-	if a.Quota.Limit < 0 {
-		es.add("Quota.Limit", a.Quota.Limit, "0 (no quota) or more requests per period")
+	if a.quota().Limit < 0 {
+		es.add("Quota.Limit", a.quota().Limit, "0 (no quota) or more requests per period")
 	}
-	if a.Quota.Limit > 0 || a.Quota.Period != "" {
-		es.oneOf("Quota.Period", a.Quota.Period, "DAY", "WEEK", "MONTH")
+	if a.quota().Limit > 0 || a.quota().Period != "" {
+		es.oneOf("Quota.Period", a.quota().Period, "DAY", "WEEK", "MONTH")
 	}
 	es.intIn("IntegrationTimeoutMs", a.IntegrationTimeoutMs, 50, DefaultIntegrationTimeout)
 	if p := a.CognitoDomainPrefix; p != "" {
@@ -281,4 +281,20 @@ func (a SecuredAPIArgs) Validate() error {
 		}
 	}
 	return es.err()
+}
+
+// throttle is the throttle to apply: the zero APIThrottle (account limits) when Throttle is nil.
+func (s SecuredAPISettings) throttle() APIThrottle {
+	if s.Throttle == nil {
+		return APIThrottle{}
+	}
+	return *s.Throttle
+}
+
+// quota is the quota to apply: the zero APIQuota (none) when Quota is nil.
+func (s SecuredAPISettings) quota() APIQuota {
+	if s.Quota == nil {
+		return APIQuota{}
+	}
+	return *s.Quota
 }

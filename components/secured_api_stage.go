@@ -110,11 +110,11 @@ func newAPIStage(ctx *pulumi.Context, name string, a *SecuredAPIArgs, rest *apiR
 		LoggingLevel:     pulumi.String(a.LoggingLevel),
 		DataTraceEnabled: pulumi.Bool(false), // full request logging would write tokens and payloads to logs
 	}
-	if a.Throttle.RateLimit > 0 {
-		settings.ThrottlingRateLimit = pulumi.Float64(a.Throttle.RateLimit)
+	if a.throttle().RateLimit > 0 {
+		settings.ThrottlingRateLimit = pulumi.Float64(a.throttle().RateLimit)
 	}
-	if a.Throttle.BurstLimit > 0 {
-		settings.ThrottlingBurstLimit = pulumi.Int(a.Throttle.BurstLimit)
+	if a.throttle().BurstLimit > 0 {
+		settings.ThrottlingBurstLimit = pulumi.Int(a.throttle().BurstLimit)
 	}
 	if _, err := apigateway.NewMethodSettings(ctx, name+"-method-settings", &apigateway.MethodSettingsArgs{
 		RestApi:    rest.api.ID(),
@@ -134,19 +134,19 @@ func newAPIStage(ctx *pulumi.Context, name string, a *SecuredAPIArgs, rest *apiR
 		}},
 		Tags: tagsFor(a.Tags, name+"-usage-plan"),
 	}
-	if a.Throttle.RateLimit > 0 || a.Throttle.BurstLimit > 0 {
+	if a.throttle().RateLimit > 0 || a.throttle().BurstLimit > 0 {
 		t := &apigateway.UsagePlanThrottleSettingsArgs{}
-		if a.Throttle.RateLimit > 0 {
-			t.RateLimit = pulumi.Float64(a.Throttle.RateLimit)
+		if a.throttle().RateLimit > 0 {
+			t.RateLimit = pulumi.Float64(a.throttle().RateLimit)
 		}
-		if a.Throttle.BurstLimit > 0 {
-			t.BurstLimit = pulumi.Int(a.Throttle.BurstLimit)
+		if a.throttle().BurstLimit > 0 {
+			t.BurstLimit = pulumi.Int(a.throttle().BurstLimit)
 		}
 		planArgs.ThrottleSettings = t
 	}
-	if a.Quota.Limit > 0 {
+	if a.quota().Limit > 0 {
 		planArgs.QuotaSettings = &apigateway.UsagePlanQuotaSettingsArgs{
-			Limit: pulumi.Int(a.Quota.Limit), Period: pulumi.String(a.Quota.Period),
+			Limit: pulumi.Int(a.quota().Limit), Period: pulumi.String(a.quota().Period),
 		}
 	}
 	plan, err := apigateway.NewUsagePlan(ctx, name+"-usage-plan", planArgs, opt)

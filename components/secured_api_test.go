@@ -69,7 +69,7 @@ func apiURN(typ, name string) string {
 }
 
 func apiBaseArgs() *SecuredAPIArgs {
-	return &SecuredAPIArgs{ProxyInvokeARN: pulumi.String(testProxyInvokeArn), ProxyFunctionARN: pulumi.String(testProxyArn), SecuredAPISettings: SecuredAPISettings{RequireAPIKey: true, MachineClient: true, LoggingLevel: "INFO", Throttle: APIThrottle{RateLimit: 50, BurstLimit: 100}, Quota: APIQuota{Limit: 100000, Period: "MONTH"}, Tags: StandardTags("ml", "iris", "dev", "dev")}}
+	return &SecuredAPIArgs{ProxyInvokeARN: pulumi.String(testProxyInvokeArn), ProxyFunctionARN: pulumi.String(testProxyArn), SecuredAPISettings: SecuredAPISettings{RequireAPIKey: true, MachineClient: true, LoggingLevel: "INFO", Throttle: &APIThrottle{RateLimit: 50, BurstLimit: 100}, Quota: &APIQuota{Limit: 100000, Period: "MONTH"}, Tags: StandardTags("ml", "iris", "dev", "dev")}}
 }
 
 func runAPI(t *testing.T, mutate func(*SecuredAPIArgs)) *apiRun {
@@ -325,7 +325,10 @@ func TestSecuredAPIDeploymentTriggerFollowsTheDefinitionOnly(t *testing.T) {
 		changed bool
 	}{
 		{"tags", func(a *SecuredAPIArgs) { a.Tags = StandardTags("other", "iris", "dev", "dev") }, false},
-		{"throttle and quota", func(a *SecuredAPIArgs) { a.Throttle.RateLimit = 1; a.Quota.Limit = 5 }, false},
+		{"throttle and quota", func(a *SecuredAPIArgs) {
+			a.Throttle = &APIThrottle{RateLimit: 1}
+			a.Quota = &APIQuota{Limit: 5, Period: "DAY"}
+		}, false},
 		{"logging", func(a *SecuredAPIArgs) { a.LoggingLevel = "ERROR"; a.LogRetentionDays = 90 }, false},
 		{"machine client", func(a *SecuredAPIArgs) { a.MachineClient = false }, false},
 		{"api key requirement", func(a *SecuredAPIArgs) { a.RequireAPIKey = false }, true},
@@ -469,7 +472,7 @@ func TestSecuredAPIUsagePlanUsesTheStageOutput(t *testing.T) {
 	assert.Equal(t, key.ID, apiAwait(t, run.api.APIKeyID))
 
 	t.Run("no key when not required", func(t *testing.T) {
-		run := runAPI(t, func(a *SecuredAPIArgs) { a.RequireAPIKey = false; a.Quota = APIQuota{} })
+		run := runAPI(t, func(a *SecuredAPIArgs) { a.RequireAPIKey = false; a.Quota = nil })
 		assert.Empty(t, run.mocks.OfType(apiAPIKeyType))
 		assert.Empty(t, run.mocks.OfType(apiPlanKeyType))
 		plan, err := run.mocks.One(apiUsagePlanType)
@@ -574,7 +577,7 @@ func TestSecuredAPIRejectsBadArgsAllAtOnce(t *testing.T) {
 		a.MFA = "sometimes"
 		a.LoggingLevel = "DEBUG"
 		a.LogRetentionDays = 42
-		a.Quota = APIQuota{Limit: 10, Period: "YEAR"}
+		a.Quota = &APIQuota{Limit: 10, Period: "YEAR"}
 		a.CognitoDomainPrefix = "my-aws-api"
 		a.CORSOrigins = []string{"*"}
 	})

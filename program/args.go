@@ -28,7 +28,7 @@ func DeploymentArgs(c stackconfig.Config) components.ModelDeploymentArgs {
 func MonitoringArgs(c stackconfig.Config) *components.MonitoringSettings {
 	m := c.Monitoring
 	return &components.MonitoringSettings{
-		Thresholds: components.MonitoringThresholds{
+		Thresholds: &components.MonitoringThresholds{
 			LatencyP99Ms:             m.LatencyP99Ms,
 			ErrorRatePercent:         m.ErrorRatePercent,
 			ClientErrorRatePercent:   m.ClientErrorRatePercent,
@@ -150,8 +150,8 @@ func APIArgs(c stackconfig.Config) *components.SecuredAPISettings {
 		MFA:                   a.MFA,
 		MachineClient:         a.MachineClient,
 		CORSOrigins:           a.CORSOrigins,
-		Throttle:              components.APIThrottle{RateLimit: a.Throttle.RateLimit, BurstLimit: a.Throttle.BurstLimit},
-		Quota:                 components.APIQuota{Limit: a.Quota.Limit, Period: a.Quota.Period},
+		Throttle:              &components.APIThrottle{RateLimit: a.Throttle.RateLimit, BurstLimit: a.Throttle.BurstLimit},
+		Quota:                 &components.APIQuota{Limit: a.Quota.Limit, Period: a.Quota.Period},
 		CreateAccountLogsRole: a.CreateAccountLogsRole,
 		LogRetentionDays:      a.LogRetentionDays,
 		LoggingLevel:          a.LoggingLevel,

@@ -110,7 +110,7 @@ func TestMonitoringArgsFromConfig(t *testing.T) {
 			"budgetEmails":["finance@example.com"],"monthlyBudgetUsd":5000}`,
 	}))
 	assert.Equal(t, components.MonitoringThresholds{LatencyP99Ms: 250, ErrorRatePercent: 1, ClientErrorRatePercent: 10, CPUUtilizationPercent: 300,
-		MemoryUtilizationPercent: 80, LambdaDurationP99Ms: 24000}, prod.Thresholds)
+		MemoryUtilizationPercent: 80, LambdaDurationP99Ms: 24000}, *prod.Thresholds)
 	assert.Equal(t, []string{"oncall@example.com"}, prod.AlarmEmails)
 	assert.Equal(t, []string{"finance@example.com"}, prod.BudgetEmails)
 	assert.Equal(t, 5000.0, prod.MonthlyBudgetUSD)

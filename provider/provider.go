@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"reflect"
 	"strings"
 
@@ -65,7 +66,7 @@ func describe(schema string) (string, error) {
 		if !ok {
 			return "", fmt.Errorf("describe schema: component %s is not in the schema", c.token)
 		}
-		out, in := typeDocs[docKey(c.result)], typeDocs[docKey(c.args)]
+		out, in := docsOf(c.result), docsOf(c.args)
 		setDoc(r, out.doc)
 		describeProps(r["properties"], out)
 		describeProps(r["inputProperties"], in)
@@ -112,9 +113,34 @@ func setDoc(m map[string]any, doc string) {
 	}
 }
 
+// docsOf is the documentation of t. A provider type that embeds a components type (ModelDeployment)
+// is described as that type, with its own fields' docs first.
+func docsOf(t reflect.Type) typeDoc {
+	t = elem(t)
+	d := typeDocs[docKey(t)]
+	for i := range t.NumField() {
+		f := t.Field(i)
+		e, ok := typeDocs[docKey(f.Type)]
+		if !f.Anonymous || !ok {
+			continue
+		}
+		fields := map[string]string{}
+		maps.Copy(fields, e.fields)
+		maps.Copy(fields, d.fields)
+		d = typeDoc{doc: e.doc, fields: fields}
+	}
+	return d
+}
+
+// ownPkg is this package's import path; docgen keys its types "main:<Type>".
+var ownPkg = reflect.TypeFor[typeDoc]().PkgPath()
+
 // docKey is "<package>:<Type>", the end of the type's schema token.
 func docKey(t reflect.Type) string {
 	t = elem(t)
+	if t.PkgPath() == ownPkg {
+		return "main:" + t.Name()
+	}
 	return t.PkgPath()[strings.LastIndex(t.PkgPath(), "/")+1:] + ":" + t.Name()
 }
 

@@ -99,13 +99,18 @@ var resourceState = reflect.TypeFor[pulumi.ResourceState]()
 // goOnly are the exported fields that are deliberately not in the schema, each with the reason
 // another language cannot have it. Any other field without a `pulumi` tag fails the test.
 var goOnly = map[string]string{
-	"SageMakerEndpointArgs.LiveReader": "a Go interface value (reads the live endpoint); the component's default reader is what a provider run uses",
-	"ModelDeployment.Image":            "child component, exposed to Go programs; not yet a resource reference in the schema",
-	"ModelDeployment.Endpoint":         "child component, exposed to Go programs; not yet a resource reference in the schema",
-	"ModelDeployment.Proxy":            "child component, exposed to Go programs; not yet a resource reference in the schema",
-	"ModelDeployment.API":              "child component, exposed to Go programs; not yet a resource reference in the schema",
-	"ModelDeployment.Monitoring":       "child component, exposed to Go programs; not yet a resource reference in the schema",
+	"SageMakerEndpointArgs.LiveReader":     liveReaderReason, // promoted from SageMakerEndpointSettings
+	"SageMakerEndpointSettings.LiveReader": liveReaderReason, // ModelDeploymentArgs.Endpoint
+	"ModelDeployment.Image":                childReason,
+	"ModelDeployment.Endpoint":             childReason,
+	"ModelDeployment.Proxy":                childReason,
+	"ModelDeployment.API":                  childReason,
+	"ModelDeployment.Monitoring":           childReason,
 }
+
+const liveReaderReason = "a Go interface value (reads the live endpoint); the component's default reader is what a provider run uses"
+
+const childReason = "a Go pointer to a part of components.ModelDeployment, for Go programs; the provider's ModelDeployment has the parts' key values as outputs instead"
 
 // schemaFields are the exported fields of t; every one must carry a `pulumi` tag, or a user of
 // another language could not set or read it.
@@ -113,7 +118,7 @@ func schemaFields(t *testing.T, typ reflect.Type) []field {
 	t.Helper()
 	var out []field
 	for _, f := range reflect.VisibleFields(typ) {
-		if !f.IsExported() || f.Type == resourceState || (f.Anonymous && f.Type.Kind() == reflect.Struct) {
+		if !f.IsExported() || f.Type == resourceState || f.Anonymous {
 			continue
 		}
 		tag, ok := f.Tag.Lookup("pulumi")
@@ -149,4 +154,20 @@ func TestDocsAreGenerated(t *testing.T) {
 	got, err := os.ReadFile("docs_gen.go")
 	require.NoError(t, err)
 	assert.Equal(t, string(want), string(got), "docs_gen.go is stale: run `go generate` in provider/")
+}
+
+// TestNestedSettingsAreOptional: a TypeScript or Python caller may leave out throttle, quota and
+// thresholds (nil takes the defaults) instead of passing {}; pulumi-go-provider refuses an
+// optional struct that is not a pointer (infer/schema.go), so these must be pointers.
+func TestNestedSettingsAreOptional(t *testing.T) {
+	spec := schema(t)
+	for _, tc := range []struct{ token, input string }{
+		{"inferstack:components:SecuredApi", "throttle"},
+		{"inferstack:components:SecuredApi", "quota"},
+		{"inferstack:components:Monitoring", "thresholds"},
+	} {
+		r := spec.Resources[tc.token]
+		assert.Contains(t, r.InputProperties, tc.input, "%s.%s is an input", tc.token, tc.input)
+		assert.NotContains(t, r.RequiredInputs, tc.input, "%s.%s is optional", tc.token, tc.input)
+	}
 }

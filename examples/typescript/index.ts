@@ -40,7 +40,6 @@ const api = new inferstack.components.SecuredApi(`${model}-api`, {
     proxyFunctionName: proxy.functionName,
     requireApiKey: true,
     throttle: { rateLimit: 50, burstLimit: 100 },
-    quota: {},
     tags,
 });
 

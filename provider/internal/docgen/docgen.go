@@ -189,8 +189,9 @@ func Generate(dirs ...string) ([]byte, error) {
 	return Source(all)
 }
 
-// Dirs are the component packages' directories, relative to the provider's.
-var Dirs = []string{"../components", "../components/waf"}
+// Dirs are the component packages' directories, relative to the provider's, and the provider's own
+// (its ModelDeployment, keyed "main:ModelDeployment").
+var Dirs = []string{"../components", "../components/waf", "."}
 
 // WriteFile generates into path (docs_gen.go), from dirs.
 func WriteFile(path string, dirs ...string) error {
