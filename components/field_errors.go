@@ -1,6 +1,7 @@
 package components
 
 import (
+	"errors"
 	"fmt"
 	"net/mail"
 	"regexp"
@@ -116,11 +117,8 @@ func (es *FieldErrors) nested(prefix string, err error) {
 		return
 	}
 	var fe FieldErrors
-	if as, ok := err.(FieldErrors); ok {
-		fe = as
-	} else {
-		fe = FieldErrors{{Field: prefix, Value: nil, Allowed: err.Error()}}
-		*es = append(*es, fe...)
+	if !errors.As(err, &fe) {
+		*es = append(*es, FieldError{Field: prefix, Value: nil, Allowed: err.Error()})
 		return
 	}
 	*es = append(*es, fe.under(prefix)...)

@@ -65,13 +65,6 @@ func show(v any) string {
 	}
 }
 
-// intIn adds a problem unless lo <= v <= hi.
-func (c *checker) intIn(key string, v, lo, hi int) {
-	if v < lo || v > hi {
-		c.add(key, v, "an integer from %d to %d", lo, hi)
-	}
-}
-
 func (c *checker) oneOf(key, v string, allowed ...string) {
 	for _, a := range allowed {
 		if v == a {
