@@ -705,6 +705,14 @@ func (d *jsonDecoder) value(row, col int, named bool) (float64, error) {
 		}
 		return fmt.Sprintf("row %d, column %d (%s)", row+1, col+1, path)
 	}
+	return scanValue(s, c, d.features, col, where)
+}
+
+// scanValue reads the feature value starting with c, for column col: a number, null for a
+// missing value, or a category name of a categorical feature. where names the value's place for
+// error messages (it is called only on an error). The JSON and JSON-lines decoders share it, so
+// that both read one grammar and say the same things.
+func scanValue(s *scanner, c byte, features *featureIndex, col int, where func() string) (float64, error) {
 	// A value cut short by a read error (the size limit, most often) is reported as that error.
 	switch {
 	case c == 'n':
@@ -722,13 +730,13 @@ func (d *jsonDecoder) value(row, col int, named bool) (float64, error) {
 		if err := s.str(); err != nil {
 			return 0, err
 		}
-		code, ok, categorical := d.features.category(col, s.tok)
+		code, ok, categorical := features.category(col, s.tok)
 		if !categorical {
 			break
 		}
 		if !ok {
 			return 0, badRequest(CodeNonNumeric, "%s: unknown category %q; the categories are: %s",
-				where(), s.tok, strings.Join(d.features.catNames(col), ", "))
+				where(), s.tok, strings.Join(features.catNames(col), ", "))
 		}
 		return code, nil
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"strings"
 )
 
 // decodeJSONLines appends the rows of an application/jsonlines body to x: one JSON value per
@@ -257,31 +256,5 @@ func (d *jsonLinesDecoder) value(col int, named bool) (float64, error) {
 		}
 		return fmt.Sprintf("line %d, column %d", d.line, col+1)
 	}
-	switch {
-	case c == 'n':
-		if !s.literal("null") {
-			return 0, s.readErr(badRequest(CodeMalformedBody, "%s: invalid literal; a missing value is null", where()))
-		}
-		return math.NaN(), nil
-	case c == '-' || c == '+' || c == '.' || c >= '0' && c <= '9' || c != 't' && c != 'f' && (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'):
-		v, err := s.number()
-		if err != nil {
-			return 0, s.readErr(numberError(where(), s.tok, err, "a missing value is null"))
-		}
-		return v, nil
-	case c == '"':
-		if err := s.str(); err != nil {
-			return 0, err
-		}
-		code, ok, categorical := d.features.category(col, s.tok)
-		if !categorical {
-			break
-		}
-		if !ok {
-			return 0, badRequest(CodeNonNumeric, "%s: unknown category %q; the categories are: %s",
-				where(), s.tok, strings.Join(d.features.catNames(col), ", "))
-		}
-		return code, nil
-	}
-	return 0, badRequest(CodeNonNumeric, "%s: expected a number or null, found %s", where(), describe(c))
+	return scanValue(s, c, d.features, col, where)
 }
